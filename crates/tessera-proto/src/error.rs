@@ -1,0 +1,115 @@
+use serde::{Deserialize, Serialize};
+
+/// The body of every error answer: HTTP status equals `status_code`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorResponse {
+    /// The HTTP status, repeated in the body.
+    pub status_code: u16,
+    /// `request-id-test-<uuid>` or `request-id-live-<uuid>`.
+    pub request_id: String,
+    /// The snake_case identifier callers branch on (see [`ErrorType`]). Kept as a string so a
+    /// client built against this crate still decodes error types it does not know yet.
+    pub error_type: String,
+    /// A human-readable explanation.
+    pub error_message: String,
+    /// A link to Stytch's documentation of this error.
+    pub error_url: String,
+    /// Optional structured details; omitted when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub error_details: Option<serde_json::Value>,
+}
+
+macro_rules! error_types {
+    ($($variant:ident => $name:literal,)*) => {
+        /// Every `error_type` Tessera emits. The string forms are Stytch's.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorType {
+            $(#[doc = concat!("`", $name, "`")] $variant,)*
+        }
+
+        impl ErrorType {
+            /// Every variant, for exhaustive tests.
+            pub const ALL: &'static [ErrorType] = &[$(ErrorType::$variant,)*];
+
+            /// The wire string, e.g. `"user_not_found"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorType::$variant => $name,)*
+                }
+            }
+
+            /// Parses a wire string; `None` for types this crate does not know.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($name => Some(ErrorType::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_types! {
+    // transport and credentials
+    UnauthorizedCredentials => "unauthorized_credentials",
+    InvalidAuthorizationHeader => "invalid_authorization_header",
+    BadRequest => "bad_request",
+    InvalidArgument => "invalid_argument",
+    RouteNotFound => "route_not_found",
+    MethodNotAllowed => "method_not_allowed",
+    RequestTooLarge => "request_too_large",
+    TooManyRequests => "too_many_requests",
+    InternalServerError => "internal_server_error",
+    // users
+    UserNotFound => "user_not_found",
+    InvalidUserId => "invalid_user_id",
+    InvalidEmail => "invalid_email",
+    InvalidPhoneNumber => "invalid_phone_number",
+    DuplicateEmail => "duplicate_email",
+    DuplicatePhoneNumber => "duplicate_phone_number",
+    DuplicateUserExternalId => "duplicate_user_external_id",
+    InvalidExternalId => "invalid_external_id",
+    InvalidCreateUserRequest => "invalid_create_user_request",
+    EmailNotFound => "email_not_found",
+    PhoneNumberNotFound => "phone_number_not_found",
+    PasswordNotFound => "password_not_found",
+    TotpNotFound => "totp_not_found",
+    WebauthnRegistrationNotFound => "webauthn_registration_not_found",
+    CryptoWalletNotFound => "crypto_wallet_not_found",
+    BiometricRegistrationNotFound => "biometric_registration_not_found",
+    OauthUserRegistrationNotFound => "oauth_user_registration_not_found",
+    MetadataTooLarge => "metadata_too_large",
+    MetadataTooManyKeys => "metadata_too_many_keys",
+    MetadataInvalidFormat => "metadata_invalid_format",
+    InvalidRole => "invalid_role",
+    InvalidExchangePrimaryFactorFields => "invalid_exchange_primary_factor_fields",
+    InvalidExchangePrimaryFactorUser => "invalid_exchange_primary_factor_user",
+    UserSearchInvalidCursor => "user_search_invalid_cursor",
+    UserSearchInvalidLimit => "user_search_invalid_limit",
+    UserSearchInvalidOperator => "user_search_invalid_operator",
+    UserSearchFilterNameNotRecognized => "user_search_filter_name_not_recognized",
+    UserSearchMissingFilterValue => "user_search_missing_filter_value",
+    UserSearchInvalidFilterValue => "user_search_invalid_filter_value",
+    UserSearchCannotMixInternalAndExternalUserIds => "user_search_cannot_mix_internal_and_external_user_ids",
+}
+
+impl std::fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_type_round_trips() {
+        for t in ErrorType::ALL {
+            assert_eq!(ErrorType::parse(t.as_str()), Some(*t));
+        }
+        assert_eq!(ErrorType::parse("no_such_error"), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Wire types of Tessera's Stytch-compatible consumer API.
+//!
+//! These structs are the JSON the server emits and the clients parse. They carry no behaviour and
+//! depend on nothing but serde, so that the server, the Rust client and any tooling agree on one
+//! definition. Field names, nesting and optionality follow Stytch's official SDKs (see
+//! `COMPATIBILITY.md` at the repository root for every deliberate deviation).
+#![warn(missing_docs)]
+
+/// Objects and parameters shared by several products (attributes, names).
+pub mod common;
+/// The error envelope and the catalogue of `error_type` strings.
+pub mod error;
+/// The User object and the `/v1/users` endpoints.
+pub mod users;
+
+pub use error::{ErrorResponse, ErrorType};

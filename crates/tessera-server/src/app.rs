@@ -1,0 +1,138 @@
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::model::project::ProjectCredentials;
+use crate::service;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A bound, migrated server, not yet serving. `build` then `run`; tests bind port 0 and read
+/// [`Server::local_addr`].
+pub struct Server {
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    store: Store,
+    first_project: Option<ProjectCredentials>,
+}
+
+/// Installs the process-wide rustls crypto provider (idempotent).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Server {
+    /// Connects to the database, runs migrations, creates the first project on an empty
+    /// database, loads TLS material and binds the listener.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let store = Store::connect(&config.database).await?;
+        store.migrate().await.context("running migrations")?;
+        let first_project = service::projects::ensure_first_project(&store).await?;
+        let tls = match &config.tls {
+            Some(paths) => Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&paths.cert, &paths.key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading TLS certificate {} and key {}",
+                            paths.cert.display(),
+                            paths.key.display()
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("binding {}", config.listen))?;
+        listener.set_nonblocking(true)?;
+        Ok(Server {
+            listener,
+            tls,
+            store,
+            first_project,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Credentials of the project created because the database was empty, if any.
+    pub fn first_project(&self) -> Option<&ProjectCredentials> {
+        self.first_project.as_ref()
+    }
+
+    /// The store, for administrative tasks beside the server (and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s) and closes
+    /// the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = crate::http::router(AppState {
+            store: self.store.clone(),
+        })
+        .into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            None => {
+                let listener = tokio::net::TcpListener::from_std(self.listener)?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let h = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    h.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                axum_server::from_tcp_rustls(self.listener, tls)
+                    .handle(handle)
+                    .serve(app)
+                    .await?;
+            }
+        }
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

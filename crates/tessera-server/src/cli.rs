@@ -1,0 +1,254 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config, FileConfig, LogFormat};
+use crate::service::projects::{self, NewProject};
+use crate::store::{DatabaseUrl, Store};
+
+/// Tessera: self-hosted consumer authentication, wire-compatible with Stytch.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectCommand {
+    /// Create a project and print its credentials (the secret is shown only this once).
+    Create(ProjectCreateArgs),
+    /// List projects (never their secrets).
+    List(ProjectListArgs),
+}
+
+/// Where the data lives; shared by every command.
+#[derive(Debug, Args, Default)]
+struct DbArgs {
+    /// Optional TOML file with the same keys as the long flags (e.g. `listen`, `database_url`).
+    #[arg(long, env = "TESSERA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded SQLite database [default: ./tessera-data].
+    #[arg(long, env = "TESSERA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`; overrides --data-dir.
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn resolve(self) -> anyhow::Result<(FileConfig, DatabaseUrl)> {
+        let file = FileConfig::load(self.config.as_deref())?;
+        let db = config::resolve_database(self.database_url, self.data_dir, &file)?;
+        Ok((file, db))
+    }
+}
+
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on [default: 127.0.0.1:4000].
+    #[arg(long, env = "TESSERA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve HTTPS directly (needs --tls-key).
+    #[arg(long, env = "TESSERA_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (needs --tls-cert).
+    #[arg(long, env = "TESSERA_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Log format [default: human].
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Args)]
+struct ProjectCreateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Display name.
+    #[arg(long, default_value = "My project")]
+    name: String,
+    /// Create a live project (`project-live-…`) instead of a test one.
+    #[arg(long)]
+    live: bool,
+    /// An allowed redirect URL for magic links and OAuth (repeatable).
+    #[arg(long = "redirect-url")]
+    redirect_urls: Vec<String>,
+    /// An origin allowed to call the frontend API, e.g. https://app.example.com (repeatable).
+    #[arg(long = "authorized-origin")]
+    authorized_origins: Vec<String>,
+    /// Print exactly {"project_id","secret","public_token"} on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ProjectListArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TESSERA_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn open_store(db: &DatabaseUrl) -> anyhow::Result<Store> {
+    let store = Store::connect(db).await?;
+    store.migrate().await.context("running migrations")?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            init_logging(LogFormat::Human);
+            let (_, db) = db.resolve()?;
+            open_store(&db).await?.close().await;
+            tracing::info!(database = %db.redacted(), "migrations applied");
+            Ok(())
+        }
+        Command::Project(ProjectCommand::Create(args)) => {
+            let (_, db) = args.db.resolve()?;
+            let store = open_store(&db).await?;
+            let creds = projects::create(
+                &store,
+                NewProject {
+                    name: args.name,
+                    live: args.live,
+                    redirect_urls: args.redirect_urls,
+                    authorized_origins: args.authorized_origins,
+                },
+            )
+            .await?;
+            store.close().await;
+            if args.json {
+                println!("{}", serde_json::to_string(&creds)?);
+            } else {
+                println!("project_id:   {}", creds.project_id);
+                println!("secret:       {}", creds.secret);
+                println!("public_token: {}", creds.public_token);
+                println!("(the secret is not stored in clear and cannot be shown again)");
+            }
+            Ok(())
+        }
+        Command::Project(ProjectCommand::List(args)) => {
+            let (_, db) = args.db.resolve()?;
+            let store = open_store(&db).await?;
+            let list = store.list_projects().await?;
+            store.close().await;
+            if args.json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "project_id": p.project_id,
+                            "name": p.name,
+                            "environment": p.env.as_str(),
+                            "public_token": p.public_token,
+                            "redirect_urls": p.redirect_urls,
+                            "authorized_origins": p.authorized_origins,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for p in list {
+                    println!(
+                        "{}  {}  {}  {:?}  origins={:?}",
+                        p.project_id, p.public_token, p.env, p.name, p.authorized_origins
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (file, database) = args.db.resolve()?;
+    let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+    init_logging(log_format);
+    let listen = match args.listen.or(file.listen) {
+        Some(l) => l,
+        None => config::DEFAULT_LISTEN.parse()?,
+    };
+    let tls = config::resolve_tls(
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    )?;
+    let config = Config {
+        listen,
+        database,
+        tls,
+        log_format,
+    };
+    let server = crate::Server::build(&config).await?;
+    if let Some(creds) = server.first_project() {
+        println!(
+            "\n================ Tessera: a test project was created ================\n\
+             project_id:   {}\n\
+             secret:       {}\n\
+             public_token: {}\n\
+             Save the secret now: it is stored only as a hash and is not shown again.\n\
+             =====================================================================\n",
+            creds.project_id, creds.secret, creds.public_token
+        );
+    }
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    tracing::info!(
+        address = %format!("{scheme}://{}", server.local_addr()),
+        database = %config.database.redacted(),
+        "tessera listening"
+    );
+    server.run(crate::app::shutdown_signal()).await
+}

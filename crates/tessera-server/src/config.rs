@@ -1,0 +1,159 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::store::DatabaseUrl;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Certificate and key (PEM) for serving HTTPS directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPaths {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// The settings of an optional `--config tessera.toml`. Every key is optional; command-line flags
+/// and `TESSERA_*` environment variables take precedence over the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// See `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// See `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// See `--database-url`.
+    pub database_url: Option<String>,
+    /// See `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// See `--tls-key`.
+    pub tls_key: Option<PathBuf>,
+    /// See `--log-format`.
+    pub log_format: Option<LogFormat>,
+}
+
+impl FileConfig {
+    /// Reads a TOML file; a missing `path` gives the empty config.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+}
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
+/// The default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./tessera-data";
+
+/// Everything a running server needs, resolved from flags, environment, file and defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`:0` picks a free port).
+    pub listen: SocketAddr,
+    /// The database.
+    pub database: DatabaseUrl,
+    /// HTTPS, when set.
+    pub tls: Option<TlsPaths>,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// A configuration for tests: a free loopback port and the given database.
+    pub fn for_tests(database: DatabaseUrl) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database,
+            tls: None,
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+/// Resolves the database from `--database-url`, else `--data-dir`, else the file, else the
+/// default data directory.
+pub fn resolve_database(
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    file: &FileConfig,
+) -> anyhow::Result<DatabaseUrl> {
+    match database_url.or_else(|| file.database_url.clone()) {
+        Some(url) => DatabaseUrl::parse(&url),
+        None => {
+            let dir = data_dir
+                .or_else(|| file.data_dir.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+            Ok(DatabaseUrl::Sqlite(dir.join("tessera.db")))
+        }
+    }
+}
+
+/// Pairs the TLS paths; one without the other is an error.
+pub fn resolve_tls(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> anyhow::Result<Option<TlsPaths>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsPaths { cert, key })),
+        (None, None) => Ok(None),
+        _ => anyhow::bail!("--tls-cert and --tls-key must be given together"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_config_rejects_unknown_keys() {
+        assert!(toml::from_str::<FileConfig>("listen = \"0.0.0.0:80\"").is_ok());
+        assert!(toml::from_str::<FileConfig>("lisen = \"0.0.0.0:80\"").is_err());
+    }
+
+    #[test]
+    fn database_precedence_is_url_then_dir_then_file_then_default() {
+        let file = FileConfig {
+            database_url: Some("postgres://f/db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_database(Some("sqlite://x.db".into()), None, &file).unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert!(matches!(
+            resolve_database(None, None, &file).unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert_eq!(
+            resolve_database(None, Some("d".into()), &FileConfig::default()).unwrap(),
+            DatabaseUrl::Sqlite("d/tessera.db".into())
+        );
+        assert_eq!(
+            resolve_database(None, None, &FileConfig::default()).unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATA_DIR).join("tessera.db"))
+        );
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        assert!(resolve_tls(Some("c".into()), None).is_err());
+        assert!(resolve_tls(None, None).unwrap().is_none());
+    }
+}

@@ -1,0 +1,188 @@
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorType};
+use crate::model::ids::IdKind;
+use crate::model::{Environment, Project};
+use crate::service;
+use crate::state::AppState;
+
+/// `request-id-<env>-<uuid>`, minted once per request by the error middleware.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(String);
+
+impl RequestId {
+    pub(crate) fn new(env: Environment) -> Self {
+        RequestId(IdKind::Request.mint(env))
+    }
+
+    /// The environment is read from the credential's prefix when there is one (test otherwise),
+    /// so that even an error before authentication carries a plausible id.
+    pub(crate) fn for_request(headers: &HeaderMap) -> Self {
+        let env = basic_credentials(headers)
+            .ok()
+            .flatten()
+            .and_then(|(user, _)| Environment::of_credential(&user))
+            .unwrap_or(Environment::Test);
+        RequestId::new(env)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        Ok(parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId::new(Environment::Test)))
+    }
+}
+
+/// Decodes `Authorization: Basic base64(user:password)`. `Ok(None)` when there is no header.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Error> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || Error::new(ErrorType::InvalidAuthorizationHeader);
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(malformed());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (user, password) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((user.to_owned(), password.to_owned())))
+}
+
+/// The project named by HTTP Basic `project_id:secret`. Every `/v1` handler takes one.
+pub(crate) struct ProjectAuth(pub(crate) Project);
+
+impl FromRequestParts<AppState> for ProjectAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
+        let (project_id, secret) = basic_credentials(&parts.headers)?.ok_or_else(|| {
+            Error::with_message(
+                ErrorType::UnauthorizedCredentials,
+                "Unauthorized credentials: send HTTP Basic auth with project_id:secret.",
+            )
+        })?;
+        service::projects::authenticate(&app.store, &project_id, &secret)
+            .await
+            .map(ProjectAuth)
+    }
+}
+
+/// A JSON body that answers bad input with Stytch's envelope. Unlike axum's `Json` it does not
+/// insist on a `Content-Type` header (curl users forget it; the SDKs always send it).
+pub(crate) struct Json<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::new(ErrorType::RequestTooLarge)
+            } else {
+                Error::with_message(ErrorType::BadRequest, "The request body could not be read.")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::with_message(
+                ErrorType::BadRequest,
+                "The request body is empty: send a JSON object.",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            let what = if e.is_syntax() || e.is_eof() {
+                "The request body is not valid JSON"
+            } else {
+                "The request body does not match this endpoint"
+            };
+            Error::with_message(ErrorType::BadRequest, format!("{what}: {e}."))
+        })
+    }
+}
+
+/// A path parameter that answers bad input with Stytch's envelope.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| Error::with_message(ErrorType::BadRequest, format!("Invalid path: {e}.")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded_or_refused() {
+        let ok = format!(
+            "Basic {}",
+            STANDARD.encode("project-test-1:secret-test-x:y")
+        );
+        assert_eq!(
+            basic_credentials(&headers(&ok)).unwrap(),
+            Some(("project-test-1".into(), "secret-test-x:y".into()))
+        );
+        assert_eq!(basic_credentials(&HeaderMap::new()).unwrap(), None);
+        for bad in [
+            "Bearer abc",
+            "Basic !!!",
+            "Basic",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+        ] {
+            assert_eq!(
+                basic_credentials(&headers(bad)).unwrap_err().kind(),
+                ErrorType::InvalidAuthorizationHeader,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_ids_follow_the_credential_environment() {
+        let live = format!("Basic {}", STANDARD.encode("project-live-1:s"));
+        assert!(
+            RequestId::for_request(&headers(&live))
+                .as_str()
+                .starts_with("request-id-live-")
+        );
+        assert!(
+            RequestId::for_request(&HeaderMap::new())
+                .as_str()
+                .starts_with("request-id-test-")
+        );
+    }
+}

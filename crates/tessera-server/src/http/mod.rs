@@ -1,0 +1,98 @@
+//! HTTP: the only module that imports axum. Handlers translate between the wire (`tessera-proto`)
+//! and services; errors become Stytch's envelope in `error.rs` and nowhere else.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::middleware;
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::{Error, ErrorType};
+use crate::state::AppState;
+
+/// The error envelope middleware and the status table.
+pub(crate) mod error;
+/// Extractors: project auth, request id, JSON and path with envelope rejections.
+pub(crate) mod extract;
+/// Health and the OpenAPI document.
+mod meta;
+/// `/v1/users`.
+mod users;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera",
+        description = "Self-hosted consumer authentication, wire-compatible with Stytch's Consumer API."
+    ),
+    modifiers(&SecurityAddon)
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "project_secret",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+/// Every route with its OpenAPI description; the document is generated from the same list.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(users::router())
+        .merge(meta::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document of every implemented route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole application: routes, fallbacks and the layers every request passes through.
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api();
+    let openapi = Arc::new(openapi);
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc).into_response() }
+            }),
+        )
+        .fallback(|| async { Error::new(ErrorType::RouteNotFound) })
+        .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            Error::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+        // Only the method and path are logged: queries, headers and bodies may carry secrets.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .extensions()
+                    .get::<extract::RequestId>()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), %request_id)
+            }),
+        )
+        .layer(middleware::from_fn(error::render_errors))
+        .with_state(state)
+}

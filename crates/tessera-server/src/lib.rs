@@ -1,0 +1,29 @@
+//! Tessera: a self-hosted consumer authentication server, wire-compatible with Stytch's
+//! Consumer API. `main.rs` only parses the command line; everything else is here.
+//!
+//! Handlers translate (`http`), services decide (`service`), stores persist (`store`).
+#![warn(missing_docs)]
+
+/// The bindable server: build, local address, run with graceful shutdown.
+pub mod app;
+/// The `tessera` command line: `serve`, `migrate`, `project create|list`.
+pub mod cli;
+/// Configuration from flags, `TESSERA_*` environment variables and an optional TOML file.
+pub mod config;
+/// Token generation, hashing and constant-time comparison.
+pub mod crypto;
+/// The server's one error type.
+pub mod error;
+/// Routes, extractors and the Stytch error envelope (the only module importing axum).
+pub mod http;
+/// Validated domain types.
+pub mod model;
+/// Domain rules over the store.
+pub mod service;
+/// What handlers can reach.
+pub mod state;
+/// Persistence on SQLite or PostgreSQL (the only module importing sqlx).
+pub mod store;
+
+pub use app::Server;
+pub use config::Config;

@@ -1,0 +1,14 @@
+//! Domain types: parsed, validated values that services work with. Nothing here knows HTTP or SQL.
+
+/// Test/live environments and Stytch-style prefixed identifiers.
+pub mod ids;
+/// Projects and their credentials.
+pub mod project;
+/// Millisecond UTC timestamps and their RFC 3339 form.
+pub mod time;
+/// Users, their emails and phone numbers, metadata and the parsers for each.
+pub mod user;
+
+pub use ids::Environment;
+pub use project::Project;
+pub use time::Timestamp;

@@ -1,0 +1,404 @@
+use serde_json::{Map, Value};
+
+use super::Timestamp;
+use crate::error::{Error, ErrorType, Result};
+
+/// The role every consumer user has implicitly.
+pub const DEFAULT_ROLE: &str = "stytch_user";
+
+/// A user with the factors Tessera stores for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// `user-test-<uuid>`.
+    pub user_id: String,
+    /// Active or pending.
+    pub status: UserStatus,
+    /// Name parts, `""` when unset.
+    pub name: Name,
+    /// Backend-only metadata.
+    pub trusted_metadata: Metadata,
+    /// Frontend-writable metadata.
+    pub untrusted_metadata: Metadata,
+    /// The caller's own identifier.
+    pub external_id: Option<ExternalId>,
+    /// Explicit roles (the implicit default is added on output).
+    pub roles: Vec<String>,
+    /// Lock window after repeated failed authentications.
+    pub lock: Option<(Timestamp, Timestamp)>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Email addresses, oldest first.
+    pub emails: Vec<EmailFactor>,
+    /// Phone numbers, oldest first.
+    pub phone_numbers: Vec<PhoneFactor>,
+}
+
+impl User {
+    /// The roles as Stytch reports them: `stytch_user` first, then the explicit ones.
+    pub fn effective_roles(&self) -> Vec<String> {
+        std::iter::once(DEFAULT_ROLE.to_owned())
+            .chain(self.roles.iter().filter(|r| *r != DEFAULT_ROLE).cloned())
+            .collect()
+    }
+
+    /// Whether the user is locked at `now`.
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.lock.is_some_and(|(_, until)| until > now)
+    }
+}
+
+/// An email address attached to a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailFactor {
+    /// `email-test-<uuid>`.
+    pub email_id: String,
+    /// The normalized address.
+    pub email: EmailAddress,
+    /// Proven by an authentication.
+    pub verified: bool,
+}
+
+/// A phone number attached to a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneFactor {
+    /// `phone-number-test-<uuid>`.
+    pub phone_id: String,
+    /// The E.164 number.
+    pub phone_number: PhoneNumber,
+    /// Proven by an authentication.
+    pub verified: bool,
+}
+
+/// `active` or `pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// Normal.
+    Active,
+    /// Created but never authenticated (invites, `create_user_as_pending`).
+    Pending,
+}
+
+impl UserStatus {
+    /// The wire form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Pending => "pending",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "pending" => Some(UserStatus::Pending),
+            _ => None,
+        }
+    }
+}
+
+/// Name parts; each is `""` when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Name {
+    /// First name.
+    pub first: String,
+    /// Middle name.
+    pub middle: String,
+    /// Last name.
+    pub last: String,
+}
+
+const MAX_NAME_PART: usize = 256;
+
+/// Checks one name part.
+pub fn parse_name_part(s: String) -> Result<String> {
+    if s.chars().count() > MAX_NAME_PART {
+        return Err(Error::with_message(
+            ErrorType::InvalidArgument,
+            "Name parts may be at most 256 characters long.",
+        ));
+    }
+    Ok(s)
+}
+
+/// An email address, trimmed and lower-cased so that uniqueness is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// Parses an address: one `@`, a non-empty local part, a dotted domain, no spaces, ≤ 254 bytes.
+    pub fn parse(s: &str) -> Result<Self> {
+        let s = s.trim().to_lowercase();
+        let ok = s.len() <= 254
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match s.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if ok {
+            Ok(EmailAddress(s))
+        } else {
+            Err(Error::new(ErrorType::InvalidEmail))
+        }
+    }
+
+    /// Wraps a value read back from the store (already normalized).
+    pub fn from_stored(s: String) -> Self {
+        EmailAddress(s)
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An E.164 phone number: `+`, a non-zero digit, 7 to 15 digits in all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses E.164; spaces, dashes and parentheses are not accepted.
+    pub fn parse(s: &str) -> Result<Self> {
+        let s = s.trim();
+        let digits = s.strip_prefix('+').unwrap_or("");
+        let ok = (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if ok {
+            Ok(PhoneNumber(s.to_owned()))
+        } else {
+            Err(Error::with_message(
+                ErrorType::InvalidPhoneNumber,
+                "Phone number format is invalid. Use E.164, e.g. +14155550123.",
+            ))
+        }
+    }
+
+    /// Wraps a value read back from the store.
+    pub fn from_stored(s: String) -> Self {
+        PhoneNumber(s)
+    }
+
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A caller-chosen user identifier: 1 to 128 characters of `[A-Za-z0-9._|-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    /// Parses an external id.
+    pub fn parse(s: &str) -> Result<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'|' | b'-'));
+        if ok {
+            Ok(ExternalId(s.to_owned()))
+        } else {
+            Err(Error::with_message(
+                ErrorType::InvalidExternalId,
+                "external_id must be 1 to 128 characters of letters, digits, '.', '_', '|' or '-'.",
+            ))
+        }
+    }
+
+    /// Wraps a value read back from the store.
+    pub fn from_stored(s: String) -> Self {
+        ExternalId(s)
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A metadata object: at most 20 top-level keys and 4 KB of JSON.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata(Map<String, Value>);
+
+const METADATA_MAX_KEYS: usize = 20;
+const METADATA_MAX_BYTES: usize = 4096;
+
+impl Metadata {
+    /// Parses a metadata value given on create: it must be an object within the limits.
+    pub fn parse(v: Value) -> Result<Self> {
+        match v {
+            Value::Object(map) => Metadata(map).checked(),
+            _ => Err(Error::with_message(
+                ErrorType::MetadataInvalidFormat,
+                "Metadata must be a JSON object.",
+            )),
+        }
+    }
+
+    /// Merges `patch` at the top level: given keys overwrite, a `null` deletes its key, nested
+    /// values are replaced whole. The result must still be within the limits.
+    pub fn merge(&self, patch: Value) -> Result<Self> {
+        let Value::Object(patch) = patch else {
+            return Err(Error::with_message(
+                ErrorType::MetadataInvalidFormat,
+                "Metadata must be a JSON object.",
+            ));
+        };
+        let mut merged = self.0.clone();
+        for (k, v) in patch {
+            if v.is_null() {
+                merged.remove(&k);
+            } else {
+                merged.insert(k, v);
+            }
+        }
+        Metadata(merged).checked()
+    }
+
+    fn checked(self) -> Result<Self> {
+        if self.0.len() > METADATA_MAX_KEYS {
+            return Err(Error::new(ErrorType::MetadataTooManyKeys));
+        }
+        if self.to_json().len() > METADATA_MAX_BYTES {
+            return Err(Error::new(ErrorType::MetadataTooLarge));
+        }
+        Ok(self)
+    }
+
+    /// Reads back a stored value; anything but an object is treated as empty.
+    pub fn from_stored(json: &str) -> Self {
+        match serde_json::from_str(json) {
+            Ok(Value::Object(m)) => Metadata(m),
+            _ => Metadata::default(),
+        }
+    }
+
+    /// The JSON text to store.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The object.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+/// Validates explicit roles: non-empty, ≤ 128 characters, no duplicates kept.
+pub fn parse_roles(roles: Vec<String>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(roles.len());
+    for r in roles {
+        if r.is_empty() || r.len() > 128 || r.chars().any(char::is_whitespace) {
+            return Err(Error::with_message(
+                ErrorType::InvalidRole,
+                "Roles must be non-empty strings without spaces, at most 128 characters.",
+            ));
+        }
+        if r != DEFAULT_ROLE && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            EmailAddress::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@.example.com",
+            "ada@example..com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_must_be_e164() {
+        assert!(PhoneNumber::parse("+10000000000").is_ok());
+        assert!(PhoneNumber::parse("+447700900123").is_ok());
+        for bad in [
+            "",
+            "10000000000",
+            "+0123456789",
+            "+1 415 555 0123",
+            "+12",
+            "+1234567890123456",
+            "+1415abc0123",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn external_ids_are_restricted() {
+        assert!(ExternalId::parse("auth0|abc-1.2_3").is_ok());
+        assert!(ExternalId::parse("").is_err());
+        assert!(ExternalId::parse("has space").is_err());
+        assert!(ExternalId::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn metadata_merges_at_top_level_and_null_deletes() {
+        let m = Metadata::parse(json!({"a": 1, "b": {"x": 1, "y": 2}, "c": 3})).unwrap();
+        let m = m
+            .merge(json!({"a": null, "b": {"x": 5}, "d": true}))
+            .unwrap();
+        assert_eq!(
+            Value::Object(m.as_map().clone()),
+            json!({"b": {"x": 5}, "c": 3, "d": true})
+        );
+    }
+
+    #[test]
+    fn metadata_limits_are_enforced() {
+        let too_many: Map<String, Value> = (0..21).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert_eq!(
+            Metadata::parse(Value::Object(too_many)).unwrap_err().kind(),
+            ErrorType::MetadataTooManyKeys
+        );
+        assert_eq!(
+            Metadata::parse(json!({"k": "x".repeat(5000)}))
+                .unwrap_err()
+                .kind(),
+            ErrorType::MetadataTooLarge
+        );
+        assert_eq!(
+            Metadata::parse(json!([1])).unwrap_err().kind(),
+            ErrorType::MetadataInvalidFormat
+        );
+    }
+
+    #[test]
+    fn roles_drop_duplicates_and_the_implicit_default() {
+        assert_eq!(
+            parse_roles(vec!["admin".into(), "stytch_user".into(), "admin".into()]).unwrap(),
+            vec!["admin".to_string()]
+        );
+        assert!(parse_roles(vec!["".into()]).is_err());
+    }
+}

@@ -1,0 +1,138 @@
+use crate::crypto::{self, Digest256};
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::project::ProjectCredentials;
+use crate::model::{Environment, Project, Timestamp};
+use crate::store::Store;
+
+/// What a new project is made of.
+#[derive(Debug, Clone, Default)]
+pub struct NewProject {
+    /// Display name.
+    pub name: String,
+    /// A live project instead of a test one.
+    pub live: bool,
+    /// Allowed redirect URLs (absolute http or https URLs).
+    pub redirect_urls: Vec<String>,
+    /// Origins allowed to use the frontend API (`scheme://host[:port]`).
+    pub authorized_origins: Vec<String>,
+}
+
+/// Checks an absolute http(s) URL.
+fn parse_redirect_url(s: &str) -> anyhow::Result<String> {
+    let u = url::Url::parse(s).map_err(|e| anyhow::anyhow!("redirect URL {s:?}: {e}"))?;
+    anyhow::ensure!(
+        matches!(u.scheme(), "http" | "https") && u.host().is_some(),
+        "redirect URL {s:?} must be an absolute http or https URL"
+    );
+    Ok(s.to_owned())
+}
+
+/// Normalizes an origin to `scheme://host[:port]` and refuses paths, queries and fragments.
+pub fn parse_origin(s: &str) -> anyhow::Result<String> {
+    let u = url::Url::parse(s).map_err(|e| anyhow::anyhow!("origin {s:?}: {e}"))?;
+    anyhow::ensure!(
+        matches!(u.scheme(), "http" | "https")
+            && u.host().is_some()
+            && (u.path() == "/" || u.path().is_empty())
+            && u.query().is_none()
+            && u.fragment().is_none(),
+        "origin {s:?} must be scheme://host[:port] with nothing after it"
+    );
+    Ok(u.origin().ascii_serialization())
+}
+
+/// Creates a project and returns its credentials: the only time the secret is ever shown.
+pub async fn create(store: &Store, input: NewProject) -> anyhow::Result<ProjectCredentials> {
+    let env = if input.live {
+        Environment::Live
+    } else {
+        Environment::Test
+    };
+    let project = Project {
+        project_id: IdKind::Project.mint(env),
+        name: input.name,
+        env,
+        public_token: IdKind::PublicToken.mint(env),
+        redirect_urls: input
+            .redirect_urls
+            .iter()
+            .map(|u| parse_redirect_url(u))
+            .collect::<anyhow::Result<_>>()?,
+        authorized_origins: input
+            .authorized_origins
+            .iter()
+            .map(|o| parse_origin(o))
+            .collect::<anyhow::Result<_>>()?,
+        created_at: Timestamp::now(),
+    };
+    let secret = format!("secret-{env}-{}", crypto::random_b64_padded(32));
+    store
+        .insert_project(&project, Digest256::of(&secret))
+        .await?;
+    Ok(ProjectCredentials {
+        project_id: project.project_id,
+        secret,
+        public_token: project.public_token,
+    })
+}
+
+/// On a database with no project yet, creates a test project and returns its credentials.
+pub async fn ensure_first_project(store: &Store) -> anyhow::Result<Option<ProjectCredentials>> {
+    if store.has_projects().await? {
+        return Ok(None);
+    }
+    let creds = create(
+        store,
+        NewProject {
+            name: "Default test project".into(),
+            authorized_origins: vec![
+                "http://localhost:3000".into(),
+                "http://localhost:5173".into(),
+            ],
+            redirect_urls: vec!["http://localhost:3000/authenticate".into()],
+            ..NewProject::default()
+        },
+    )
+    .await?;
+    Ok(Some(creds))
+}
+
+/// The project these Basic credentials belong to, or `unauthorized_credentials`.
+pub async fn authenticate(store: &Store, project_id: &str, secret: &str) -> Result<Project> {
+    // Only well-formed credentials reach the database.
+    if Environment::of_credential(project_id).is_none() || !secret.starts_with("secret-") {
+        return Err(Error::new(ErrorType::UnauthorizedCredentials));
+    }
+    store
+        .project_by_secret(project_id, Digest256::of(secret))
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalized_and_checked() {
+        assert_eq!(
+            parse_origin("https://App.example.com:8443/").unwrap(),
+            "https://app.example.com:8443"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        assert!(parse_origin("https://example.com/path").is_err());
+        assert!(parse_origin("example.com").is_err());
+        assert!(parse_origin("ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn redirect_urls_must_be_absolute_http() {
+        assert!(parse_redirect_url("https://example.com/auth?x=1").is_ok());
+        assert!(parse_redirect_url("/relative").is_err());
+        assert!(parse_redirect_url("javascript:alert(1)").is_err());
+    }
+}

@@ -1,0 +1,302 @@
+//! Persistence: the only module that imports sqlx. Each SQL statement is written once in the
+//! subset SQLite and PostgreSQL share (`$n` binds, `RETURNING`, `ON CONFLICT`, TEXT ids, epoch
+//! milliseconds); the backend is chosen from the URL scheme in [`DatabaseUrl::parse`].
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// Projects and their secret digests.
+pub mod projects;
+/// Dynamic user-search SQL.
+mod search;
+/// Users, emails and phone numbers.
+pub mod users;
+
+pub use search::{SearchCursor, SearchPage, UserFilter};
+
+/// Where the data lives, parsed from `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// The one place the backend is chosen: by scheme. Anything else is refused rather than
+    /// taken for a file name.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            anyhow::ensure!(!path.is_empty(), "sqlite URL needs a path: sqlite://PATH");
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+        anyhow::bail!(
+            "unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+        )
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => u.clone(),
+            },
+        }
+    }
+}
+
+/// A failure of the store that services may react to.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key was violated.
+    #[error("unique constraint violated: {0:?}")]
+    Conflict(Constraint),
+    /// Anything else from the database.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The unique keys services turn into client errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// An email already belongs to a user of the project.
+    Email,
+    /// A phone number already belongs to a user of the project.
+    PhoneNumber,
+    /// An external id is already used in the project.
+    ExternalId,
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps a unique violation to its [`Constraint`]. PostgreSQL names the constraint; SQLite only
+/// names the columns in its message, so both forms are recognised here and nowhere else.
+fn classify(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        let c = if text.contains("user_emails") {
+            Some(Constraint::Email)
+        } else if text.contains("user_phone_numbers") {
+            Some(Constraint::PhoneNumber)
+        } else if text.contains("external_id") {
+            Some(Constraint::ExternalId)
+        } else {
+            None
+        };
+        if let Some(c) = c {
+            return StoreError::Conflict(c);
+        }
+    }
+    StoreError::Db(e)
+}
+
+/// The SQL statements that differ between backends; everything else is shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row lock for read-modify-write inside a transaction. SQLite needs none: its single writer
+    /// connection serializes every write transaction.
+    pub(crate) const fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pools {
+    /// SQLite allows one writer at a time; a dedicated one-connection write pool queues writers
+    /// in the process instead of letting them collide on the file lock, while readers run in
+    /// parallel on the WAL.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The handle services use. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pools: Pools,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's read pool; the body is written once and
+/// compiled for each backend.
+macro_rules! on_read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::store::Pools::Sqlite { read: $pool, .. } => $body,
+            $crate::store::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like `on_read!`, with the write pool and the backend's [`Dialect`].
+macro_rules! on_write {
+    ($store:expr, $pool:ident, $dialect:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::store::Pools::Sqlite { write: $pool, .. } => {
+                let $dialect = $crate::store::Dialect::Sqlite;
+                $body
+            }
+            $crate::store::Pools::Postgres($pool) => {
+                let $dialect = $crate::store::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {on_read, on_write};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects to the database; does not migrate.
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let pools = match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                let base = SqliteConnectOptions::new()
+                    .filename(path)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(
+                        base.clone()
+                            .create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal),
+                    )
+                    .await
+                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(base.read_only(true))
+                    .await
+                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                Pools::Sqlite { read, write }
+            }
+            DatabaseUrl::Postgres(u) => {
+                let opts = PgConnectOptions::from_str(u).context("parsing the PostgreSQL URL")?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await
+                    .with_context(|| format!("connecting to {}", url.redacted()))?;
+                Pools::Postgres(pool)
+            }
+        };
+        Ok(Store { pools })
+    }
+
+    /// Applies pending migrations of this backend's tree.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Pools::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_read!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Closes every connection (checkpoints SQLite's WAL).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// The names of the migrations of each backend, for the test that keeps both trees aligned.
+    pub fn migration_names() -> (Vec<String>, Vec<String>) {
+        let names = |m: &sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|m| format!("{}_{}", m.version, m.description))
+                .collect()
+        };
+        (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://./data/t.db").unwrap(),
+            DatabaseUrl::Sqlite("./data/t.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:t.db?mode=rwc").unwrap(),
+            DatabaseUrl::Sqlite("t.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        let err = DatabaseUrl::parse("mysql://u@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mysql"), "{err}");
+        assert!(DatabaseUrl::parse("./tessera.db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let u = DatabaseUrl::parse("postgres://app:hunter2@db:5432/tessera").unwrap();
+        assert!(!u.redacted().contains("hunter2"));
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let (sqlite, postgres) = Store::migration_names();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+}

@@ -1,0 +1,125 @@
+use sqlx::Row;
+
+use super::{Store, StoreResult, on_read, on_write};
+use crate::crypto::Digest256;
+use crate::model::{Environment, Project, Timestamp};
+
+const PROJECT_COLUMNS: &str =
+    "project_id, name, live, public_token, redirect_urls, authorized_origins, created_at";
+
+fn json_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+fn project_from_row<R: Row>(row: &R) -> Result<Project, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let live: bool = row.try_get("live")?;
+    Ok(Project {
+        project_id: row.try_get("project_id")?,
+        name: row.try_get("name")?,
+        env: if live {
+            Environment::Live
+        } else {
+            Environment::Test
+        },
+        public_token: row.try_get("public_token")?,
+        redirect_urls: json_list(&row.try_get::<String, _>("redirect_urls")?),
+        authorized_origins: json_list(&row.try_get::<String, _>("authorized_origins")?),
+        created_at: Timestamp::from_millis(row.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    /// Inserts a project with its first secret digest.
+    pub async fn insert_project(&self, p: &Project, secret: Digest256) -> StoreResult<()> {
+        let redirect_urls = serde_json::to_string(&p.redirect_urls).unwrap_or_default();
+        let origins = serde_json::to_string(&p.authorized_origins).unwrap_or_default();
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
+                 authorized_origins, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&p.project_id)
+            .bind(&p.name)
+            .bind(p.env == Environment::Live)
+            .bind(&p.public_token)
+            .bind(&redirect_urls)
+            .bind(&origins)
+            .bind(p.created_at.millis())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO project_secrets (secret_digest, project_id, created_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(&secret.0[..])
+            .bind(&p.project_id)
+            .bind(p.created_at.millis())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// All projects, oldest first.
+    pub async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY created_at, project_id");
+        let projects = on_read!(self, pool => {
+            sqlx::query(&sql)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(project_from_row)
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(projects)
+    }
+
+    /// Whether any project exists (first-start detection).
+    pub async fn has_projects(&self) -> StoreResult<bool> {
+        let n: i64 = on_read!(self, pool =>
+            sqlx::query_scalar("SELECT COUNT(*) FROM projects").fetch_one(pool).await?);
+        Ok(n > 0)
+    }
+
+    /// The project `project_id` if `secret` is one of its secrets. The digest is looked up by
+    /// primary key and then compared again in constant time with the stored value.
+    pub async fn project_by_secret(
+        &self,
+        project_id: &str,
+        secret: Digest256,
+    ) -> StoreResult<Option<Project>> {
+        let sql = format!(
+            "SELECT s.secret_digest, {cols} FROM project_secrets s \
+             JOIN projects p ON p.project_id = s.project_id \
+             WHERE s.secret_digest = $1 AND s.project_id = $2",
+            cols = PROJECT_COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let found = on_read!(self, pool => {
+            match sqlx::query(&sql)
+                .bind(&secret.0[..])
+                .bind(project_id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(row) => {
+                    let stored: Vec<u8> = row.try_get("secret_digest")?;
+                    if secret.ct_eq(&stored) { Some(project_from_row(&row)?) } else { None }
+                }
+                None => None,
+            }
+        });
+        Ok(found)
+    }
+}

@@ -1,0 +1,364 @@
+use std::collections::HashMap;
+
+use super::search::{Bind, bind_all};
+use super::{Store, StoreError, StoreResult, classify, on_read, on_write};
+use crate::model::Timestamp;
+use crate::model::user::{
+    EmailAddress, EmailFactor, ExternalId, Metadata, Name, PhoneFactor, PhoneNumber, User,
+    UserStatus,
+};
+
+pub(super) const USER_COLUMNS: &str = "user_id, status, first_name, middle_name, last_name, \
+    trusted_metadata, untrusted_metadata, external_id, roles, lock_created_at, lock_expires_at, \
+    created_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    user_id: String,
+    status: String,
+    first_name: String,
+    middle_name: String,
+    last_name: String,
+    trusted_metadata: String,
+    untrusted_metadata: String,
+    external_id: Option<String>,
+    roles: String,
+    lock_created_at: Option<i64>,
+    lock_expires_at: Option<i64>,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EmailRow {
+    email_id: String,
+    user_id: String,
+    email: String,
+    verified: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PhoneRow {
+    phone_id: String,
+    user_id: String,
+    phone_number: String,
+    verified: bool,
+}
+
+impl UserRow {
+    fn into_user(self, emails: Vec<EmailFactor>, phone_numbers: Vec<PhoneFactor>) -> User {
+        User {
+            user_id: self.user_id,
+            status: UserStatus::parse(&self.status).unwrap_or(UserStatus::Active),
+            name: Name {
+                first: self.first_name,
+                middle: self.middle_name,
+                last: self.last_name,
+            },
+            trusted_metadata: Metadata::from_stored(&self.trusted_metadata),
+            untrusted_metadata: Metadata::from_stored(&self.untrusted_metadata),
+            external_id: self.external_id.map(ExternalId::from_stored),
+            roles: serde_json::from_str(&self.roles).unwrap_or_default(),
+            lock: self
+                .lock_created_at
+                .zip(self.lock_expires_at)
+                .map(|(a, b)| (Timestamp::from_millis(a), Timestamp::from_millis(b))),
+            created_at: Timestamp::from_millis(self.created_at),
+            emails,
+            phone_numbers,
+        }
+    }
+}
+
+/// A new identifying factor for a user.
+#[derive(Debug, Clone)]
+pub enum NewFactor {
+    /// An email address with its fresh id.
+    Email(EmailFactor),
+    /// A phone number with its fresh id.
+    Phone(PhoneFactor),
+}
+
+/// A reference to one existing identifying factor.
+#[derive(Debug, Clone)]
+pub enum FactorRef {
+    /// By `email_id`.
+    Email(String),
+    /// By `phone_id`.
+    Phone(String),
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts one factor row inside a transaction or on a pool.
+macro_rules! insert_factor {
+    ($exec:expr, $project_id:expr, $user_id:expr, $factor:expr, $now:expr) => {
+        match $factor {
+            NewFactor::Email(e) => sqlx::query(
+                "INSERT INTO user_emails (email_id, project_id, user_id, email, verified, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&e.email_id)
+            .bind($project_id)
+            .bind($user_id)
+            .bind(e.email.as_str())
+            .bind(e.verified)
+            .bind($now)
+            .execute($exec)
+            .await
+            .map_err(classify)?,
+            NewFactor::Phone(p) => sqlx::query(
+                "INSERT INTO user_phone_numbers (phone_id, project_id, user_id, phone_number, \
+                 verified, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&p.phone_id)
+            .bind($project_id)
+            .bind($user_id)
+            .bind(p.phone_number.as_str())
+            .bind(p.verified)
+            .bind($now)
+            .execute($exec)
+            .await
+            .map_err(classify)?,
+        }
+    };
+}
+
+impl Store {
+    /// Inserts a user and its emails and phone numbers in one transaction.
+    pub async fn insert_user(&self, project_id: &str, user: &User) -> StoreResult<()> {
+        let now = user.created_at.millis();
+        let roles = serde_json::to_string(&user.roles).unwrap_or_else(|_| "[]".into());
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO users (user_id, project_id, status, first_name, middle_name, \
+                 last_name, trusted_metadata, untrusted_metadata, external_id, roles, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&user.user_id)
+            .bind(project_id)
+            .bind(user.status.as_str())
+            .bind(&user.name.first)
+            .bind(&user.name.middle)
+            .bind(&user.name.last)
+            .bind(user.trusted_metadata.to_json())
+            .bind(user.untrusted_metadata.to_json())
+            .bind(user.external_id.as_ref().map(ExternalId::as_str))
+            .bind(&roles)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            for e in &user.emails {
+                insert_factor!(&mut *tx, project_id, &user.user_id, &NewFactor::Email(e.clone()), now);
+            }
+            for p in &user.phone_numbers {
+                insert_factor!(&mut *tx, project_id, &user.user_id, &NewFactor::Phone(p.clone()), now);
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The user whose `user_id` (or, failing that, `external_id`) is `id`.
+    pub async fn get_user(&self, project_id: &str, id: &str) -> StoreResult<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE project_id = $1 \
+             AND (user_id = $2 OR external_id = $2) \
+             ORDER BY CASE WHEN user_id = $2 THEN 0 ELSE 1 END LIMIT 1"
+        );
+        let row: Option<UserRow> = on_read!(self, pool =>
+            sqlx::query_as(&sql).bind(project_id).bind(id).fetch_optional(pool).await?);
+        match row {
+            Some(row) => Ok(self.with_factors(project_id, vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// Attaches emails and phone numbers to user rows, keeping the rows' order.
+    pub(super) async fn with_factors(
+        &self,
+        project_id: &str,
+        rows: Vec<UserRow>,
+    ) -> StoreResult<Vec<User>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Bind> = std::iter::once(Bind::Text(project_id.to_owned()))
+            .chain(rows.iter().map(|r| Bind::Text(r.user_id.clone())))
+            .collect();
+        let list = placeholders(2, rows.len());
+        let email_sql = format!(
+            "SELECT email_id, user_id, email, verified FROM user_emails \
+             WHERE project_id = $1 AND user_id IN ({list}) ORDER BY created_at, email_id"
+        );
+        let phone_sql = format!(
+            "SELECT phone_id, user_id, phone_number, verified FROM user_phone_numbers \
+             WHERE project_id = $1 AND user_id IN ({list}) ORDER BY created_at, phone_id"
+        );
+        let (emails, phones): (Vec<EmailRow>, Vec<PhoneRow>) = on_read!(self, pool => (
+            bind_all!(sqlx::query_as(&email_sql), ids).fetch_all(pool).await?,
+            bind_all!(sqlx::query_as(&phone_sql), ids).fetch_all(pool).await?,
+        ));
+        let mut by_user: HashMap<String, (Vec<EmailFactor>, Vec<PhoneFactor>)> = HashMap::new();
+        for e in emails {
+            by_user.entry(e.user_id).or_default().0.push(EmailFactor {
+                email_id: e.email_id,
+                email: EmailAddress::from_stored(e.email),
+                verified: e.verified,
+            });
+        }
+        for p in phones {
+            by_user.entry(p.user_id).or_default().1.push(PhoneFactor {
+                phone_id: p.phone_id,
+                phone_number: PhoneNumber::from_stored(p.phone_number),
+                verified: p.verified,
+            });
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let (emails, phones) = by_user.remove(&row.user_id).unwrap_or_default();
+                row.into_user(emails, phones)
+            })
+            .collect())
+    }
+
+    /// Read-modify-write of a user's own row (name, metadata, external id, roles, status) in
+    /// one transaction; `change` decides, the store persists. `None` when no such user.
+    pub async fn update_user<E: From<StoreError>>(
+        &self,
+        project_id: &str,
+        id: &str,
+        change: impl FnOnce(&mut User) -> Result<(), E>,
+    ) -> Result<Option<User>, E> {
+        let Some(mut user) = self.get_user(project_id, id).await? else {
+            return Ok(None);
+        };
+        let user_id = user.user_id.clone();
+        let updated = on_write!(self, pool, dialect => {
+            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            // Re-read under the write lock so concurrent merges are not lost.
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE project_id = $1 AND user_id = $2{}",
+                dialect.for_update()
+            );
+            let row: Option<UserRow> = sqlx::query_as(&sql)
+                .bind(project_id)
+                .bind(&user_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+            let Some(row) = row else { return Ok(None) };
+            let fresh = row.into_user(std::mem::take(&mut user.emails), std::mem::take(&mut user.phone_numbers));
+            user = fresh;
+            change(&mut user)?;
+            let roles = serde_json::to_string(&user.roles).unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "UPDATE users SET status = $3, first_name = $4, middle_name = $5, last_name = $6, \
+                 trusted_metadata = $7, untrusted_metadata = $8, external_id = $9, roles = $10 \
+                 WHERE project_id = $1 AND user_id = $2",
+            )
+            .bind(project_id)
+            .bind(&user_id)
+            .bind(user.status.as_str())
+            .bind(&user.name.first)
+            .bind(&user.name.middle)
+            .bind(&user.name.last)
+            .bind(user.trusted_metadata.to_json())
+            .bind(user.untrusted_metadata.to_json())
+            .bind(user.external_id.as_ref().map(ExternalId::as_str))
+            .bind(&roles)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            tx.commit().await.map_err(StoreError::from)?;
+            user
+        });
+        Ok(Some(updated))
+    }
+
+    /// Deletes a user (by id or external id) and, by cascade, everything it owns.
+    pub async fn delete_user(&self, project_id: &str, id: &str) -> StoreResult<Option<String>> {
+        let Some(user) = self.get_user(project_id, id).await? else {
+            return Ok(None);
+        };
+        let deleted: Option<String> = on_write!(self, pool, _d =>
+            sqlx::query_scalar(
+                "DELETE FROM users WHERE project_id = $1 AND user_id = $2 RETURNING user_id",
+            )
+            .bind(project_id)
+            .bind(&user.user_id)
+            .fetch_optional(pool)
+            .await?);
+        Ok(deleted)
+    }
+
+    /// Deletes one email or phone number; returns the owner's id, `None` when not found.
+    pub async fn delete_factor(
+        &self,
+        project_id: &str,
+        factor: &FactorRef,
+    ) -> StoreResult<Option<String>> {
+        let (sql, id) = match factor {
+            FactorRef::Email(id) => (
+                "DELETE FROM user_emails WHERE project_id = $1 AND email_id = $2 RETURNING user_id",
+                id,
+            ),
+            FactorRef::Phone(id) => (
+                "DELETE FROM user_phone_numbers WHERE project_id = $1 AND phone_id = $2 \
+                 RETURNING user_id",
+                id,
+            ),
+        };
+        let owner: Option<String> = on_write!(self, pool, _d =>
+            sqlx::query_scalar(sql).bind(project_id).bind(id).fetch_optional(pool).await?);
+        Ok(owner)
+    }
+
+    /// Replaces `old` with `new` on `user_id` in one transaction. Returns `false` when `old` no
+    /// longer belongs to the user (a concurrent change won).
+    pub async fn replace_factor(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        old: &FactorRef,
+        new: &NewFactor,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let (sql, id) = match old {
+            FactorRef::Email(id) => (
+                "DELETE FROM user_emails WHERE project_id = $1 AND user_id = $2 AND email_id = $3",
+                id,
+            ),
+            FactorRef::Phone(id) => (
+                "DELETE FROM user_phone_numbers WHERE project_id = $1 AND user_id = $2 \
+                 AND phone_id = $3",
+                id,
+            ),
+        };
+        let replaced = on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            let gone = sqlx::query(sql)
+                .bind(project_id)
+                .bind(user_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 1 {
+                insert_factor!(&mut *tx, project_id, user_id, new, now.millis());
+                tx.commit().await?;
+                true
+            } else {
+                false
+            }
+        });
+        Ok(replaced)
+    }
+}
