@@ -1,1 +1,220 @@
-//! placeholder
+//! Rust client for Tessera's backend API (and Stytch's consumer API: the base URL is the only
+//! difference).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tessera_client::ClientError> {
+//! let client = tessera_client::Client::new("http://127.0.0.1:4000", "project-test-…", "secret-test-…")?;
+//! let created = client.users().create(&Default::default()).await;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+pub use tessera_proto as proto;
+use tessera_proto::ErrorResponse;
+
+/// `/v1/users`.
+mod users;
+
+pub use users::Users;
+
+/// What can go wrong with a call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with Stytch's error envelope.
+    #[error("{} ({}): {}", .0.error_type, .0.status_code, .0.error_message)]
+    Api(Box<ErrorResponse>),
+    /// The request did not complete (connection, TLS, timeout).
+    #[error("transport error: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The server answered something that is not the expected JSON.
+    #[error("unexpected response (HTTP {status}): {message}")]
+    Decode {
+        /// HTTP status of the answer.
+        status: u16,
+        /// What failed to parse.
+        message: String,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error("invalid base URL: {0}")]
+    InvalidBaseUrl(String),
+}
+
+impl ClientError {
+    /// The `error_type` when the server answered with an error envelope.
+    pub fn error_type(&self) -> Option<&str> {
+        match self {
+            ClientError::Api(e) => Some(&e.error_type),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status when the server answered.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            ClientError::Api(e) => Some(e.status_code),
+            ClientError::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Options for [`Client::builder`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    base_url: String,
+    project_id: String,
+    secret: String,
+    timeout: Duration,
+    root_certificates: Vec<Vec<u8>>,
+}
+
+impl ClientBuilder {
+    /// Per-request timeout (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM), e.g. a self-signed development certificate.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.root_certificates.push(pem.to_vec());
+        self
+    }
+
+    /// Builds the client. Connections are pooled and reused across calls and clones.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let base = url::Url::parse(&self.base_url)
+            .map_err(|e| ClientError::InvalidBaseUrl(format!("{}: {e}", self.base_url)))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::InvalidBaseUrl(self.base_url));
+        }
+        let mut http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .user_agent(concat!("tessera-client/", env!("CARGO_PKG_VERSION")));
+        for pem in &self.root_certificates {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+        }
+        Ok(Client {
+            http: http.build()?,
+            base,
+            project_id: self.project_id,
+            secret: self.secret,
+        })
+    }
+}
+
+/// A backend API client. Cheap to clone; clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: url::Url,
+    project_id: String,
+    secret: String,
+}
+
+impl Client {
+    /// A client with default options.
+    pub fn new(base_url: &str, project_id: &str, secret: &str) -> Result<Self, ClientError> {
+        Self::builder(base_url, project_id, secret).build()
+    }
+
+    /// A client with options.
+    pub fn builder(base_url: &str, project_id: &str, secret: &str) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.to_owned(),
+            project_id: project_id.to_owned(),
+            secret: secret.to_owned(),
+            timeout: Duration::from_secs(30),
+            root_certificates: Vec::new(),
+        }
+    }
+
+    /// The project this client acts for.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// The Users API.
+    pub fn users(&self) -> Users<'_> {
+        Users { client: self }
+    }
+
+    /// `/v1/…` at the root of the base URL's host, each segment percent-encoded.
+    fn url(&self, segments: &[&str]) -> url::Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.clear().extend(segments);
+        }
+        url
+    }
+
+    async fn call<Req: Serialize + ?Sized, Resp: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Req>,
+    ) -> Result<Resp, ClientError> {
+        let mut req = self
+            .http
+            .request(method, self.url(segments))
+            .basic_auth(&self.project_id, Some(&self.secret));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        decode(status, &bytes)
+    }
+}
+
+fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, ClientError> {
+    if status.is_client_error() || status.is_server_error() {
+        return Err(match serde_json::from_slice::<ErrorResponse>(bytes) {
+            Ok(e) => ClientError::Api(Box::new(e)),
+            Err(e) => ClientError::Decode {
+                status: status.as_u16(),
+                message: format!("error body is not Stytch's envelope: {e}"),
+            },
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
+        status: status.as_u16(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_rooted_and_encoded() {
+        let c = Client::new("http://h:1/ignored/prefix/", "p", "s").unwrap();
+        assert_eq!(
+            c.url(&["v1", "users", "a b/c"]).as_str(),
+            "http://h:1/v1/users/a%20b%2Fc"
+        );
+    }
+
+    #[test]
+    fn error_envelopes_decode_to_api_errors() {
+        let body = br#"{"status_code":404,"request_id":"r","error_type":"user_not_found","error_message":"m","error_url":"u"}"#;
+        let e = decode::<serde_json::Value>(StatusCode::NOT_FOUND, body).unwrap_err();
+        assert_eq!(e.error_type(), Some("user_not_found"));
+        assert_eq!(e.status_code(), Some(404));
+        let e = decode::<serde_json::Value>(StatusCode::BAD_GATEWAY, b"<html>").unwrap_err();
+        assert!(matches!(e, ClientError::Decode { status: 502, .. }));
+    }
+
+    #[test]
+    fn bad_base_urls_are_refused() {
+        assert!(Client::new("ftp://x", "p", "s").is_err());
+        assert!(Client::new("not a url", "p", "s").is_err());
+    }
+}

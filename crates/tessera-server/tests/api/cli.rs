@@ -1,0 +1,300 @@
+//! The `tessera` binary as a user runs it: first start, `project create --json`, `migrate`,
+//! configuration errors and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+fn tessera(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_remove("TESSERA_DATABASE_URL")
+        .env_remove("TESSERA_DATA_DIR");
+    c
+}
+
+/// A `tessera serve` child process.
+struct Running {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    addr: String,
+    stdout: std::thread::JoinHandle<String>,
+}
+
+/// Starts `tessera serve` on a free port with JSON logs and waits until it listens.
+fn serve(data_dir: &str) -> Running {
+    let mut child = tessera(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+        "--data-dir",
+        data_dir,
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v["fields"]["message"] == "tessera listening"
+        {
+            break v["fields"]["address"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Running {
+        child,
+        addr,
+        stdout,
+    }
+}
+
+impl Running {
+    /// Sends SIGTERM, waits for a clean exit, and returns what the server printed on stdout.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "graceful shutdown exits 0, got {status}");
+        self.stdout.join().unwrap()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn first_start_prints_credentials_once_and_they_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let server = serve(data);
+    let health = block_on(async {
+        reqwest::get(format!("{}/healthz", server.addr))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert_eq!(health, r#"{"status":"ok"}"#);
+    let out = server.stop();
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{name}:"))
+                    .map(|v| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| panic!("{name} missing from:\n{out}"))
+    };
+    let (project_id, secret, public_token) =
+        (field("project_id"), field("secret"), field("public_token"));
+    assert!(project_id.starts_with("project-test-"));
+    assert!(secret.starts_with("secret-test-"));
+    assert!(public_token.starts_with("public-token-test-"));
+    assert!(dir.path().join("data/tessera.db").exists());
+
+    // Second start on the same data: no new project, no secret printed; the old one works.
+    let server = serve(data);
+    block_on(async {
+        let client = tessera_client::Client::new(&server.addr, &project_id, &secret).unwrap();
+        let r = client
+            .users()
+            .create(&tessera_client::proto::users::CreateUserRequest {
+                email: Some("cli@example.com".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(r.user_id.starts_with("user-test-"));
+    });
+    let out = server.stop();
+    assert!(
+        !out.contains("secret"),
+        "credentials are printed only once:\n{out}"
+    );
+}
+
+#[test]
+fn project_create_json_prints_exactly_the_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = tessera(&[
+        "project",
+        "create",
+        "--json",
+        "--name",
+        "Shop",
+        "--data-dir",
+        data,
+        "--redirect-url",
+        "https://shop.example.com/auth",
+        "--authorized-origin",
+        "https://shop.example.com",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(stdout.trim()).expect("stdout is exactly one JSON object");
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["project_id", "public_token", "secret"]);
+    assert!(
+        v["project_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("project-test-")
+    );
+
+    let out = tessera(&["project", "create", "--json", "--live", "--data-dir", data])
+        .output()
+        .unwrap();
+    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        live["project_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("project-live-")
+    );
+    assert!(live["secret"].as_str().unwrap().starts_with("secret-live-"));
+    assert!(
+        live["public_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("public-token-live-")
+    );
+
+    let out = tessera(&["project", "list", "--json", "--data-dir", data])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["authorized_origins"][0], "https://shop.example.com");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("secret-"),
+        "list never shows secrets"
+    );
+
+    // A bad origin is refused with a clear message and creates nothing.
+    let out = tessera(&[
+        "project",
+        "create",
+        "--authorized-origin",
+        "https://x.com/path",
+        "--data-dir",
+        data,
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("origin"));
+}
+
+#[test]
+fn configuration_errors_are_clear() {
+    let out = tessera(&["migrate", "--database-url", "mysql://u@h/db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unsupported database URL scheme \"mysql\""),
+        "{err}"
+    );
+
+    let out = tessera(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        "only-cert.pem",
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-key"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tessera.toml");
+    std::fs::write(&cfg, "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let out = tessera(&["migrate", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
+}
+
+#[test]
+fn config_file_and_environment_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tessera.toml");
+    let db = dir.path().join("from-file.db");
+    std::fs::write(
+        &cfg,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
+    let out = tessera(&["migrate", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists(), "the file's database_url was used");
+
+    let env_db = dir.path().join("from-env.db");
+    let out = tessera(&["migrate", "--config", cfg.to_str().unwrap()])
+        .env(
+            "TESSERA_DATABASE_URL",
+            format!("sqlite://{}", env_db.display()),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(env_db.exists(), "the environment overrides the file");
+}

@@ -1,0 +1,278 @@
+//! The wire, byte by byte: error envelopes for bad input, and the calling conventions of the
+//! official SDKs (Python's repeated ids and query parameters, Node's `{}` DELETE bodies, the Rust
+//! crate's percent-encoded hyphens).
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, both_backends};
+
+both_backends!(
+    bad_requests_get_the_envelope,
+    sdk_calling_conventions_are_accepted
+);
+
+/// Sends a request and checks the error envelope: HTTP status equals `status_code`, all five
+/// fields present, JSON content type.
+async fn expect_error(req: reqwest::RequestBuilder, status: u16, error_type: &str) -> Value {
+    let res = req.send().await.unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        status,
+        "HTTP status for {error_type}"
+    );
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status_code"], status, "{body}");
+    assert_eq!(body["error_type"], error_type, "{body}");
+    assert!(
+        body["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("request-id-"),
+        "{body}"
+    );
+    assert!(
+        !body["error_message"].as_str().unwrap().is_empty(),
+        "{body}"
+    );
+    assert_eq!(
+        body["error_url"],
+        format!("https://stytch.com/docs/api/errors/{status}#{error_type}")
+    );
+    body
+}
+
+async fn bad_requests_get_the_envelope(app: &TestApp) {
+    let http = reqwest::Client::new();
+    let (pid, secret) = (&app.creds.project_id, &app.creds.secret);
+    let authed =
+        |m: Method, path: &str| http.request(m, app.url(path)).basic_auth(pid, Some(secret));
+
+    // Credentials.
+    expect_error(
+        http.get(app.url("/v1/users/x")),
+        401,
+        "unauthorized_credentials",
+    )
+    .await;
+    expect_error(
+        http.get(app.url("/v1/users/x"))
+            .basic_auth(pid, Some("secret-test-wrong")),
+        401,
+        "unauthorized_credentials",
+    )
+    .await;
+    expect_error(
+        http.get(app.url("/v1/users/x"))
+            .basic_auth("project-test-nope", Some(secret)),
+        401,
+        "unauthorized_credentials",
+    )
+    .await;
+    expect_error(
+        http.get(app.url("/v1/users/x"))
+            .header("authorization", "Bearer abc"),
+        401,
+        "invalid_authorization_header",
+    )
+    .await;
+    expect_error(
+        http.get(app.url("/v1/users/x"))
+            .header("authorization", "Basic %%%"),
+        401,
+        "invalid_authorization_header",
+    )
+    .await;
+    // Credentials are checked before the body is read.
+    expect_error(
+        http.post(app.url("/v1/users")).body("{not json"),
+        401,
+        "unauthorized_credentials",
+    )
+    .await;
+
+    // Bodies.
+    let b = expect_error(
+        authed(Method::POST, "/v1/users").body("{not json"),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(
+        b["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    let b = expect_error(authed(Method::POST, "/v1/users"), 400, "bad_request").await;
+    assert!(b["error_message"].as_str().unwrap().contains("empty"));
+    expect_error(
+        authed(Method::POST, "/v1/users").body("   "),
+        400,
+        "bad_request",
+    )
+    .await;
+    let b = expect_error(
+        authed(Method::POST, "/v1/users").json(&json!({"email": 42})),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(
+        b["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match")
+    );
+    expect_error(
+        authed(Method::POST, "/v1/users").json(&json!([1])),
+        400,
+        "bad_request",
+    )
+    .await;
+    expect_error(
+        authed(Method::POST, "/v1/users").body(vec![b'a'; 2 * 1024 * 1024]),
+        413,
+        "request_too_large",
+    )
+    .await;
+
+    // Routes and methods.
+    expect_error(authed(Method::GET, "/v1/nope"), 404, "route_not_found").await;
+    expect_error(http.get(app.url("/")), 404, "route_not_found").await;
+    expect_error(
+        authed(Method::PATCH, "/v1/users/x"),
+        405,
+        "method_not_allowed",
+    )
+    .await;
+    expect_error(
+        authed(Method::GET, "/v1/users/search"),
+        405,
+        "method_not_allowed",
+    )
+    .await;
+
+    // A well-formed request for something that is not there.
+    expect_error(
+        authed(
+            Method::GET,
+            "/v1/users/user-test-00000000-0000-0000-0000-000000000000",
+        ),
+        404,
+        "user_not_found",
+    )
+    .await;
+
+    // Nothing above created anything, and the server still works.
+    let r: Value = authed(Method::POST, "/v1/users/search")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["results_metadata"]["total"], 0);
+}
+
+async fn sdk_calling_conventions_are_accepted(app: &TestApp) {
+    let http = reqwest::Client::new();
+    let (pid, secret) = (&app.creds.project_id, &app.creds.secret);
+    let authed = |m: Method, url: String| http.request(m, url).basic_auth(pid, Some(secret));
+
+    // No Content-Type (curl without -H) is fine.
+    let res = authed(Method::POST, app.url("/v1/users"))
+        .body(r#"{"email":"conv@example.com","external_id":"conv-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let created: Value = res.json().await.unwrap();
+    let user_id = created["user_id"].as_str().unwrap().to_owned();
+
+    // Python: every argument repeated as a query parameter; PUT repeats the id in the body.
+    let res = authed(
+        Method::GET,
+        app.url(&format!("/v1/users/{user_id}?user_id={user_id}")),
+    )
+    .header("content-type", "application/json")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["user_id"], user_id.as_str());
+    assert!(
+        got.get("user").is_none(),
+        "get is flattened, no user wrapper"
+    );
+    for key in [
+        "emails",
+        "phone_numbers",
+        "webauthn_registrations",
+        "providers",
+        "totps",
+        "crypto_wallets",
+        "biometric_registrations",
+        "roles",
+    ] {
+        assert!(got[key].is_array(), "{key} must be an array");
+    }
+    assert!(got["is_locked"].is_boolean());
+    assert!(got["password"].is_null());
+
+    let res = authed(Method::PUT, app.url(&format!("/v1/users/{user_id}")))
+        .json(&json!({"user_id": user_id, "name": {"first_name": "Conv"}, "unknown_field": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Stytch's Rust crate percent-encodes hyphens in ids and sends `{}` bodies on GET.
+    let encoded = user_id.replace('-', "%2D");
+    let res = authed(
+        Method::GET,
+        app.url(&format!("/v1/users/{encoded}?user_id={encoded}")),
+    )
+    .json(&json!({}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Explicit nulls for unset options (the Rust crate) mean "absent".
+    let res = authed(Method::POST, app.url("/v1/users"))
+        .json(
+            &json!({"email": "nulls@example.com", "phone_number": null, "name": null,
+                      "trusted_metadata": null, "external_id": null, "roles": null,
+                      "create_user_as_pending": null}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Node: DELETE carries `{}`; Python: no body.
+    let res = authed(
+        Method::DELETE,
+        app.url(&format!("/v1/users/{user_id}/external_id")),
+    )
+    .json(&json!({}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = authed(Method::DELETE, app.url(&format!("/v1/users/{user_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status_code"], 200);
+    assert_eq!(body["user_id"], user_id.as_str());
+}

@@ -1,0 +1,337 @@
+//! Boots servers for tests: SQLite in a temporary directory, or a fresh database on PostgreSQL
+//! (`TESSERA_TEST_DATABASE_URL`, or a throw-away cluster started with initdb/pg_ctl).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use tessera_client::Client;
+use tessera_server::model::project::ProjectCredentials;
+use tessera_server::service::projects::{self, NewProject};
+use tessera_server::store::DatabaseUrl;
+use tessera_server::{Config, Server};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server with a project and a client for it.
+pub(crate) struct TestApp {
+    pub(crate) addr: SocketAddr,
+    pub(crate) base_url: String,
+    pub(crate) creds: ProjectCredentials,
+    pub(crate) client: Client,
+    store: tessera_server::store::Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// Creates another project on the same server.
+    pub(crate) async fn new_project(&self, live: bool) -> (ProjectCredentials, Client) {
+        let creds = projects::create(
+            &self.store,
+            NewProject {
+                name: "another".into(),
+                live,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create project");
+        let client = Client::new(&self.base_url, &creds.project_id, &creds.secret).unwrap();
+        (creds, client)
+    }
+
+    /// A raw HTTP client and the URL of `path`, for wire-level tests.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A fresh database of `backend`, with the temp dir that must outlive it.
+pub(crate) fn fresh_database(backend: Backend) -> (DatabaseUrl, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = DatabaseUrl::Sqlite(dir.path().join("tessera.db"));
+            (url, Some(dir))
+        }
+        Backend::Postgres => (DatabaseUrl::Postgres(postgres_database()), None),
+    }
+}
+
+pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
+    let (database, dir) = fresh_database(backend);
+    spawn_with(Config::for_tests(database), dir).await
+}
+
+pub(crate) async fn spawn_with(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    let server = Server::build(&config).await.expect("server builds");
+    let addr = server.local_addr();
+    let creds = server
+        .first_project()
+        .cloned()
+        .expect("a fresh database gets a first project");
+    let store = server.store().clone();
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    let base_url = format!("{scheme}://localhost:{}", addr.port());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = Client::new(&base_url, &creds.project_id, &creds.secret).unwrap();
+    TestApp {
+        addr,
+        base_url,
+        creds,
+        client,
+        store,
+        shutdown: Some(tx),
+        _dir: dir,
+    }
+}
+
+/// Declares `$name::sqlite` and `$name::postgres` tests that run `async fn $name(&TestApp)`.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::harness::spawn_app($crate::harness::Backend::Sqlite).await;
+                super::$name(&app).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let app = $crate::harness::spawn_app($crate::harness::Backend::Postgres).await;
+                super::$name(&app).await;
+            }
+        }
+    )*};
+}
+pub(crate) use both_backends;
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+struct Cluster {
+    /// `postgres://postgres@127.0.0.1:PORT` without a database name.
+    base_url: String,
+    host: String,
+    port: u16,
+    user: String,
+    psql: PathBuf,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn pg_bin_dir() -> PathBuf {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if p.join("initdb").exists() {
+            return p;
+        }
+    }
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| rd.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    candidates.sort();
+    candidates
+        .into_iter()
+        .rev()
+        .find(|p| p.join("initdb").exists())
+        .expect("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql or set TESSERA_TEST_DATABASE_URL")
+}
+
+/// Runs a PostgreSQL tool, as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(bin: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_cluster() -> Cluster {
+    let bin = pg_bin_dir();
+    let root = is_root();
+    let dir = std::env::temp_dir().join(format!("tessera-pg-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    if root {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "chown of the PostgreSQL test directory failed");
+    }
+    let data = dir.join("data");
+    let out = pg_command(&bin.join("initdb"), root)
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ])
+        .output()
+        .expect("run initdb");
+    assert!(
+        out.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let opts = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+         -c full_page_writes=off -c max_connections=400",
+        dir.display()
+    );
+    let out = pg_command(&bin.join("pg_ctl"), root)
+        .arg("-D")
+        .arg(&data)
+        .args(["-o", &opts, "-l"])
+        .arg(dir.join("log"))
+        .args(["-w", "start"])
+        .output()
+        .expect("run pg_ctl");
+    assert!(
+        out.status.success(),
+        "pg_ctl start failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+    );
+    // A watchdog stops the cluster and removes its files once this test process is gone,
+    // however it ends.
+    let stop = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runuser}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+        pid = std::process::id(),
+        runuser = if root { "runuser -u postgres -- " } else { "" },
+        pg_ctl = bin.join("pg_ctl").display(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    // Deliberately never waited for: the watchdog must outlive this process.
+    #[allow(clippy::zombie_processes)]
+    Command::new("setsid")
+        .args(["sh", "-c", &stop])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the PostgreSQL watchdog");
+    Cluster {
+        base_url: format!("postgres://postgres@127.0.0.1:{port}"),
+        host: "127.0.0.1".into(),
+        port,
+        user: "postgres".into(),
+        psql: bin.join("psql"),
+    }
+}
+
+/// A name unique across test processes and threads.
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}-{n}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| match std::env::var("TESSERA_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let u = url::Url::parse(&url).expect("TESSERA_TEST_DATABASE_URL is a URL");
+            let mut base = u.clone();
+            base.set_path("");
+            Cluster {
+                base_url: base.to_string().trim_end_matches('/').to_owned(),
+                host: u.host_str().unwrap_or("127.0.0.1").to_owned(),
+                port: u.port().unwrap_or(5432),
+                user: u.username().to_owned(),
+                psql: pg_bin_dir().join("psql"),
+            }
+        }
+        _ => start_cluster(),
+    })
+}
+
+/// Creates a fresh, empty database and returns its URL.
+fn postgres_database() -> String {
+    let c = cluster();
+    let name = format!("tessera_test_{}", uuid_like().replace('-', "_"));
+    let mut cmd = Command::new(&c.psql);
+    cmd.args([
+        "-h",
+        &c.host,
+        "-p",
+        &c.port.to_string(),
+        "-U",
+        &c.user,
+        "-d",
+        "postgres",
+    ])
+    .args([
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-q",
+        "-c",
+        &format!("CREATE DATABASE {name}"),
+    ]);
+    if let Ok(url) = std::env::var("TESSERA_TEST_DATABASE_URL")
+        && let Ok(u) = url::Url::parse(&url)
+        && let Some(pw) = u.password()
+    {
+        cmd.env("PGPASSWORD", pw);
+    }
+    let out = cmd.output().expect("run psql");
+    assert!(
+        out.status.success(),
+        "CREATE DATABASE failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("{}/{name}", c.base_url)
+}

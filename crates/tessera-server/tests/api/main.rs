@@ -1,0 +1,11 @@
+//! Tessera's integration tests: one binary (link time is paid once). Each test boots the real
+//! server on port 0 and drives it through `tessera-client` or raw HTTP; every test that touches
+//! storage runs on SQLite and on PostgreSQL (see `harness::both_backends!`).
+
+mod harness;
+
+mod cli;
+mod errors;
+mod openapi;
+mod tls;
+mod users;
