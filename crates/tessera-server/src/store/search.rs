@@ -106,7 +106,8 @@ impl SqlBuilder {
 
     fn exists(&mut self, table: &str, cond: &str) {
         self.sql.push_str(&format!(
-            "EXISTS (SELECT 1 FROM {table} f WHERE f.user_id = users.user_id AND {cond})"
+            "EXISTS (SELECT 1 FROM {table} f WHERE f.project_id = users.project_id \
+             AND f.user_id = users.user_id AND {cond})"
         ));
     }
 
