@@ -93,6 +93,43 @@ error_types! {
     UserSearchMissingFilterValue => "user_search_missing_filter_value",
     UserSearchInvalidFilterValue => "user_search_invalid_filter_value",
     UserSearchCannotMixInternalAndExternalUserIds => "user_search_cannot_mix_internal_and_external_user_ids",
+    // projects
+    ProjectNotFound => "project_not_found",
+    // sessions
+    SessionNotFound => "session_not_found",
+    NoSessionArguments => "no_session_arguments",
+    TooManySessionArguments => "too_many_session_arguments",
+    NoSessionRevokeArguments => "no_session_revoke_arguments",
+    TooManySessionRevokeArguments => "too_many_session_revoke_arguments",
+    InvalidSessionDurationMinutes => "invalid_session_duration_minutes",
+    UnableToParseSessionJwt => "unable_to_parse_session_jwt",
+    CustomClaimsTooLarge => "custom_claims_too_large",
+    ReservedClaimsInCustomClaims => "reserved_claims_in_custom_claims",
+    StytchClaimsInCustomClaims => "stytch_claims_in_custom_claims",
+    UserIdMismatch => "user_id_mismatch",
+    CannotRevokeSandboxSession => "cannot_revoke_sandbox_session",
+    // magic links
+    UnableToAuthMagicLink => "unable_to_auth_magic_link",
+    MagicLinkNotFound => "magic_link_not_found",
+    PkceMismatch => "pkce_mismatch",
+    PkceExpectedCodeVerifier => "pkce_expected_code_verifier",
+    PkceDidNotExpectCodeVerifier => "pkce_did_not_expect_code_verifier",
+    AttributeMismatch => "attribute_mismatch",
+    InvalidMagicLinkUrl => "invalid_magic_link_url",
+    NoMatchForProvidedMagicLinkUrl => "no_match_for_provided_magic_link_url",
+    NoLoginRedirectUrlsSet => "no_login_redirect_urls_set",
+    NoSignupRedirectUrlsSet => "no_signup_redirect_urls_set",
+    NoInviteRedirectUrlsSet => "no_invite_redirect_urls_set",
+    InvalidExpiration => "invalid_expiration",
+    InvalidLocale => "invalid_locale",
+    UserAlreadyActive => "user_already_active",
+    InviteNotFound => "invite_not_found",
+    // one-time passcodes
+    OtpCodeNotFound => "otp_code_not_found",
+    UnableToAuthOtpCode => "unable_to_auth_otp_code",
+    InvalidCode => "invalid_code",
+    InvalidMethodId => "invalid_method_id",
+    InvalidExpirationOtp => "invalid_expiration_otp",
 }
 
 impl std::fmt::Display for ErrorType {

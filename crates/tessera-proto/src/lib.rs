@@ -10,6 +10,12 @@
 pub mod common;
 /// The error envelope and the catalogue of `error_type` strings.
 pub mod error;
+/// Email magic links.
+pub mod magic_links;
+/// One-time passcodes by SMS, WhatsApp and email.
+pub mod otps;
+/// Sessions, authentication factors, the JWKS.
+pub mod sessions;
 /// The User object and the `/v1/users` endpoints.
 pub mod users;
 

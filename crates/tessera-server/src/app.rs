@@ -4,9 +4,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use std::sync::Arc;
+
 use crate::config::Config;
+use crate::delivery::Delivery;
+use crate::model::Timestamp;
 use crate::model::project::ProjectCredentials;
 use crate::service;
+use crate::service::keys::KeyRing;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -15,7 +20,8 @@ use crate::store::Store;
 pub struct Server {
     listener: std::net::TcpListener,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    store: Store,
+    state: AppState,
+    purge_interval: Duration,
     first_project: Option<ProjectCredentials>,
 }
 
@@ -29,6 +35,7 @@ impl Server {
     /// database, loads TLS material and binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         install_crypto_provider();
+        let delivery = Delivery::new(&config.delivery)?;
         let store = Store::connect(&config.database).await?;
         store.migrate().await.context("running migrations")?;
         let first_project = service::projects::ensure_first_project(&store).await?;
@@ -52,7 +59,13 @@ impl Server {
         Ok(Server {
             listener,
             tls,
-            store,
+            state: AppState {
+                store,
+                keys: Arc::new(KeyRing::default()),
+                delivery: Arc::new(delivery),
+                trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            },
+            purge_interval: config.purge_interval,
             first_project,
         })
     }
@@ -76,7 +89,7 @@ impl Server {
 
     /// The store, for administrative tasks beside the server (and tests).
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.state.store
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s) and closes
@@ -85,10 +98,10 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let app = crate::http::router(AppState {
-            store: self.store.clone(),
-        })
-        .into_make_service_with_connect_info::<SocketAddr>();
+        let store = self.state.store.clone();
+        let purge = tokio::spawn(purge_loop(store.clone(), self.purge_interval));
+        let app =
+            crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
             None => {
                 let listener = tokio::net::TcpListener::from_std(self.listener)?;
@@ -109,8 +122,26 @@ impl Server {
                     .await?;
             }
         }
-        self.store.close().await;
+        purge.abort();
+        store.close().await;
         Ok(())
+    }
+}
+
+/// Deletes expired sessions, links, codes and long-retired keys every `every`. It runs beside
+/// the request path (expiry is enforced by every query anyway) and deletes in small batches.
+async fn purge_loop(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = Timestamp::now();
+        let keys_before = now.plus_minutes(-service::keys::RETIRED_KEY_GRACE_MINUTES);
+        match store.purge_expired(now, keys_before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
+            Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
+        }
     }
 }
 

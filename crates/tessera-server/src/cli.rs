@@ -26,6 +26,25 @@ enum Command {
     /// Manage projects.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Manage session signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key current. The old key stays published in the JWKS (and accepted)
+    /// until every JWT it signed has expired, so no session is disturbed.
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Debug, Args)]
+struct KeysRotateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only this project (default: every project).
+    #[arg(long)]
+    project: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +93,28 @@ struct ServeArgs {
     /// Log format [default: human].
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// SMTP server for emails, smtp://[user:pass@]host[:port]; STARTTLS when offered. Without
+    /// it, emails are written to the log (development only).
+    #[arg(long, env = "TESSERA_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// From address of emails [default: Tessera <no-reply@localhost>].
+    #[arg(long, env = "TESSERA_EMAIL_FROM")]
+    email_from: Option<String>,
+    /// Endpoint receiving SMS and WhatsApp messages as a JSON POST {"channel","to","message"}.
+    /// Without it, messages are written to the log (development only).
+    #[arg(long, env = "TESSERA_SMS_WEBHOOK_URL")]
+    sms_webhook_url: Option<String>,
+    /// A proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the
+    /// environment).
+    #[arg(
+        long = "trusted-proxy",
+        env = "TESSERA_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds between purges of expired sessions, links and codes [default: 60].
+    #[arg(long, env = "TESSERA_PURGE_INTERVAL_SECONDS")]
+    purge_interval_seconds: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +223,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            init_logging(LogFormat::Human);
+            let (_, db) = args.db.resolve()?;
+            let store = open_store(&db).await?;
+            let projects: Vec<_> = store
+                .list_projects()
+                .await?
+                .into_iter()
+                .filter(|p| args.project.as_deref().is_none_or(|id| id == p.project_id))
+                .collect();
+            anyhow::ensure!(!projects.is_empty(), "no such project");
+            for p in projects {
+                let kid = crate::service::keys::rotate(&store, &p.project_id, p.env).await?;
+                println!("{}  new signing key {kid}", p.project_id);
+            }
+            store.close().await;
+            Ok(())
+        }
         Command::Project(ProjectCommand::List(args)) => {
             let (_, db) = args.db.resolve()?;
             let store = open_store(&db).await?;
@@ -227,11 +286,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.tls_cert.or(file.tls_cert),
         args.tls_key.or(file.tls_key),
     )?;
+    let trusted_proxies = if args.trusted_proxies.is_empty() {
+        file.trusted_proxies.clone().unwrap_or_default()
+    } else {
+        args.trusted_proxies
+    };
     let config = Config {
         listen,
         database,
         tls,
         log_format,
+        delivery: crate::delivery::DeliveryConfig {
+            smtp_url: args.smtp_url.or(file.smtp_url),
+            email_from: args.email_from.or(file.email_from),
+            sms_webhook_url: args.sms_webhook_url.or(file.sms_webhook_url),
+        },
+        trusted_proxies,
+        purge_interval: std::time::Duration::from_secs(
+            args.purge_interval_seconds
+                .or(file.purge_interval_seconds)
+                .unwrap_or(config::DEFAULT_PURGE_INTERVAL_SECONDS)
+                .max(1),
+        ),
     };
     let server = crate::Server::build(&config).await?;
     if let Some(creds) = server.first_project() {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::delivery::DeliveryConfig;
 use crate::store::DatabaseUrl;
 
 /// Log output format.
@@ -43,6 +44,16 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// See `--log-format`.
     pub log_format: Option<LogFormat>,
+    /// See `--smtp-url`.
+    pub smtp_url: Option<String>,
+    /// See `--email-from`.
+    pub email_from: Option<String>,
+    /// See `--sms-webhook-url`.
+    pub sms_webhook_url: Option<String>,
+    /// See `--trusted-proxy`.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// See `--purge-interval-seconds`.
+    pub purge_interval_seconds: Option<u64>,
 }
 
 impl FileConfig {
@@ -73,7 +84,16 @@ pub struct Config {
     pub tls: Option<TlsPaths>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Email and text delivery.
+    pub delivery: DeliveryConfig,
+    /// Peers whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How often expired sessions, links and codes are deleted.
+    pub purge_interval: std::time::Duration,
 }
+
+/// The default purge interval.
+pub const DEFAULT_PURGE_INTERVAL_SECONDS: u64 = 60;
 
 impl Config {
     /// A configuration for tests: a free loopback port and the given database.
@@ -83,6 +103,9 @@ impl Config {
             database,
             tls: None,
             log_format: LogFormat::Human,
+            delivery: DeliveryConfig::default(),
+            trusted_proxies: Vec::new(),
+            purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
         }
     }
 }

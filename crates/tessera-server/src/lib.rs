@@ -12,10 +12,14 @@ pub mod cli;
 pub mod config;
 /// Token generation, hashing and constant-time comparison.
 pub mod crypto;
+/// Email over SMTP, SMS and WhatsApp over a webhook, or the log in development.
+pub mod delivery;
 /// The server's one error type.
 pub mod error;
 /// Routes, extractors and the Stytch error envelope (the only module importing axum).
 pub mod http;
+/// RS256 signing keys and compact JWTs (ring for signing and verification).
+pub mod jwt;
 /// Validated domain types.
 pub mod model;
 /// Domain rules over the store.
@@ -24,6 +28,8 @@ pub mod service;
 pub mod state;
 /// Persistence on SQLite or PostgreSQL (the only module importing sqlx).
 pub mod store;
+/// Domain types to wire types.
+pub mod wire;
 
 pub use app::Server;
 pub use config::Config;

@@ -1,3 +1,8 @@
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::delivery::Delivery;
+use crate::service::keys::KeyRing;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone; no globals.
@@ -5,4 +10,10 @@ use crate::store::Store;
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// This instance's cache of signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Email and text senders.
+    pub delivery: Arc<Delivery>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
 }

@@ -117,6 +117,123 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::BAD_REQUEST,
             "user_id filters may not mix user ids and external ids.",
         ),
+        ProjectNotFound => (StatusCode::NOT_FOUND, "Project could not be found."),
+        SessionNotFound => (StatusCode::NOT_FOUND, "Session could not be found."),
+        NoSessionArguments => (
+            StatusCode::BAD_REQUEST,
+            "Either session_token or session_jwt is required.",
+        ),
+        TooManySessionArguments => (
+            StatusCode::BAD_REQUEST,
+            "Only one of session_token or session_jwt may be given.",
+        ),
+        NoSessionRevokeArguments => (
+            StatusCode::BAD_REQUEST,
+            "One of session_id, session_token or session_jwt is required.",
+        ),
+        TooManySessionRevokeArguments => (
+            StatusCode::BAD_REQUEST,
+            "Only one of session_id, session_token or session_jwt may be given.",
+        ),
+        InvalidSessionDurationMinutes => (
+            StatusCode::BAD_REQUEST,
+            "session_duration_minutes should be between 5 to 527040 minutes.",
+        ),
+        UnableToParseSessionJwt => (
+            StatusCode::UNAUTHORIZED,
+            "The session JWT could not be parsed or its signature is invalid.",
+        ),
+        CustomClaimsTooLarge => (
+            StatusCode::BAD_REQUEST,
+            "Custom claims may be at most 4 KB of JSON.",
+        ),
+        ReservedClaimsInCustomClaims => (
+            StatusCode::BAD_REQUEST,
+            "Custom claims may not use the reserved JWT claims iss, sub, aud, exp, nbf, iat or jti.",
+        ),
+        StytchClaimsInCustomClaims => (
+            StatusCode::BAD_REQUEST,
+            "Custom claims may not start with https://stytch.com/.",
+        ),
+        UserIdMismatch => (
+            StatusCode::BAD_REQUEST,
+            "The session belongs to a different user than the factor.",
+        ),
+        CannotRevokeSandboxSession => (
+            StatusCode::BAD_REQUEST,
+            "The sandbox session cannot be revoked.",
+        ),
+        UnableToAuthMagicLink => (
+            StatusCode::UNAUTHORIZED,
+            "The magic link could not be authenticated because it was either already used or expired. Send another magic link to this user.",
+        ),
+        MagicLinkNotFound => (
+            StatusCode::NOT_FOUND,
+            "The magic link could not be authenticated, try sending another magic link to the user.",
+        ),
+        PkceMismatch => (
+            StatusCode::BAD_REQUEST,
+            "The code_verifier does not match the code_challenge.",
+        ),
+        PkceExpectedCodeVerifier => (
+            StatusCode::BAD_REQUEST,
+            "A code_verifier is required: the link was sent with a code_challenge.",
+        ),
+        PkceDidNotExpectCodeVerifier => (
+            StatusCode::BAD_REQUEST,
+            "A code_verifier was given but the link was sent without a code_challenge.",
+        ),
+        AttributeMismatch => (
+            StatusCode::UNAUTHORIZED,
+            "The request's attributes do not match those of the send.",
+        ),
+        InvalidMagicLinkUrl => (
+            StatusCode::BAD_REQUEST,
+            "The magic link URL must be an absolute http or https URL.",
+        ),
+        NoMatchForProvidedMagicLinkUrl => (
+            StatusCode::BAD_REQUEST,
+            "The magic link URL is not one of the project's redirect URLs.",
+        ),
+        NoLoginRedirectUrlsSet => (
+            StatusCode::BAD_REQUEST,
+            "The project has no redirect URL for login links; pass login_magic_link_url or add one.",
+        ),
+        NoSignupRedirectUrlsSet => (
+            StatusCode::BAD_REQUEST,
+            "The project has no redirect URL for signup links; pass signup_magic_link_url or add one.",
+        ),
+        NoInviteRedirectUrlsSet => (
+            StatusCode::BAD_REQUEST,
+            "The project has no redirect URL for invites; pass invite_magic_link_url or add one.",
+        ),
+        InvalidExpiration => (
+            StatusCode::BAD_REQUEST,
+            "Expiration minutes must be between 5 and 10080.",
+        ),
+        InvalidLocale => (StatusCode::BAD_REQUEST, "The locale is not supported."),
+        UserAlreadyActive => (
+            StatusCode::BAD_REQUEST,
+            "The user is already active and cannot be invited.",
+        ),
+        InviteNotFound => (
+            StatusCode::NOT_FOUND,
+            "No pending invite exists for this email.",
+        ),
+        OtpCodeNotFound => (
+            StatusCode::NOT_FOUND,
+            "The passcode was incorrect. Try again, or send a new passcode.",
+        ),
+        UnableToAuthOtpCode => (
+            StatusCode::UNAUTHORIZED,
+            "The passcode could not be authenticated because it was already used, expired or had too many wrong attempts. Send a new passcode.",
+        ),
+        InvalidCode => (StatusCode::BAD_REQUEST, "The code must be 6 digits."),
+        InvalidMethodId => (StatusCode::BAD_REQUEST, "method_id format is invalid."),
+        InvalidExpirationOtp => (
+            StatusCode::BAD_REQUEST,
+            "expiration_minutes must be between 1 and 10.",
+        ),
     }
 }
 

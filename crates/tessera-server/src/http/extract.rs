@@ -1,5 +1,7 @@
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
@@ -10,6 +12,7 @@ use crate::error::{Error, ErrorType};
 use crate::model::ids::IdKind;
 use crate::model::{Environment, Project};
 use crate::service;
+use crate::service::sessions::ClientAttributes;
 use crate::state::AppState;
 
 /// `request-id-<env>-<uuid>`, minted once per request by the error middleware.
@@ -184,5 +187,126 @@ mod tests {
                 .as_str()
                 .starts_with("request-id-test-")
         );
+    }
+}
+
+/// Query parameters that answer bad input with Stytch's envelope; unknown ones are ignored.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| Error::with_message(ErrorType::BadRequest, format!("Invalid query: {e}.")))
+    }
+}
+
+/// The end user's IP address and user agent as this request shows them. `X-Forwarded-For` is
+/// believed only when the peer is a configured trusted proxy; then the nearest address that is
+/// not itself a trusted proxy is the client.
+pub(crate) struct Client(pub(crate) ClientAttributes);
+
+impl Client {
+    /// Attributes given in a request body win over those of the connection.
+    pub(crate) fn with(
+        self,
+        given: Option<&tessera_proto::common::Attributes>,
+    ) -> ClientAttributes {
+        let mut attrs = self.0;
+        if let Some(g) = given {
+            if let Some(ip) = g.ip_address.as_ref().filter(|s| !s.is_empty()) {
+                attrs.ip_address = ip.clone();
+            }
+            if let Some(ua) = g.user_agent.as_ref().filter(|s| !s.is_empty()) {
+                attrs.user_agent = ua.clone();
+            }
+        }
+        attrs
+    }
+}
+
+pub(crate) fn client_ip(
+    peer: Option<IpAddr>,
+    xff: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops = xff
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|h| h.trim().parse::<IpAddr>().ok());
+    let mut client = peer;
+    for hop in hops.collect::<Vec<_>>().into_iter().rev() {
+        client = hop;
+        if !trusted.contains(&hop) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let xff = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = client_ip(peer, xff, &app.trusted_proxies);
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect();
+        Ok(Client(ClientAttributes {
+            ip_address: ip.map(|i| i.to_string()).unwrap_or_default(),
+            user_agent,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        // An untrusted peer cannot spoof its address.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &[proxy]),
+            Some(ip("203.0.113.9"))
+        );
+        // Through a trusted proxy, the rightmost untrusted hop is the client.
+        assert_eq!(
+            client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &[proxy]),
+            Some(ip("198.51.100.7"))
+        );
+        let proxy2 = ip("10.0.0.2");
+        assert_eq!(
+            client_ip(
+                Some(proxy),
+                Some("198.51.100.7, 10.0.0.2"),
+                &[proxy, proxy2]
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        // No header: the proxy itself.
+        assert_eq!(client_ip(Some(proxy), None, &[proxy]), Some(proxy));
     }
 }

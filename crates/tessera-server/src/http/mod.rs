@@ -21,8 +21,14 @@ use crate::state::AppState;
 pub(crate) mod error;
 /// Extractors: project auth, request id, JSON and path with envelope rejections.
 pub(crate) mod extract;
+/// `/v1/magic_links`.
+mod magic_links;
 /// Health and the OpenAPI document.
 mod meta;
+/// `/v1/otps`.
+mod otps;
+/// `/v1/sessions`.
+mod sessions;
 /// `/v1/users`.
 mod users;
 
@@ -55,6 +61,9 @@ impl Modify for SecurityAddon {
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(users::router())
+        .merge(sessions::router())
+        .merge(magic_links::router())
+        .merge(otps::router())
         .merge(meta::router())
         .split_for_parts()
 }

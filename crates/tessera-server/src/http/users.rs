@@ -1,6 +1,6 @@
 use axum::extract::State;
+use tessera_proto::ErrorResponse;
 use tessera_proto::users as wire;
-use tessera_proto::{ErrorResponse, common};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,50 +26,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_external_id))
 }
 
-/// The wire form of a user.
+/// The wire form of a user, now.
 pub(crate) fn to_wire(u: User) -> wire::User {
-    let now = Timestamp::now();
-    wire::User {
-        is_locked: u.is_locked(now),
-        roles: u.effective_roles(),
-        lock_created_at: u.lock.map(|(a, _)| a.to_rfc3339()),
-        lock_expires_at: u.lock.map(|(_, b)| b.to_rfc3339()),
-        user_id: u.user_id,
-        status: u.status.as_str().to_owned(),
-        created_at: u.created_at.to_rfc3339(),
-        name: common::Name {
-            first_name: Some(u.name.first),
-            middle_name: Some(u.name.middle),
-            last_name: Some(u.name.last),
-        },
-        emails: u
-            .emails
-            .into_iter()
-            .map(|e| wire::Email {
-                email_id: e.email_id,
-                email: e.email.as_str().to_owned(),
-                verified: e.verified,
-            })
-            .collect(),
-        phone_numbers: u
-            .phone_numbers
-            .into_iter()
-            .map(|p| wire::PhoneNumber {
-                phone_id: p.phone_id,
-                phone_number: p.phone_number.as_str().to_owned(),
-                verified: p.verified,
-            })
-            .collect(),
-        webauthn_registrations: vec![],
-        providers: vec![],
-        totps: vec![],
-        crypto_wallets: vec![],
-        biometric_registrations: vec![],
-        password: None,
-        trusted_metadata: u.trusted_metadata.as_map().clone(),
-        untrusted_metadata: u.untrusted_metadata.as_map().clone(),
-        external_id: u.external_id.map(|e| e.as_str().to_owned()),
-    }
+    crate::wire::user(u, Timestamp::now())
 }
 
 fn metadata(v: Option<serde_json::Value>) -> Result<Metadata> {

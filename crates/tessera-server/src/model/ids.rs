@@ -56,6 +56,10 @@ pub enum IdKind {
     Email,
     /// `phone-number-`
     PhoneNumber,
+    /// `session-`
+    Session,
+    /// `jwk-`
+    Jwk,
 }
 
 impl IdKind {
@@ -67,6 +71,8 @@ impl IdKind {
             IdKind::User => "user",
             IdKind::Email => "email",
             IdKind::PhoneNumber => "phone-number",
+            IdKind::Session => "session",
+            IdKind::Jwk => "jwk",
         }
     }
 

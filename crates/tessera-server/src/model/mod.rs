@@ -4,6 +4,8 @@
 pub mod ids;
 /// Projects and their credentials.
 pub mod project;
+/// Sessions and the authentication factors proven in them.
+pub mod session;
 /// Millisecond UTC timestamps and their RFC 3339 form.
 pub mod time;
 /// Users, their emails and phone numbers, metadata and the parsers for each.

@@ -67,9 +67,11 @@ pub async fn create(store: &Store, input: NewProject) -> anyhow::Result<ProjectC
         created_at: Timestamp::now(),
     };
     let secret = format!("secret-{env}-{}", crypto::random_b64_padded(32));
+    let key = super::keys::generate(env, project.created_at).await?;
     store
         .insert_project(&project, Digest256::of(&secret))
         .await?;
+    store.insert_signing_key(&project.project_id, &key).await?;
     Ok(ProjectCredentials {
         project_id: project.project_id,
         secret,

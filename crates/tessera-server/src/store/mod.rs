@@ -10,10 +10,18 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+/// Session signing keys.
+pub mod keys;
+/// Magic links (token digests, single use).
+pub mod magic_links;
+/// One-time passcodes (code digests, attempt counting) and the expiry purge.
+pub mod otps;
 /// Projects and their secret digests.
 pub mod projects;
 /// Dynamic user-search SQL.
 mod search;
+/// Sessions.
+pub mod sessions;
 /// Users, emails and phone numbers.
 pub mod users;
 

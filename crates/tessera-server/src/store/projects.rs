@@ -122,4 +122,16 @@ impl Store {
         });
         Ok(found)
     }
+
+    /// The project with this id.
+    pub async fn project(&self, project_id: &str) -> StoreResult<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE project_id = $1");
+        let found = on_read!(self, pool => {
+            match sqlx::query(&sql).bind(project_id).fetch_optional(pool).await? {
+                Some(row) => Some(project_from_row(&row)?),
+                None => None,
+            }
+        });
+        Ok(found)
+    }
 }

@@ -361,4 +361,75 @@ impl Store {
         });
         Ok(replaced)
     }
+
+    /// The user owning this (normalized) email address.
+    pub async fn user_by_email(&self, project_id: &str, email: &str) -> StoreResult<Option<User>> {
+        let owner: Option<String> = on_read!(self, pool =>
+            sqlx::query_scalar("SELECT user_id FROM user_emails WHERE project_id = $1 AND email = $2")
+                .bind(project_id).bind(email).fetch_optional(pool).await?);
+        match owner {
+            Some(id) => self.get_user(project_id, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The user owning this phone number.
+    pub async fn user_by_phone(&self, project_id: &str, phone: &str) -> StoreResult<Option<User>> {
+        let owner: Option<String> = on_read!(self, pool =>
+            sqlx::query_scalar(
+                "SELECT user_id FROM user_phone_numbers WHERE project_id = $1 AND phone_number = $2",
+            )
+            .bind(project_id).bind(phone).fetch_optional(pool).await?);
+        match owner {
+            Some(id) => self.get_user(project_id, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Attaches a new email or phone number to an existing user.
+    pub async fn add_factor(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        factor: &NewFactor,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        on_write!(self, pool, _d => { insert_factor!(pool, project_id, user_id, factor, now.millis()); });
+        Ok(())
+    }
+
+    /// Marks an email or phone number verified and a pending owner active, in one transaction.
+    pub async fn verify_factor(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        factor: &FactorRef,
+    ) -> StoreResult<()> {
+        let (sql, id) = match factor {
+            FactorRef::Email(id) => (
+                "UPDATE user_emails SET verified = TRUE WHERE project_id = $1 AND user_id = $2 \
+                 AND email_id = $3",
+                id,
+            ),
+            FactorRef::Phone(id) => (
+                "UPDATE user_phone_numbers SET verified = TRUE WHERE project_id = $1 \
+                 AND user_id = $2 AND phone_id = $3",
+                id,
+            ),
+        };
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql).bind(project_id).bind(user_id).bind(id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE users SET status = 'active' WHERE project_id = $1 AND user_id = $2 \
+                 AND status = 'pending'",
+            )
+            .bind(project_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
 }

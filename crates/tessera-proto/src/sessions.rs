@@ -1,0 +1,250 @@
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::users::User;
+
+/// A session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    /// `session-test-<uuid>`.
+    pub session_id: String,
+    /// The owner.
+    pub user_id: String,
+    /// Creation time.
+    pub started_at: String,
+    /// Last successful authentication of the session.
+    pub last_accessed_at: String,
+    /// Absolute expiry.
+    pub expires_at: String,
+    /// Request attributes captured when the session was created (`""` when unknown).
+    pub attributes: SessionAttributes,
+    /// Every factor proven in this session, in order.
+    pub authentication_factors: Vec<AuthenticationFactor>,
+    /// Custom claims, also present at the top level of every session JWT.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_claims: Map<String, Value>,
+    /// The user's roles.
+    pub roles: Vec<String>,
+}
+
+/// IP address and user agent of a session (always strings, `""` when unknown).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionAttributes {
+    /// IP address.
+    pub ip_address: String,
+    /// User agent.
+    pub user_agent: String,
+}
+
+/// One factor proven in a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthenticationFactor {
+    /// `magic_link`, `otp`, …
+    #[serde(rename = "type")]
+    pub factor_type: String,
+    /// `email`, `sms`, `whatsapp`, `embedded`, …
+    pub delivery_method: String,
+    /// When the factor was last proven.
+    pub last_authenticated_at: String,
+    /// When the factor joined the session (absent inside JWTs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When the factor was last updated (absent inside JWTs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// For email factors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_factor: Option<EmailFactor>,
+    /// For SMS and WhatsApp factors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_factor: Option<PhoneNumberFactor>,
+    /// For embeddable magic links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddable_magic_link_factor: Option<EmbeddableMagicLinkFactor>,
+}
+
+/// The email behind a factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailFactor {
+    /// `email-test-<uuid>`.
+    pub email_id: String,
+    /// The address.
+    pub email_address: String,
+}
+
+/// The phone number behind a factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhoneNumberFactor {
+    /// `phone-number-test-<uuid>`.
+    pub phone_id: String,
+    /// E.164 number.
+    pub phone_number: String,
+}
+
+/// The embeddable magic link behind a factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbeddableMagicLinkFactor {
+    /// Identifies the link.
+    pub embedded_id: String,
+}
+
+/// `POST /v1/sessions/authenticate`: exactly one of `session_token` and `session_jwt`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthenticateSessionRequest {
+    /// The opaque session token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// A session JWT, possibly past its `exp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_jwt: Option<String>,
+    /// 5..=527040: moves `expires_at` to now plus this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_minutes: Option<i64>,
+    /// Merged into the session's custom claims; a `null` value deletes its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+/// Answer to `POST /v1/sessions/authenticate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthenticateSessionResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// The session.
+    pub session: Session,
+    /// The session token (`""` when the call authenticated by JWT: Tessera stores only digests).
+    pub session_token: String,
+    /// A fresh 5-minute JWT.
+    pub session_jwt: String,
+    /// The session's user.
+    pub user: User,
+}
+
+/// Answer to `GET /v1/sessions?user_id=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GetSessionsResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// The user's active sessions.
+    pub sessions: Vec<Session>,
+}
+
+/// `POST /v1/sessions/revoke`: exactly one of the three.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokeSessionRequest {
+    /// By id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// By token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// By JWT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_jwt: Option<String>,
+}
+
+/// An answer that carries nothing but the envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmptyResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+}
+
+/// One public key of the JWKS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Jwk {
+    /// `RSA`.
+    pub kty: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub key_use: String,
+    /// `["verify"]`.
+    pub key_ops: Vec<String>,
+    /// `RS256`.
+    pub alg: String,
+    /// `jwk-test-<uuid>`, the JWT header's `kid`.
+    pub kid: String,
+    /// Certificate chain (empty: Tessera publishes bare keys).
+    pub x5c: Vec<String>,
+    /// Certificate thumbprint (empty).
+    #[serde(rename = "x5tS256")]
+    pub x5t_s256: String,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+}
+
+/// Answer to `GET /v1/sessions/jwks/{project_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JwksResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// Every key a live JWT may be signed with.
+    pub keys: Vec<Jwk>,
+}
+
+/// The answer of every factor-authenticate endpoint (magic links, passcodes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactorAuthenticateResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// The user.
+    pub user_id: String,
+    /// The user after the authentication (the factor now verified).
+    pub user: User,
+    /// The email or phone id the factor used (`""` for embeddable links).
+    pub method_id: String,
+    /// The session token, `""` when no session was created or attached.
+    pub session_token: String,
+    /// The session JWT, `""` when no session was created or attached.
+    pub session_jwt: String,
+    /// The session, `null` when none.
+    pub session: Option<Session>,
+    /// Whether other sessions should be reset (always false).
+    pub reset_sessions: bool,
+}
+
+/// Session parameters accepted by every factor-authenticate endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionOptions {
+    /// Attach the factor to this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// Attach the factor to this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_jwt: Option<String>,
+    /// Create (or extend) a session lasting this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_minutes: Option<i64>,
+    /// Custom claims for the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub session_custom_claims: Option<Map<String, Value>>,
+}

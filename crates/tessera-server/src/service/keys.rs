@@ -1,0 +1,119 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::jwt::{GeneratedKey, SigningKey};
+use crate::model::ids::IdKind;
+use crate::model::{Environment, Timestamp};
+use crate::store::Store;
+
+/// How long a retired key stays published and accepted: the 5-minute JWT lifetime, plus the
+/// time other instances may keep signing with it before they reload (the cache lifetime), plus
+/// margin.
+pub const RETIRED_KEY_GRACE_MINUTES: i64 = 10;
+/// How long an instance trusts its cached view of a project's keys.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How often an unknown `kid` may trigger a reload, per project.
+const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(1);
+
+struct Cached {
+    loaded: Instant,
+    /// Newest first; `[0]` is the current signing key when `current` is true.
+    keys: Vec<Arc<SigningKey>>,
+}
+
+/// Per-instance cache of every project's signing keys. Keys live in the database, so a
+/// rotation by `tessera keys rotate` reaches every instance within [`CACHE_TTL`], and at once
+/// for verification (an unknown `kid` triggers a reload).
+#[derive(Default)]
+pub struct KeyRing {
+    cache: Mutex<HashMap<String, Arc<Cached>>>,
+}
+
+/// Generates a key on a blocking thread (RSA key generation takes ~0.1 s of CPU).
+pub async fn generate(env: Environment, now: Timestamp) -> anyhow::Result<GeneratedKey> {
+    tokio::task::spawn_blocking(move || SigningKey::generate(IdKind::Jwk.mint(env), now)).await?
+}
+
+impl KeyRing {
+    async fn load(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
+        let since = Timestamp::now().plus_minutes(-RETIRED_KEY_GRACE_MINUTES);
+        let keys = store.signing_keys(project_id, since).await?;
+        let cached = Arc::new(Cached {
+            loaded: Instant::now(),
+            keys: keys.into_iter().map(Arc::new).collect(),
+        });
+        self.cache
+            .lock()
+            .expect("key cache poisoned")
+            .insert(project_id.to_owned(), Arc::clone(&cached));
+        Ok(cached)
+    }
+
+    fn cached(&self, project_id: &str) -> Option<Arc<Cached>> {
+        self.cache
+            .lock()
+            .expect("key cache poisoned")
+            .get(project_id)
+            .cloned()
+    }
+
+    async fn fresh(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
+        match self.cached(project_id) {
+            Some(c) if c.loaded.elapsed() < CACHE_TTL => Ok(c),
+            _ => self.load(store, project_id).await,
+        }
+    }
+
+    /// The key new JWTs are signed with.
+    pub async fn signing_key(&self, store: &Store, project_id: &str) -> Result<Arc<SigningKey>> {
+        let cached = self.fresh(store, project_id).await?;
+        cached
+            .keys
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("project {project_id} has no signing key").into())
+    }
+
+    /// The published key with this `kid`, reloading once if it is not known yet.
+    pub async fn verification_key(
+        &self,
+        store: &Store,
+        project_id: &str,
+        kid: &str,
+    ) -> Result<Option<Arc<SigningKey>>> {
+        let cached = self.fresh(store, project_id).await?;
+        if let Some(k) = cached.keys.iter().find(|k| k.kid == kid) {
+            return Ok(Some(Arc::clone(k)));
+        }
+        if cached.loaded.elapsed() < UNKNOWN_KID_RELOAD {
+            return Ok(None);
+        }
+        let reloaded = self.load(store, project_id).await?;
+        Ok(reloaded.keys.iter().find(|k| k.kid == kid).cloned())
+    }
+
+    /// Every key a live JWT may carry: the current one and those retired within the grace.
+    pub async fn published(&self, store: &Store, project_id: &str) -> Result<Vec<Arc<SigningKey>>> {
+        Ok(self.fresh(store, project_id).await?.keys.clone())
+    }
+
+    /// Forgets a project's keys (after this instance rotated them).
+    pub fn invalidate(&self, project_id: &str) {
+        self.cache
+            .lock()
+            .expect("key cache poisoned")
+            .remove(project_id);
+    }
+}
+
+/// Makes a new key current for `project_id`; the old one keeps verifying for
+/// [`RETIRED_KEY_GRACE_MINUTES`]. Returns the new `kid`.
+pub async fn rotate(store: &Store, project_id: &str, env: Environment) -> anyhow::Result<String> {
+    let now = Timestamp::now();
+    let g = generate(env, now).await?;
+    store.rotate_signing_key(project_id, &g, now).await?;
+    Ok(g.key.kid.clone())
+}

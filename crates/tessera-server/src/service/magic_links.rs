@@ -1,0 +1,699 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::crypto::{self, Digest256};
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
+use crate::model::user::{EmailAddress, EmailFactor, Metadata, Name, User, UserStatus};
+use crate::model::{Project, Timestamp};
+use crate::service::sessions::{self, ClientAttributes, Issued, Locator, SessionRequest};
+use crate::service::{sandbox, users};
+use crate::state::AppState;
+use crate::store::magic_links::MagicLinkRecord;
+use crate::store::users::{FactorRef, NewFactor};
+
+/// Link lifetimes Stytch accepts, in minutes.
+const MIN_MINUTES: i64 = 5;
+const MAX_MINUTES: i64 = 10_080;
+const DEFAULT_LOGIN_MINUTES: i64 = 60;
+const DEFAULT_SIGNUP_MINUTES: i64 = 10_080;
+const DEFAULT_INVITE_MINUTES: i64 = 10_080;
+const DEFAULT_EMBEDDED_MINUTES: i64 = 60;
+const EMAIL_LOCALES: [&str; 4] = ["en", "es", "pt-br", "fr"];
+
+/// Which link a user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// An active user logging in.
+    Login,
+    /// A new or pending user.
+    Signup,
+    /// An invited user.
+    Invite,
+    /// Handed to the caller, not emailed.
+    Embedded,
+}
+
+impl LinkKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Login => "login",
+            LinkKind::Signup => "signup",
+            LinkKind::Invite => "invite",
+            LinkKind::Embedded => "embedded",
+        }
+    }
+}
+
+/// A validated send / login_or_create / invite request.
+#[derive(Debug, Clone, Default)]
+pub struct EmailLinkInput {
+    /// Recipient.
+    pub email: Option<EmailAddress>,
+    /// Login redirect (else the project's first).
+    pub login_url: Option<String>,
+    /// Signup redirect (else the project's first).
+    pub signup_url: Option<String>,
+    /// Login link lifetime.
+    pub login_minutes: Option<i64>,
+    /// Signup link lifetime.
+    pub signup_minutes: Option<i64>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// Sender attributes.
+    pub attrs: ClientAttributes,
+    /// Email locale.
+    pub locale: Option<String>,
+}
+
+/// Who a `send` attaches a new email to.
+#[derive(Debug, Clone)]
+pub enum AttachTo {
+    /// A user id (or external id).
+    User(String),
+    /// The user of a session.
+    Session(Locator),
+}
+
+/// Checks a lifetime given in minutes.
+pub fn parse_minutes(m: Option<i64>, default: i64) -> Result<i64> {
+    let m = m.unwrap_or(default);
+    if (MIN_MINUTES..=MAX_MINUTES).contains(&m) {
+        Ok(m)
+    } else {
+        Err(Error::new(ErrorType::InvalidExpiration))
+    }
+}
+
+/// Checks an email locale.
+pub fn parse_locale(l: Option<&str>) -> Result<()> {
+    match l {
+        Some(l) if !EMAIL_LOCALES.contains(&l) => Err(Error::new(ErrorType::InvalidLocale)),
+        _ => Ok(()),
+    }
+}
+
+/// The redirect URL a link points to: the given one if the project allows it, else the
+/// project's first.
+fn redirect_url(project: &Project, given: Option<&str>, kind: LinkKind) -> Result<String> {
+    match given {
+        Some(u) => {
+            let parsed =
+                url::Url::parse(u).map_err(|_| Error::new(ErrorType::InvalidMagicLinkUrl))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Error::new(ErrorType::InvalidMagicLinkUrl));
+            }
+            if project.redirect_urls.iter().any(|allowed| allowed == u) {
+                Ok(u.to_owned())
+            } else {
+                Err(Error::new(ErrorType::NoMatchForProvidedMagicLinkUrl))
+            }
+        }
+        None => project.redirect_urls.first().cloned().ok_or_else(|| {
+            Error::new(match kind {
+                LinkKind::Signup => ErrorType::NoSignupRedirectUrlsSet,
+                LinkKind::Invite => ErrorType::NoInviteRedirectUrlsSet,
+                _ => ErrorType::NoLoginRedirectUrlsSet,
+            })
+        }),
+    }
+}
+
+/// `<redirect>?stytch_token_type=magic_links&token=<token>`, keeping the redirect's own query.
+fn link(redirect: &str, token: &str) -> String {
+    let mut u = url::Url::parse(redirect).expect("redirect URLs are checked");
+    u.query_pairs_mut()
+        .append_pair("stytch_token_type", "magic_links")
+        .append_pair("token", token);
+    u.into()
+}
+
+/// Creates a link and emails it.
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    app: &AppState,
+    project: &Project,
+    user: &User,
+    email: &EmailFactor,
+    kind: LinkKind,
+    redirect: String,
+    minutes: i64,
+    input: &EmailLinkInput,
+    now: Timestamp,
+) -> Result<()> {
+    let token = crypto::random_b64_padded(32);
+    let record = MagicLinkRecord {
+        user_id: user.user_id.clone(),
+        email_id: Some(email.email_id.clone()),
+        kind: kind.as_str().into(),
+        code_challenge: input.code_challenge.clone(),
+        ip_address: input.attrs.ip_address.clone(),
+        user_agent: input.attrs.user_agent.clone(),
+        expires_at: now.plus_minutes(minutes).millis(),
+        used_at: None,
+    };
+    app.store
+        .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
+        .await?;
+    let (subject, verb) = match kind {
+        LinkKind::Invite => (
+            format!("You're invited to {}", project.name),
+            "accept your invitation",
+        ),
+        LinkKind::Signup => (
+            format!("Finish signing up for {}", project.name),
+            "finish signing up",
+        ),
+        _ => (format!("Log in to {}", project.name), "log in"),
+    };
+    let body = format!(
+        "Click the link below to {verb}:\n\n{}\n\nThe link works once and expires in {minutes} minutes. \
+         If you did not ask for it, ignore this email.\n",
+        link(&redirect, &token)
+    );
+    app.delivery
+        .email(email.email.as_str(), &subject, body)
+        .await?;
+    Ok(())
+}
+
+fn email_factor<'u>(user: &'u User, email: &EmailAddress) -> Option<&'u EmailFactor> {
+    user.emails.iter().find(|e| &e.email == email)
+}
+
+async fn attach_target(
+    app: &AppState,
+    project: &Project,
+    to: &AttachTo,
+    now: Timestamp,
+) -> Result<User> {
+    let id = match to {
+        AttachTo::User(id) => id.clone(),
+        AttachTo::Session(loc) => sessions::resolve(app, project, loc, now).await?.user_id,
+    };
+    users::get(&app.store, project, &id).await
+}
+
+/// Finds the email on `user`, attaching it (unverified) when it is new to the user.
+pub async fn ensure_email_on(
+    app: &AppState,
+    project: &Project,
+    user: User,
+    email: &EmailAddress,
+    now: Timestamp,
+) -> Result<(User, EmailFactor)> {
+    if let Some(e) = email_factor(&user, email) {
+        let e = e.clone();
+        return Ok((user, e));
+    }
+    let factor = EmailFactor {
+        email_id: IdKind::Email.mint(project.env),
+        email: email.clone(),
+        verified: false,
+    };
+    app.store
+        .add_factor(
+            &project.project_id,
+            &user.user_id,
+            &NewFactor::Email(factor.clone()),
+            now,
+        )
+        .await?;
+    let user = users::get(&app.store, project, &user.user_id).await?;
+    Ok((user, factor))
+}
+
+fn required_email(input: &EmailLinkInput) -> Result<&EmailAddress> {
+    input
+        .email
+        .as_ref()
+        .ok_or_else(|| Error::with_message(ErrorType::InvalidEmail, "email is required."))
+}
+
+/// `magic_links/email/send`: a login (or, for pending users, signup) link to a known email.
+pub async fn send(
+    app: &AppState,
+    project: &Project,
+    input: EmailLinkInput,
+    attach: Option<AttachTo>,
+    now: Timestamp,
+) -> Result<(String, String)> {
+    let email = required_email(&input)?.clone();
+    if sandbox::is_sandbox_email(project, email.as_str()) && attach.is_none() {
+        sandbox::ensure(&app.store, project).await?;
+        return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into()));
+    }
+    let (user, factor) = match &attach {
+        Some(to) => {
+            let user = attach_target(app, project, to, now).await?;
+            ensure_email_on(app, project, user, &email, now).await?
+        }
+        None => {
+            let user = app
+                .store
+                .user_by_email(&project.project_id, email.as_str())
+                .await?
+                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+            let f = email_factor(&user, &email)
+                .cloned()
+                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+            (user, f)
+        }
+    };
+    let (kind, url, minutes) = if user.status == UserStatus::Pending {
+        (
+            LinkKind::Signup,
+            input.signup_url.as_deref(),
+            parse_minutes(input.signup_minutes, DEFAULT_SIGNUP_MINUTES)?,
+        )
+    } else {
+        (
+            LinkKind::Login,
+            input.login_url.as_deref(),
+            parse_minutes(input.login_minutes, DEFAULT_LOGIN_MINUTES)?,
+        )
+    };
+    let redirect = redirect_url(project, url, kind)?;
+    issue(
+        app, project, &user, &factor, kind, redirect, minutes, &input, now,
+    )
+    .await?;
+    Ok((user.user_id, factor.email_id))
+}
+
+/// `magic_links/email/login_or_create`: creates the user when the email is new.
+pub async fn login_or_create(
+    app: &AppState,
+    project: &Project,
+    input: EmailLinkInput,
+    pending: bool,
+    now: Timestamp,
+) -> Result<(String, String, bool)> {
+    let email = required_email(&input)?.clone();
+    if sandbox::is_sandbox_email(project, email.as_str()) {
+        sandbox::ensure(&app.store, project).await?;
+        return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into(), false));
+    }
+    let existing = app
+        .store
+        .user_by_email(&project.project_id, email.as_str())
+        .await?;
+    // Validate everything before a user is created.
+    let kind = match &existing {
+        Some(u) if u.status == UserStatus::Active => LinkKind::Login,
+        _ => LinkKind::Signup,
+    };
+    let (url, minutes) = match kind {
+        LinkKind::Login => (
+            input.login_url.as_deref(),
+            parse_minutes(input.login_minutes, DEFAULT_LOGIN_MINUTES)?,
+        ),
+        _ => (
+            input.signup_url.as_deref(),
+            parse_minutes(input.signup_minutes, DEFAULT_SIGNUP_MINUTES)?,
+        ),
+    };
+    let redirect = redirect_url(project, url, kind)?;
+    let (user, created) = match existing {
+        Some(u) => (u, false),
+        None => {
+            let new_user = users::NewUser {
+                email: Some(email.clone()),
+                pending,
+                ..Default::default()
+            };
+            match users::create(&app.store, project, new_user, now).await {
+                Ok(u) => (u, true),
+                // Another request created it first: use that user.
+                Err(e) if e.kind() == ErrorType::DuplicateEmail => (
+                    app.store
+                        .user_by_email(&project.project_id, email.as_str())
+                        .await?
+                        .ok_or(e)?,
+                    false,
+                ),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let factor = email_factor(&user, &email)
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+    issue(
+        app, project, &user, &factor, kind, redirect, minutes, &input, now,
+    )
+    .await?;
+    Ok((user.user_id, factor.email_id, created))
+}
+
+/// A validated invite.
+#[derive(Debug, Default)]
+pub struct InviteInput {
+    /// Who.
+    pub email: Option<EmailAddress>,
+    /// Where the link points.
+    pub url: Option<String>,
+    /// Lifetime.
+    pub minutes: Option<i64>,
+    /// The invitee's name.
+    pub name: Name,
+    /// Metadata for a new user.
+    pub trusted_metadata: Metadata,
+    /// Metadata for a new user.
+    pub untrusted_metadata: Metadata,
+    /// Sender attributes.
+    pub attrs: ClientAttributes,
+}
+
+/// `magic_links/email/invite`: creates a pending user (or reuses a pending one) and emails an
+/// invite. Active users cannot be invited.
+pub async fn invite(
+    app: &AppState,
+    project: &Project,
+    input: InviteInput,
+    now: Timestamp,
+) -> Result<(String, String)> {
+    let email = input
+        .email
+        .clone()
+        .ok_or_else(|| Error::with_message(ErrorType::InvalidEmail, "email is required."))?;
+    if sandbox::is_sandbox_email(project, email.as_str()) {
+        sandbox::ensure(&app.store, project).await?;
+        return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into()));
+    }
+    let redirect = redirect_url(project, input.url.as_deref(), LinkKind::Invite)?;
+    let minutes = parse_minutes(input.minutes, DEFAULT_INVITE_MINUTES)?;
+    let user = match app
+        .store
+        .user_by_email(&project.project_id, email.as_str())
+        .await?
+    {
+        Some(u) if u.status == UserStatus::Active => {
+            return Err(Error::new(ErrorType::UserAlreadyActive));
+        }
+        Some(u) => u,
+        None => {
+            users::create(
+                &app.store,
+                project,
+                users::NewUser {
+                    email: Some(email.clone()),
+                    name: input.name,
+                    pending: true,
+                    trusted_metadata: input.trusted_metadata,
+                    untrusted_metadata: input.untrusted_metadata,
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?
+        }
+    };
+    let factor = email_factor(&user, &email)
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+    let link_input = EmailLinkInput {
+        attrs: input.attrs,
+        ..Default::default()
+    };
+    issue(
+        app,
+        project,
+        &user,
+        &factor,
+        LinkKind::Invite,
+        redirect,
+        minutes,
+        &link_input,
+        now,
+    )
+    .await?;
+    Ok((user.user_id, factor.email_id))
+}
+
+/// `magic_links/email/revoke_invite`: kills the invite links and the pending user they were for.
+pub async fn revoke_invite(app: &AppState, project: &Project, email: &EmailAddress) -> Result<()> {
+    if sandbox::is_sandbox_email(project, email.as_str()) {
+        return Ok(());
+    }
+    let user = app
+        .store
+        .user_by_email(&project.project_id, email.as_str())
+        .await?
+        .filter(|u| u.status == UserStatus::Pending)
+        .ok_or_else(|| Error::new(ErrorType::InviteNotFound))?;
+    app.store
+        .revoke_invites(&project.project_id, &user.user_id)
+        .await?;
+    app.store
+        .delete_user(&project.project_id, &user.user_id)
+        .await?;
+    Ok(())
+}
+
+/// `POST /v1/magic_links`: an embeddable token for a user, not emailed.
+pub async fn create_embeddable(
+    app: &AppState,
+    project: &Project,
+    user_id: &str,
+    minutes: Option<i64>,
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<(String, String)> {
+    let minutes = parse_minutes(minutes, DEFAULT_EMBEDDED_MINUTES)?;
+    let user = users::get(&app.store, project, user_id).await?;
+    let token = crypto::random_b64_padded(32);
+    let record = MagicLinkRecord {
+        user_id: user.user_id.clone(),
+        email_id: None,
+        kind: LinkKind::Embedded.as_str().into(),
+        code_challenge: None,
+        ip_address: attrs.ip_address,
+        user_agent: attrs.user_agent,
+        expires_at: now.plus_minutes(minutes).millis(),
+        used_at: None,
+    };
+    app.store
+        .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
+        .await?;
+    Ok((user.user_id, token))
+}
+
+/// Attribute matching required by the authenticate call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatchOptions {
+    /// IP must match the send's.
+    pub ip: bool,
+    /// User agent must match the send's.
+    pub user_agent: bool,
+}
+
+/// Checks `options` against the attributes captured at send time.
+pub fn check_attributes(
+    opts: MatchOptions,
+    sent: (&str, &str),
+    now: &ClientAttributes,
+) -> Result<()> {
+    if (opts.ip && sent.0 != now.ip_address) || (opts.user_agent && sent.1 != now.user_agent) {
+        return Err(Error::new(ErrorType::AttributeMismatch));
+    }
+    Ok(())
+}
+
+/// S256: `base64url(sha256(verifier))`, padding ignored, compared in constant time.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<()> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(Error::new(ErrorType::PkceExpectedCodeVerifier)),
+        (None, Some(_)) => Err(Error::new(ErrorType::PkceDidNotExpectCodeVerifier)),
+        (Some(c), Some(v)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
+            let c = c.trim_end_matches('=');
+            if c.len() == computed.len() && bool::from(c.as_bytes().ct_eq(computed.as_bytes())) {
+                Ok(())
+            } else {
+                Err(Error::new(ErrorType::PkceMismatch))
+            }
+        }
+    }
+}
+
+/// A validated `magic_links/authenticate`.
+#[derive(Debug)]
+pub struct AuthenticateInput {
+    /// The token.
+    pub token: String,
+    /// PKCE verifier.
+    pub code_verifier: Option<String>,
+    /// Attribute matching.
+    pub options: MatchOptions,
+    /// This request's attributes.
+    pub attrs: ClientAttributes,
+    /// Session creation or attachment.
+    pub session: SessionRequest,
+}
+
+/// The outcome of a successful factor authentication.
+#[derive(Debug)]
+pub struct Authenticated {
+    /// The user, its factor now verified.
+    pub user: User,
+    /// The email or phone id used (`""` for embeddable links).
+    pub method_id: String,
+    /// The session, when one was created or attached.
+    pub issued: Option<Issued>,
+}
+
+/// `magic_links/authenticate`: spends the token (exactly once, however many requests race),
+/// verifies the email, and creates or extends a session as asked.
+pub async fn authenticate(
+    app: &AppState,
+    project: &Project,
+    input: AuthenticateInput,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    if sandbox::is_used_sandbox_magic_link(project, &input.token) {
+        return Err(Error::new(ErrorType::UnableToAuthMagicLink));
+    }
+    let digest = Digest256::of(&input.token);
+    let sandbox_link = sandbox::is_sandbox_magic_link(project, &input.token);
+    let record = if sandbox_link {
+        sandbox::ensure(&app.store, project).await?;
+        MagicLinkRecord {
+            user_id: sandbox::USER_ID.into(),
+            email_id: Some(sandbox::EMAIL_ID.into()),
+            kind: LinkKind::Login.as_str().into(),
+            code_challenge: None,
+            ip_address: String::new(),
+            user_agent: String::new(),
+            expires_at: i64::MAX,
+            used_at: None,
+        }
+    } else {
+        app.store
+            .magic_link(&project.project_id, digest)
+            .await?
+            .ok_or_else(|| Error::new(ErrorType::MagicLinkNotFound))?
+    };
+    if record.used_at.is_some() || record.expires_at <= now.millis() {
+        return Err(Error::new(ErrorType::UnableToAuthMagicLink));
+    }
+    check_pkce(
+        record.code_challenge.as_deref(),
+        input.code_verifier.as_deref(),
+    )?;
+    check_attributes(
+        input.options,
+        (&record.ip_address, &record.user_agent),
+        &input.attrs,
+    )?;
+    // A session named for attachment must exist and be this user's before the token is spent.
+    if let Some(loc) = &input.session.existing {
+        let s = sessions::resolve(app, project, loc, now).await?;
+        if s.user_id != record.user_id {
+            return Err(Error::new(ErrorType::UserIdMismatch));
+        }
+    }
+    if !sandbox_link
+        && !app
+            .store
+            .consume_magic_link(&project.project_id, digest, now)
+            .await?
+    {
+        return Err(Error::new(ErrorType::UnableToAuthMagicLink));
+    }
+    let (factor, method_id) = match &record.email_id {
+        Some(email_id) => {
+            app.store
+                .verify_factor(
+                    &project.project_id,
+                    &record.user_id,
+                    &FactorRef::Email(email_id.clone()),
+                )
+                .await?;
+            let user = users::get(&app.store, project, &record.user_id).await?;
+            let address = user
+                .emails
+                .iter()
+                .find(|e| &e.email_id == email_id)
+                .map(|e| e.email.as_str().to_owned())
+                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+            (
+                AuthFactor::new(
+                    FactorKind::MagicLinkEmail,
+                    FactorSubject::Email {
+                        email_id: email_id.clone(),
+                        email_address: address,
+                    },
+                    now,
+                ),
+                email_id.clone(),
+            )
+        }
+        None => (
+            AuthFactor::new(
+                FactorKind::MagicLinkEmbedded,
+                FactorSubject::Embedded {
+                    embedded_id: URL_SAFE_NO_PAD.encode(&digest.0[..12]),
+                },
+                now,
+            ),
+            String::new(),
+        ),
+    };
+    let user = users::get(&app.store, project, &record.user_id).await?;
+    let issued = sessions::start_or_attach(
+        app,
+        project,
+        &user,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await?;
+    Ok(Authenticated {
+        user,
+        method_id,
+        issued,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_pkce(Some(challenge), Some(verifier)).is_ok());
+        assert!(check_pkce(Some(&format!("{challenge}=")), Some(verifier)).is_ok());
+        assert_eq!(
+            check_pkce(Some(challenge), Some("wrong"))
+                .unwrap_err()
+                .kind(),
+            ErrorType::PkceMismatch
+        );
+        assert_eq!(
+            check_pkce(Some(challenge), None).unwrap_err().kind(),
+            ErrorType::PkceExpectedCodeVerifier
+        );
+        assert_eq!(
+            check_pkce(None, Some(verifier)).unwrap_err().kind(),
+            ErrorType::PkceDidNotExpectCodeVerifier
+        );
+    }
+
+    #[test]
+    fn links_keep_the_redirect_query() {
+        assert_eq!(
+            link("https://app.example.com/auth?next=%2Fhome", "abc="),
+            "https://app.example.com/auth?next=%2Fhome&stytch_token_type=magic_links&token=abc%3D"
+        );
+    }
+}

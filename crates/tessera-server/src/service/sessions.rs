@@ -1,0 +1,424 @@
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tessera_proto::sessions::AuthenticationFactor;
+
+use crate::crypto::{self, Digest256};
+use crate::error::{Error, ErrorType, Result};
+use crate::jwt::UnverifiedJwt;
+use crate::model::ids::IdKind;
+use crate::model::session::{self, AuthFactor, Session};
+use crate::model::user::User;
+use crate::model::{Project, Timestamp};
+use crate::service::sandbox;
+use crate::state::AppState;
+use crate::wire;
+
+/// Lifetime of a session JWT.
+pub const JWT_LIFETIME_SECONDS: i64 = 300;
+
+/// How a caller names an existing session.
+#[derive(Debug, Clone)]
+pub enum Locator {
+    /// By its opaque token.
+    Token(String),
+    /// By a JWT (possibly past its `exp`).
+    Jwt(String),
+}
+
+impl Locator {
+    /// Exactly one of token and JWT; `None` when neither is given.
+    pub fn from_pair(token: Option<String>, jwt: Option<String>) -> Result<Option<Locator>> {
+        match (
+            token.filter(|t| !t.is_empty()),
+            jwt.filter(|j| !j.is_empty()),
+        ) {
+            (Some(_), Some(_)) => Err(Error::new(ErrorType::TooManySessionArguments)),
+            (Some(t), None) => Ok(Some(Locator::Token(t))),
+            (None, Some(j)) => Ok(Some(Locator::Jwt(j))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// What a factor-authenticate call asks of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct SessionRequest {
+    /// Attach to this session instead of creating one.
+    pub existing: Option<Locator>,
+    /// Create (or extend to) this many minutes from now.
+    pub duration_minutes: Option<i64>,
+    /// Custom claims to merge.
+    pub custom_claims: Option<Map<String, Value>>,
+}
+
+impl SessionRequest {
+    /// Parses the wire parameters; bad values fail before any single-use secret is spent.
+    pub fn parse(
+        token: Option<String>,
+        jwt: Option<String>,
+        duration_minutes: Option<i64>,
+        custom_claims: Option<Map<String, Value>>,
+    ) -> Result<Self> {
+        let existing = Locator::from_pair(token, jwt)?;
+        let duration_minutes = duration_minutes
+            .map(session::parse_duration_minutes)
+            .transpose()?;
+        if let Some(c) = &custom_claims {
+            session::merge_custom_claims(&Map::new(), c.clone())?;
+        }
+        Ok(SessionRequest {
+            existing,
+            duration_minutes,
+            custom_claims,
+        })
+    }
+}
+
+/// Where a request came from, for a new session's attributes.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAttributes {
+    /// IP address, `""` when unknown.
+    pub ip_address: String,
+    /// User agent, `""` when unknown.
+    pub user_agent: String,
+}
+
+/// A session with the credentials to hand to the client.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The session.
+    pub session: Session,
+    /// Its token; `""` when the caller named the session by JWT (only digests are stored).
+    pub token: String,
+    /// A fresh JWT.
+    pub jwt: String,
+}
+
+/// The `https://stytch.com/session` claim.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionClaim {
+    /// Session id.
+    pub id: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub last_accessed_at: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    /// IP and user agent.
+    pub attributes: tessera_proto::sessions::SessionAttributes,
+    /// Factors, without `created_at`/`updated_at`.
+    pub authentication_factors: Vec<AuthenticationFactor>,
+    /// The user's roles.
+    pub roles: Vec<String>,
+}
+
+/// The claims of a session JWT.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// `[project_id]`.
+    pub aud: Vec<String>,
+    /// Expiry (seconds).
+    pub exp: i64,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// `stytch.com/{project_id}`.
+    pub iss: String,
+    /// = `iat`.
+    pub nbf: i64,
+    /// The user id.
+    pub sub: String,
+    /// The session.
+    #[serde(rename = "https://stytch.com/session")]
+    pub session: SessionClaim,
+    /// Custom claims, at the top level.
+    #[serde(flatten)]
+    pub custom: Map<String, Value>,
+}
+
+/// The issuer of a project's JWTs.
+pub fn issuer(project_id: &str) -> String {
+    format!("stytch.com/{project_id}")
+}
+
+/// Signs a 5-minute JWT for `session` (never past the session's own expiry).
+pub async fn mint_jwt(
+    app: &AppState,
+    project: &Project,
+    s: &Session,
+    roles: Vec<String>,
+    now: Timestamp,
+) -> Result<String> {
+    let key = app
+        .keys
+        .signing_key(&app.store, &project.project_id)
+        .await?;
+    let iat = now.millis().div_euclid(1000);
+    let exp = (iat + JWT_LIFETIME_SECONDS)
+        .min(s.expires_at.millis().div_euclid(1000))
+        .max(iat + 1);
+    let claims = Claims {
+        aud: vec![project.project_id.clone()],
+        exp,
+        iat,
+        iss: issuer(&project.project_id),
+        nbf: iat,
+        sub: s.user_id.clone(),
+        session: SessionClaim {
+            id: s.session_id.clone(),
+            started_at: s.started_at.to_rfc3339(),
+            last_accessed_at: s.last_accessed_at.to_rfc3339(),
+            expires_at: s.expires_at.to_rfc3339(),
+            attributes: tessera_proto::sessions::SessionAttributes {
+                ip_address: s.ip_address.clone(),
+                user_agent: s.user_agent.clone(),
+            },
+            authentication_factors: s.factors.iter().map(|f| wire::factor(f, true)).collect(),
+            roles,
+        },
+        custom: s.custom_claims.clone(),
+    };
+    Ok(key.sign(&claims)?)
+}
+
+/// Verifies a JWT's signature against the project's published keys, and its audience and
+/// issuer. Expiry is not checked: a JWT past `exp` still names its session.
+pub async fn verify_jwt(app: &AppState, project: &Project, jwt: &str) -> Result<Claims> {
+    let bad = || Error::new(ErrorType::UnableToParseSessionJwt);
+    let parsed = UnverifiedJwt::parse(jwt).ok_or_else(bad)?;
+    let key = app
+        .keys
+        .verification_key(&app.store, &project.project_id, &parsed.kid)
+        .await?
+        .ok_or_else(bad)?;
+    let claims: Claims = parsed.verify_with(&key).ok_or_else(bad)?;
+    if !claims.aud.iter().any(|a| a == &project.project_id)
+        || claims.iss != issuer(&project.project_id)
+    {
+        return Err(bad());
+    }
+    Ok(claims)
+}
+
+fn not_found() -> Error {
+    Error::new(ErrorType::SessionNotFound)
+}
+
+/// The live session a locator names.
+pub async fn resolve(
+    app: &AppState,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Session> {
+    match loc {
+        Locator::Token(t) => {
+            let found = app
+                .store
+                .session_by_token(&project.project_id, Digest256::of(t), now)
+                .await?;
+            match found {
+                Some(s) => Ok(s),
+                None if sandbox::is_sandbox_session_token(project, t) => {
+                    sandbox::ensure(&app.store, project).await?;
+                    app.store
+                        .session_by_token(&project.project_id, Digest256::of(t), now)
+                        .await?
+                        .ok_or_else(not_found)
+                }
+                None => Err(not_found()),
+            }
+        }
+        Locator::Jwt(j) => {
+            let claims = verify_jwt(app, project, j).await?;
+            let s = app
+                .store
+                .session_by_id(&project.project_id, &claims.session.id, now)
+                .await?
+                .ok_or_else(not_found)?;
+            if s.user_id != claims.sub {
+                return Err(not_found());
+            }
+            Ok(s)
+        }
+    }
+}
+
+async fn user_of(app: &AppState, project: &Project, s: &Session) -> Result<User> {
+    // A session outlives its user only for the instant between the user's deletion and the
+    // cascade; treat it as gone.
+    app.store
+        .get_user(&project.project_id, &s.user_id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// What an authenticate call changes in a session.
+struct Change {
+    duration_minutes: Option<i64>,
+    custom_claims: Option<Map<String, Value>>,
+    factor: Option<AuthFactor>,
+}
+
+/// Applies a change to a session, persists it and mints a JWT.
+async fn touch(
+    app: &AppState,
+    project: &Project,
+    mut s: Session,
+    token: String,
+    change: Change,
+    now: Timestamp,
+) -> Result<(Issued, User)> {
+    if let Some(f) = change.factor {
+        s.add_factor(f);
+    }
+    if let Some(m) = change.duration_minutes {
+        s.expires_at = now.plus_minutes(m);
+    }
+    if let Some(c) = change.custom_claims {
+        s.custom_claims = session::merge_custom_claims(&s.custom_claims, c)?;
+    }
+    s.last_accessed_at = now;
+    if !app
+        .store
+        .update_session(&project.project_id, &s, now)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let user = user_of(app, project, &s).await?;
+    let jwt = mint_jwt(app, project, &s, user.effective_roles(), now).await?;
+    Ok((
+        Issued {
+            session: s,
+            token,
+            jwt,
+        },
+        user,
+    ))
+}
+
+/// `sessions/authenticate`: checks the session, optionally extends it and merges claims,
+/// records the access and returns a fresh JWT.
+pub async fn authenticate(
+    app: &AppState,
+    project: &Project,
+    loc: Locator,
+    duration_minutes: Option<i64>,
+    custom_claims: Option<Map<String, Value>>,
+    now: Timestamp,
+) -> Result<(Issued, User)> {
+    let s = resolve(app, project, &loc, now).await?;
+    let token = match loc {
+        Locator::Token(t) => t,
+        Locator::Jwt(_) => String::new(),
+    };
+    let change = Change {
+        duration_minutes,
+        custom_claims,
+        factor: None,
+    };
+    touch(app, project, s, token, change, now).await
+}
+
+/// After a factor succeeded for `user`: attaches it to the named session, or creates a session
+/// when a duration is given, or does nothing.
+pub async fn start_or_attach(
+    app: &AppState,
+    project: &Project,
+    user: &User,
+    factor: AuthFactor,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Option<Issued>> {
+    if let Some(loc) = &req.existing {
+        let s = resolve(app, project, loc, now).await?;
+        if s.user_id != user.user_id {
+            return Err(Error::new(ErrorType::UserIdMismatch));
+        }
+        let token = match loc {
+            Locator::Token(t) => t.clone(),
+            Locator::Jwt(_) => String::new(),
+        };
+        let change = Change {
+            duration_minutes: req.duration_minutes,
+            custom_claims: req.custom_claims,
+            factor: Some(factor),
+        };
+        let (issued, _) = touch(app, project, s, token, change, now).await?;
+        return Ok(Some(issued));
+    }
+    let Some(minutes) = req.duration_minutes else {
+        return Ok(None);
+    };
+    let custom_claims = match req.custom_claims {
+        Some(c) => session::merge_custom_claims(&Map::new(), c)?,
+        None => Map::new(),
+    };
+    let token = crypto::random_b64_nopad(33);
+    let s = Session {
+        session_id: IdKind::Session.mint(project.env),
+        user_id: user.user_id.clone(),
+        started_at: now,
+        last_accessed_at: now,
+        expires_at: now.plus_minutes(minutes),
+        ip_address: attrs.ip_address.clone(),
+        user_agent: attrs.user_agent.clone(),
+        factors: vec![factor],
+        custom_claims,
+    };
+    app.store
+        .insert_session(&project.project_id, &s, Digest256::of(&token))
+        .await?;
+    let jwt = mint_jwt(app, project, &s, user.effective_roles(), now).await?;
+    Ok(Some(Issued {
+        session: s,
+        token,
+        jwt,
+    }))
+}
+
+/// A user's live sessions.
+pub async fn list(
+    app: &AppState,
+    project: &Project,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<(User, Vec<Session>)> {
+    let user = crate::service::users::get(&app.store, project, user_id).await?;
+    let sessions = app
+        .store
+        .sessions_of_user(&project.project_id, &user.user_id, now)
+        .await?;
+    Ok((user, sessions))
+}
+
+/// How `sessions/revoke` names its session.
+#[derive(Debug, Clone)]
+pub enum RevokeBy {
+    /// By id.
+    Id(String),
+    /// By token or JWT.
+    Locator(Locator),
+}
+
+/// Revokes a session: it is deleted, so every instance refuses it from the next request on.
+pub async fn revoke(app: &AppState, project: &Project, by: RevokeBy, now: Timestamp) -> Result<()> {
+    let session_id = match by {
+        RevokeBy::Id(id) => id,
+        RevokeBy::Locator(loc) => resolve(app, project, &loc, now).await?.session_id,
+    };
+    if sandbox::is_sandbox_session(project, &session_id) {
+        return Err(Error::new(ErrorType::CannotRevokeSandboxSession));
+    }
+    if app
+        .store
+        .delete_session(&project.project_id, &session_id, now)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}

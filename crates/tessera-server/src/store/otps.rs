@@ -1,0 +1,142 @@
+use super::{Store, StoreResult, on_write};
+use crate::crypto::Digest256;
+use crate::model::Timestamp;
+
+/// A passcode as stored (the code only as a digest).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OtpRecord {
+    /// The user it logs in.
+    pub user_id: String,
+    /// `sms`, `whatsapp` or `email`.
+    pub channel: String,
+    /// Digest of method id and code.
+    pub code_digest: Vec<u8>,
+    /// Authentication attempts so far, this one included.
+    pub attempts: i64,
+    /// Sender's IP address.
+    pub ip_address: String,
+    /// Sender's user agent.
+    pub user_agent: String,
+    /// Expiry (epoch ms).
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Stores the code of `method_id`, replacing (and so invalidating) any earlier one.
+    pub async fn put_otp(
+        &self,
+        project_id: &str,
+        method_id: &str,
+        otp: &OtpRecord,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        on_write!(self, pool, _d => {
+            sqlx::query(
+                "INSERT INTO otp_codes (project_id, method_id, user_id, channel, code_digest, \
+                 attempts, ip_address, user_agent, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9) \
+                 ON CONFLICT (project_id, method_id) DO UPDATE SET user_id = excluded.user_id, \
+                 channel = excluded.channel, code_digest = excluded.code_digest, attempts = 0, \
+                 ip_address = excluded.ip_address, user_agent = excluded.user_agent, \
+                 created_at = excluded.created_at, expires_at = excluded.expires_at",
+            )
+            .bind(project_id)
+            .bind(method_id)
+            .bind(&otp.user_id)
+            .bind(&otp.channel)
+            .bind(&otp.code_digest)
+            .bind(&otp.ip_address)
+            .bind(&otp.user_agent)
+            .bind(now.millis())
+            .bind(otp.expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Counts one authentication attempt against the code of `method_id` and returns it, so
+    /// that the attempt limit holds however many requests race.
+    pub async fn attempt_otp(
+        &self,
+        project_id: &str,
+        method_id: &str,
+    ) -> StoreResult<Option<OtpRecord>> {
+        let row = on_write!(self, pool, _d =>
+            sqlx::query_as(
+                "UPDATE otp_codes SET attempts = attempts + 1 WHERE project_id = $1 AND method_id = $2 \
+                 RETURNING user_id, channel, code_digest, attempts, ip_address, user_agent, expires_at",
+            )
+            .bind(project_id)
+            .bind(method_id)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row)
+    }
+
+    /// Deletes the code of `method_id` if it is still `code_digest`: exactly one of any number
+    /// of concurrent callers gets `true`. With `None`, deletes whatever code there is.
+    pub async fn delete_otp(
+        &self,
+        project_id: &str,
+        method_id: &str,
+        code_digest: Option<Digest256>,
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d => match code_digest {
+            Some(d) => sqlx::query(
+                "DELETE FROM otp_codes WHERE project_id = $1 AND method_id = $2 AND code_digest = $3",
+            )
+            .bind(project_id)
+            .bind(method_id)
+            .bind(d.0.to_vec())
+            .execute(pool)
+            .await?
+            .rows_affected(),
+            None => sqlx::query("DELETE FROM otp_codes WHERE project_id = $1 AND method_id = $2")
+                .bind(project_id)
+                .bind(method_id)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        });
+        Ok(n == 1)
+    }
+
+    /// Deletes expired sessions, links and codes, and signing keys retired before
+    /// `keys_retired_before`, in small batches so that no request waits long behind it.
+    /// Returns how many rows went.
+    pub async fn purge_expired(
+        &self,
+        now: Timestamp,
+        keys_retired_before: Timestamp,
+    ) -> StoreResult<u64> {
+        const BATCH: i64 = 500;
+        let statements = [
+            "DELETE FROM sessions WHERE (project_id, session_id) IN \
+             (SELECT project_id, session_id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM magic_links WHERE (project_id, token_digest) IN \
+             (SELECT project_id, token_digest FROM magic_links WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM otp_codes WHERE (project_id, method_id) IN \
+             (SELECT project_id, method_id FROM otp_codes WHERE expires_at <= $1 LIMIT $2)",
+        ];
+        let mut total = 0;
+        for sql in statements {
+            loop {
+                let n = on_write!(self, pool, _d =>
+                    sqlx::query(sql).bind(now.millis()).bind(BATCH).execute(pool).await?.rows_affected());
+                total += n;
+                if n < BATCH as u64 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        total += on_write!(self, pool, _d =>
+            sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= $1")
+                .bind(keys_retired_before.millis())
+                .execute(pool)
+                .await?
+                .rows_affected());
+        Ok(total)
+    }
+}

@@ -1,0 +1,173 @@
+use serde_json::{Map, Value};
+
+use super::{Store, StoreResult, on_read, on_write};
+use crate::crypto::Digest256;
+use crate::model::Timestamp;
+use crate::model::session::{AuthFactor, Session};
+
+const SESSION_COLUMNS: &str = "session_id, user_id, started_at, last_accessed_at, expires_at, \
+    ip_address, user_agent, factors, custom_claims";
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_id: String,
+    user_id: String,
+    started_at: i64,
+    last_accessed_at: i64,
+    expires_at: i64,
+    ip_address: String,
+    user_agent: String,
+    factors: String,
+    custom_claims: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            session_id: r.session_id,
+            user_id: r.user_id,
+            started_at: Timestamp::from_millis(r.started_at),
+            last_accessed_at: Timestamp::from_millis(r.last_accessed_at),
+            expires_at: Timestamp::from_millis(r.expires_at),
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            factors: serde_json::from_str::<Vec<AuthFactor>>(&r.factors).unwrap_or_default(),
+            custom_claims: serde_json::from_str::<Map<String, Value>>(&r.custom_claims)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+impl Store {
+    /// Inserts a new session under the digest of its token.
+    pub async fn insert_session(
+        &self,
+        project_id: &str,
+        s: &Session,
+        token: Digest256,
+    ) -> StoreResult<()> {
+        on_write!(self, pool, _d => {
+            sqlx::query(
+                "INSERT INTO sessions (project_id, session_id, user_id, token_digest, started_at, \
+                 last_accessed_at, expires_at, ip_address, user_agent, factors, custom_claims) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(project_id)
+            .bind(&s.session_id)
+            .bind(&s.user_id)
+            .bind(&token.0[..])
+            .bind(s.started_at.millis())
+            .bind(s.last_accessed_at.millis())
+            .bind(s.expires_at.millis())
+            .bind(&s.ip_address)
+            .bind(&s.user_agent)
+            .bind(json(&s.factors))
+            .bind(json(&s.custom_claims))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The live session whose token has this digest.
+    pub async fn session_by_token(
+        &self,
+        project_id: &str,
+        token: Digest256,
+        now: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE project_id = $1 AND token_digest = $2 AND expires_at > $3"
+        );
+        let row: Option<SessionRow> = on_read!(self, pool =>
+            sqlx::query_as(&sql).bind(project_id).bind(&token.0[..]).bind(now.millis())
+                .fetch_optional(pool).await?);
+        Ok(row.map(Session::from))
+    }
+
+    /// The live session with this id.
+    pub async fn session_by_id(
+        &self,
+        project_id: &str,
+        session_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE project_id = $1 AND session_id = $2 AND expires_at > $3"
+        );
+        let row: Option<SessionRow> = on_read!(self, pool =>
+            sqlx::query_as(&sql).bind(project_id).bind(session_id).bind(now.millis())
+                .fetch_optional(pool).await?);
+        Ok(row.map(Session::from))
+    }
+
+    /// A user's live sessions, newest first.
+    pub async fn sessions_of_user(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE project_id = $1 AND user_id = $2 AND expires_at > $3 \
+             ORDER BY started_at DESC, session_id"
+        );
+        let rows: Vec<SessionRow> = on_read!(self, pool =>
+            sqlx::query_as(&sql).bind(project_id).bind(user_id).bind(now.millis())
+                .fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Session::from).collect())
+    }
+
+    /// Writes the mutable parts of a session. `false` when it is gone (revoked or expired)
+    /// meanwhile: a revoked session is never brought back.
+    pub async fn update_session(
+        &self,
+        project_id: &str,
+        s: &Session,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "UPDATE sessions SET last_accessed_at = $3, expires_at = $4, factors = $5, \
+                 custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7",
+            )
+            .bind(project_id)
+            .bind(&s.session_id)
+            .bind(s.last_accessed_at.millis())
+            .bind(s.expires_at.millis())
+            .bind(json(&s.factors))
+            .bind(json(&s.custom_claims))
+            .bind(now.millis())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Deletes a live session: revocation. `false` when there was none.
+    pub async fn delete_session(
+        &self,
+        project_id: &str,
+        session_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "DELETE FROM sessions WHERE project_id = $1 AND session_id = $2 AND expires_at > $3",
+            )
+            .bind(project_id)
+            .bind(session_id)
+            .bind(now.millis())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+}
