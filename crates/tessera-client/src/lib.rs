@@ -17,10 +17,21 @@ use serde::de::DeserializeOwned;
 pub use tessera_proto as proto;
 use tessera_proto::ErrorResponse;
 
+/// `/v1/magic_links`.
+mod magic_links;
+/// `/v1/otps`.
+mod otps;
+/// `/v1/sessions`.
+mod sessions;
 /// `/v1/users`.
 mod users;
 
+pub use magic_links::MagicLinks;
+pub use otps::{OtpChannel, Otps};
+pub use sessions::Sessions;
 pub use users::Users;
+
+pub(crate) const NO_BODY: Option<&()> = None;
 
 /// What can go wrong with a call.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +155,21 @@ impl Client {
         Users { client: self }
     }
 
+    /// The Sessions API.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { client: self }
+    }
+
+    /// The Magic Links API.
+    pub fn magic_links(&self) -> MagicLinks<'_> {
+        MagicLinks { client: self }
+    }
+
+    /// The One-Time Passcodes API.
+    pub fn otps(&self) -> Otps<'_> {
+        Otps { client: self }
+    }
+
     /// `/v1/…` at the root of the base URL's host, each segment percent-encoded.
     fn url(&self, segments: &[&str]) -> url::Url {
         let mut url = self.base.clone();
@@ -159,9 +185,29 @@ impl Client {
         segments: &[&str],
         body: Option<&Req>,
     ) -> Result<Resp, ClientError> {
+        self.send(method, self.url(segments), body).await
+    }
+
+    async fn call_query<Resp: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Resp, ClientError> {
+        let mut url = self.url(segments);
+        url.query_pairs_mut().extend_pairs(query);
+        self.send(method, url, NO_BODY).await
+    }
+
+    async fn send<Req: Serialize + ?Sized, Resp: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Req>,
+    ) -> Result<Resp, ClientError> {
         let mut req = self
             .http
-            .request(method, self.url(segments))
+            .request(method, url)
             .basic_auth(&self.project_id, Some(&self.secret));
         if let Some(body) = body {
             req = req.json(body);

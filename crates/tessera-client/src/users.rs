@@ -1,15 +1,13 @@
 use reqwest::Method;
 use tessera_proto::users::*;
 
-use crate::{Client, ClientError};
+use crate::{Client, ClientError, NO_BODY};
 
 /// The Users API: `client.users().create(..)`.
 #[derive(Debug, Clone, Copy)]
 pub struct Users<'a> {
     pub(crate) client: &'a Client,
 }
-
-const NO_BODY: Option<&()> = None;
 
 impl Users<'_> {
     /// `POST /v1/users`.

@@ -61,7 +61,7 @@ impl Server {
             tls,
             state: AppState {
                 store,
-                keys: Arc::new(KeyRing::default()),
+                keys: Arc::new(KeyRing::new(config.key_cache_ttl)),
                 delivery: Arc::new(delivery),
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             },

@@ -302,6 +302,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             sms_webhook_url: args.sms_webhook_url.or(file.sms_webhook_url),
         },
         trusted_proxies,
+        key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
         purge_interval: std::time::Duration::from_secs(
             args.purge_interval_seconds
                 .or(file.purge_interval_seconds)

@@ -90,13 +90,17 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often expired sessions, links and codes are deleted.
     pub purge_interval: std::time::Duration,
+    /// How long an instance trusts its cached signing keys (a rotation elsewhere reaches it
+    /// within this time).
+    pub key_cache_ttl: std::time::Duration,
 }
 
 /// The default purge interval.
 pub const DEFAULT_PURGE_INTERVAL_SECONDS: u64 = 60;
 
 impl Config {
-    /// A configuration for tests: a free loopback port and the given database.
+    /// A configuration for tests: a free loopback port, the given database, and no key caching
+    /// (so a rotation is visible at once).
     pub fn for_tests(database: DatabaseUrl) -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -106,6 +110,7 @@ impl Config {
             delivery: DeliveryConfig::default(),
             trusted_proxies: Vec::new(),
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
+            key_cache_ttl: std::time::Duration::ZERO,
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::store::Store;
 /// time other instances may keep signing with it before they reload (the cache lifetime), plus
 /// margin.
 pub const RETIRED_KEY_GRACE_MINUTES: i64 = 10;
-/// How long an instance trusts its cached view of a project's keys.
-const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long an instance trusts its cached view of a project's keys by default.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
 /// How often an unknown `kid` may trigger a reload, per project.
 const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(1);
 
@@ -24,11 +24,17 @@ struct Cached {
 }
 
 /// Per-instance cache of every project's signing keys. Keys live in the database, so a
-/// rotation by `tessera keys rotate` reaches every instance within [`CACHE_TTL`], and at once
-/// for verification (an unknown `kid` triggers a reload).
-#[derive(Default)]
+/// rotation by `tessera keys rotate` reaches every instance within the cache lifetime, and at
+/// once for verification (an unknown `kid` triggers a reload).
 pub struct KeyRing {
     cache: Mutex<HashMap<String, Arc<Cached>>>,
+    ttl: Duration,
+}
+
+impl Default for KeyRing {
+    fn default() -> Self {
+        KeyRing::new(DEFAULT_CACHE_TTL)
+    }
 }
 
 /// Generates a key on a blocking thread (RSA key generation takes ~0.1 s of CPU).
@@ -37,6 +43,14 @@ pub async fn generate(env: Environment, now: Timestamp) -> anyhow::Result<Genera
 }
 
 impl KeyRing {
+    /// A cache trusting what it loaded for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        KeyRing {
+            cache: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
     async fn load(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
         let since = Timestamp::now().plus_minutes(-RETIRED_KEY_GRACE_MINUTES);
         let keys = store.signing_keys(project_id, since).await?;
@@ -61,7 +75,7 @@ impl KeyRing {
 
     async fn fresh(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
         match self.cached(project_id) {
-            Some(c) if c.loaded.elapsed() < CACHE_TTL => Ok(c),
+            Some(c) if c.loaded.elapsed() < self.ttl => Ok(c),
             _ => self.load(store, project_id).await,
         }
     }
@@ -88,7 +102,7 @@ impl KeyRing {
         if let Some(k) = cached.keys.iter().find(|k| k.kid == kid) {
             return Ok(Some(Arc::clone(k)));
         }
-        if cached.loaded.elapsed() < UNKNOWN_KID_RELOAD {
+        if cached.loaded.elapsed() < UNKNOWN_KID_RELOAD.min(self.ttl) {
             return Ok(None);
         }
         let reloaded = self.load(store, project_id).await?;

@@ -13,6 +13,8 @@ use tessera_server::store::DatabaseUrl;
 use tessera_server::{Config, Server};
 use tokio::sync::oneshot;
 
+use crate::delivery::{SmtpSink, WebhookSink};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     Sqlite,
@@ -21,11 +23,13 @@ pub(crate) enum Backend {
 
 /// A running server with a project and a client for it.
 pub(crate) struct TestApp {
+    pub(crate) smtp: SmtpSink,
+    pub(crate) sms: WebhookSink,
     pub(crate) addr: SocketAddr,
     pub(crate) base_url: String,
     pub(crate) creds: ProjectCredentials,
     pub(crate) client: Client,
-    store: tessera_server::store::Store,
+    pub(crate) store: tessera_server::store::Store,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -78,7 +82,11 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(Config::for_tests(database), dir).await
 }
 
-pub(crate) async fn spawn_with(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+pub(crate) async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    let (smtp, smtp_url) = SmtpSink::start().await;
+    let (sms, sms_url) = WebhookSink::start().await;
+    config.delivery.smtp_url = Some(smtp_url);
+    config.delivery.sms_webhook_url = Some(sms_url);
     let server = Server::build(&config).await.expect("server builds");
     let addr = server.local_addr();
     let creds = server
@@ -94,6 +102,8 @@ pub(crate) async fn spawn_with(config: Config, dir: Option<tempfile::TempDir>) -
     }));
     let client = Client::new(&base_url, &creds.project_id, &creds.secret).unwrap();
     TestApp {
+        smtp,
+        sms,
         addr,
         base_url,
         creds,
@@ -334,4 +344,52 @@ fn postgres_database() -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     format!("{}/{name}", c.base_url)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login helpers
+
+use tessera_client::proto::magic_links::{AuthenticateMagicLinkRequest, EmailMagicLinkRequest};
+use tessera_client::proto::sessions::{FactorAuthenticateResponse, SessionOptions};
+
+impl TestApp {
+    /// Sends a login_or_create magic link to `email` and returns the token from the email.
+    pub(crate) async fn magic_link_token(&self, email: &str) -> String {
+        self.client
+            .magic_links()
+            .login_or_create(&EmailMagicLinkRequest {
+                email: email.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        crate::delivery::link_token(&self.smtp.last_to(email).await)
+    }
+
+    /// Logs `email` in by magic link with a session of `minutes`.
+    pub(crate) async fn login(&self, email: &str, minutes: i64) -> FactorAuthenticateResponse {
+        let token = self.magic_link_token(email).await;
+        self.client
+            .magic_links()
+            .authenticate(&AuthenticateMagicLinkRequest {
+                token,
+                session: SessionOptions {
+                    session_duration_minutes: Some(minutes),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+}
+
+/// The API error of a call that must fail: (HTTP status, error_type).
+pub(crate) fn api_error<T: std::fmt::Debug>(
+    r: Result<T, tessera_client::ClientError>,
+) -> (u16, String) {
+    match r {
+        Err(tessera_client::ClientError::Api(e)) => (e.status_code, e.error_type),
+        other => panic!("expected an API error, got {other:?}"),
+    }
 }

@@ -2,10 +2,14 @@
 //! server on port 0 and drives it through `tessera-client` or raw HTTP; every test that touches
 //! storage runs on SQLite and on PostgreSQL (see `harness::both_backends!`).
 
+mod delivery;
 mod harness;
 
 mod cli;
 mod errors;
+mod magic_links;
 mod openapi;
+mod otps;
+mod sessions;
 mod tls;
 mod users;

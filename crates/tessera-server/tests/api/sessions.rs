@@ -1,0 +1,785 @@
+//! Sessions end to end, on both backends: the scenarios of Stytch's session guide, the JWT
+//! contract checked by a third-party JOSE library, expired-JWT fallback, key rotation,
+//! revocation, expiry and purge.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tessera_client::OtpChannel;
+use tessera_client::proto::otps::{OtpAuthenticateRequest, OtpSendRequest};
+use tessera_client::proto::sessions::*;
+use tessera_server::model::Timestamp;
+
+use crate::delivery::code_in;
+use crate::harness::{TestApp, api_error, both_backends};
+
+both_backends!(
+    remember_me_for_30_days_after_login,
+    remember_me_for_30_days_since_last_seen,
+    log_out_one_session_and_everywhere,
+    second_factor_joins_the_same_session,
+    jwt_verifies_with_a_third_party_jose_library,
+    expired_jwt_of_a_live_session_is_refreshed,
+    rotated_keys_keep_old_jwts_valid,
+    custom_claims_merge_delete_and_are_checked,
+    bad_session_requests_get_specific_errors,
+    expired_sessions_are_rejected_at_once_and_purged,
+    sandbox_session_behaves_as_at_stytch,
+    deleting_a_user_ends_its_sessions,
+);
+
+fn by_token(t: &str) -> AuthenticateSessionRequest {
+    AuthenticateSessionRequest {
+        session_token: Some(t.into()),
+        ..Default::default()
+    }
+}
+
+fn ts(s: &str) -> i64 {
+    Timestamp::parse_rfc3339(s).unwrap().millis()
+}
+
+async fn remember_me_for_30_days_after_login(app: &TestApp) {
+    let login = app.login("ada@example.com", 43200).await;
+    let s = login.session.clone().unwrap();
+    assert_eq!(login.session_token.len(), 44);
+    assert!(s.session_id.starts_with("session-test-"));
+    let thirty_days = 43200 * 60_000;
+    assert!((ts(&s.expires_at) - ts(&s.started_at) - thirty_days).abs() <= 1000);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&by_token(&login.session_token))
+        .await
+        .unwrap();
+    assert_eq!(r.session.session_id, s.session_id);
+    assert_eq!(
+        r.session.expires_at, s.expires_at,
+        "no extension without a duration"
+    );
+    assert!(
+        ts(&r.session.last_accessed_at) > ts(&s.last_accessed_at),
+        "last_accessed_at moves"
+    );
+    assert_eq!(r.session_token, login.session_token);
+    assert_eq!(r.user.user_id, login.user_id);
+    assert_ne!(r.session_jwt, login.session_jwt, "a fresh JWT");
+}
+
+async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
+    let login = app.login("bob@example.com", 60).await;
+    let before = ts(&login.session.as_ref().unwrap().expires_at);
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_token: Some(login.session_token.clone()),
+            session_duration_minutes: Some(43200),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let after = ts(&r.session.expires_at);
+    assert!(
+        after - before > 43000 * 60_000,
+        "expires_at moved to now + 30 days"
+    );
+    // And it can be shortened again.
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_token: Some(login.session_token.clone()),
+            session_duration_minutes: Some(5),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(ts(&r.session.expires_at) < before);
+}
+
+async fn log_out_one_session_and_everywhere(app: &TestApp) {
+    let a = app.login("carol@example.com", 60).await;
+    let b = app.login("carol@example.com", 60).await;
+    let c = app.login("carol@example.com", 60).await;
+    let user_id = a.user_id.clone();
+    let sessions = app.client.sessions();
+
+    // Log out one session, by id: its token fails at once, the others live.
+    sessions
+        .revoke(&RevokeSessionRequest {
+            session_id: Some(a.session.as_ref().unwrap().session_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        api_error(sessions.authenticate(&by_token(&a.session_token)).await),
+        (404, "session_not_found".into())
+    );
+    sessions
+        .authenticate(&by_token(&b.session_token))
+        .await
+        .unwrap();
+
+    // Revoking by token and by JWT works too; a second revoke finds nothing.
+    sessions
+        .revoke(&RevokeSessionRequest {
+            session_jwt: Some(b.session_jwt.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        api_error(
+            sessions
+                .revoke(&RevokeSessionRequest {
+                    session_jwt: Some(b.session_jwt.clone()),
+                    ..Default::default()
+                })
+                .await
+        ),
+        (404, "session_not_found".into())
+    );
+
+    // Log out everywhere: list and revoke each.
+    let d = app.login("carol@example.com", 60).await;
+    let listed = sessions.list(&user_id).await.unwrap();
+    let mut ids: Vec<_> = listed
+        .sessions
+        .iter()
+        .map(|s| s.session_id.clone())
+        .collect();
+    ids.sort();
+    let mut expected = vec![c.session.unwrap().session_id, d.session.unwrap().session_id];
+    expected.sort();
+    assert_eq!(ids, expected, "only live sessions are listed");
+    for s in &listed.sessions {
+        assert_eq!(s.user_id, user_id);
+        assert_eq!(s.roles, vec!["stytch_user"]);
+        sessions
+            .revoke(&RevokeSessionRequest {
+                session_id: Some(s.session_id.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    assert!(sessions.list(&user_id).await.unwrap().sessions.is_empty());
+    for t in [&c.session_token, &d.session_token] {
+        assert_eq!(
+            api_error(sessions.authenticate(&by_token(t)).await).1,
+            "session_not_found"
+        );
+    }
+    // Listing an unknown user is a 404.
+    assert_eq!(
+        api_error(sessions.list("user-test-nobody").await).1,
+        "user_not_found"
+    );
+}
+
+async fn second_factor_joins_the_same_session(app: &TestApp) {
+    let login = app.login("dave@example.com", 43200).await;
+    // Attach a phone to the session's user and prove it with an SMS passcode.
+    let sent = app
+        .client
+        .otps()
+        .send(
+            OtpChannel::Sms,
+            &OtpSendRequest {
+                phone_number: Some("+14155550142".into()),
+                session_token: Some(login.session_token.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.user_id, login.user_id);
+    let phone_id = sent.phone_id.unwrap();
+    let code = code_in(&app.sms.last_to("sms", "+14155550142").await);
+    let r = app
+        .client
+        .otps()
+        .authenticate(&OtpAuthenticateRequest {
+            method_id: phone_id.clone(),
+            code,
+            session: SessionOptions {
+                session_token: Some(login.session_token.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let s = r.session.unwrap();
+    assert_eq!(
+        s.session_id,
+        login.session.unwrap().session_id,
+        "the same session"
+    );
+    assert_eq!(r.session_token, login.session_token);
+    let factors: Vec<(&str, &str)> = s
+        .authentication_factors
+        .iter()
+        .map(|f| (f.factor_type.as_str(), f.delivery_method.as_str()))
+        .collect();
+    assert_eq!(factors, vec![("magic_link", "email"), ("otp", "sms")]);
+    assert_eq!(
+        s.authentication_factors[1]
+            .phone_number_factor
+            .as_ref()
+            .unwrap()
+            .phone_id,
+        phone_id
+    );
+    assert!(
+        r.user.phone_numbers[0].verified,
+        "proving the phone verifies it"
+    );
+    // The JWT carries both factors too.
+    let claims = payload(&r.session_jwt);
+    assert_eq!(
+        claims["https://stytch.com/session"]["authentication_factors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+fn payload(jwt: &str) -> Value {
+    serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn header(jwt: &str) -> Value {
+    serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Verifies a JWT against the JWKS with the `jsonwebtoken` crate, as a third party would.
+async fn verify_with_jwks(app: &TestApp, jwt: &str, check_exp: bool) -> Result<Value, String> {
+    let jwks: Value = reqwest::get(app.url(&format!("/v1/sessions/jwks/{}", app.creds.project_id)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = header(jwt)["kid"].as_str().unwrap().to_owned();
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .ok_or("kid not in JWKS")?;
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+        key["n"].as_str().unwrap(),
+        key["e"].as_str().unwrap(),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[&app.creds.project_id]);
+    v.set_issuer(&[format!("stytch.com/{}", app.creds.project_id)]);
+    v.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss", "sub"]);
+    v.validate_exp = check_exp;
+    v.validate_nbf = true;
+    v.leeway = 0;
+    jsonwebtoken::decode::<Value>(jwt, &decoding, &v)
+        .map(|d| d.claims)
+        .map_err(|e| e.to_string())
+}
+
+async fn jwt_verifies_with_a_third_party_jose_library(app: &TestApp) {
+    let login = app.login("erin@example.com", 60).await;
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_token: Some(login.session_token.clone()),
+            session_custom_claims: Some(
+                json!({"plan": "pro", "org": {"id": 7}})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let jwt = &r.session_jwt;
+    let h = header(jwt);
+    assert_eq!(h["alg"], "RS256");
+    assert_eq!(h["typ"], "JWT");
+    assert!(h["kid"].as_str().unwrap().starts_with("jwk-test-"));
+
+    let claims = verify_with_jwks(app, jwt, true)
+        .await
+        .expect("verifies against the JWKS");
+    assert_eq!(claims["sub"], login.user_id.as_str());
+    assert_eq!(claims["aud"], json!([app.creds.project_id]));
+    assert_eq!(claims["iat"], claims["nbf"]);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        300
+    );
+    assert_eq!(claims["plan"], "pro", "custom claims at the top level");
+    assert_eq!(claims["org"]["id"], 7);
+    let s = &claims["https://stytch.com/session"];
+    assert_eq!(s["id"], r.session.session_id.as_str());
+    for key in ["started_at", "last_accessed_at", "expires_at"] {
+        assert!(
+            Timestamp::parse_rfc3339(s[key].as_str().unwrap()).is_some(),
+            "{key}"
+        );
+    }
+    assert_eq!(s["expires_at"], r.session.expires_at.as_str());
+    assert_eq!(s["roles"], json!(["stytch_user"]));
+    assert!(s["attributes"]["ip_address"].is_string() && s["attributes"]["user_agent"].is_string());
+    let f = &s["authentication_factors"][0];
+    assert_eq!(
+        (f["type"].as_str(), f["delivery_method"].as_str()),
+        (Some("magic_link"), Some("email"))
+    );
+    assert!(f.get("created_at").is_none(), "no created_at inside JWTs");
+    assert_eq!(f["email_factor"]["email_address"], "erin@example.com");
+
+    // A tampered JWT fails both the third-party check and the server.
+    let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+    let mut forged = payload(jwt);
+    forged["sub"] = json!("user-test-someone-else");
+    parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
+    let forged = parts.join(".");
+    assert!(verify_with_jwks(app, &forged, true).await.is_err());
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_jwt: Some(forged),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(api_error(r), (401, "unable_to_parse_session_jwt".into()));
+}
+
+/// Signs `claims` with the project's current key, as the server would have earlier.
+async fn sign_as_server(app: &TestApp, claims: &Value) -> String {
+    let keys = app
+        .store
+        .signing_keys(&app.creds.project_id, Timestamp::from_millis(0))
+        .await
+        .unwrap();
+    let current = keys.iter().find(|k| k.retired_at.is_none()).unwrap();
+    current.sign(claims).unwrap()
+}
+
+async fn expired_jwt_of_a_live_session_is_refreshed(app: &TestApp) {
+    let login = app.login("frank@example.com", 120).await;
+    let mut claims = payload(&login.session_jwt);
+    let hour = 3600;
+    for k in ["iat", "nbf", "exp"] {
+        claims[k] = json!(claims[k].as_i64().unwrap() - hour);
+    }
+    let expired = sign_as_server(app, &claims).await;
+    assert!(
+        verify_with_jwks(app, &expired, true)
+            .await
+            .unwrap_err()
+            .contains("Expired")
+    );
+    assert!(
+        verify_with_jwks(app, &expired, false).await.is_ok(),
+        "validly signed"
+    );
+
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_jwt: Some(expired.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        r.session.session_id,
+        login.session.as_ref().unwrap().session_id
+    );
+    assert_eq!(
+        r.session_token, "",
+        "tokens are not recoverable from their digests"
+    );
+    verify_with_jwks(app, &r.session_jwt, true)
+        .await
+        .expect("the fresh JWT is valid");
+
+    // Once the session is revoked, the same JWT is refused.
+    app.client
+        .sessions()
+        .revoke(&RevokeSessionRequest {
+            session_token: Some(login.session_token.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_jwt: Some(expired),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(api_error(r), (404, "session_not_found".into()));
+}
+
+async fn rotated_keys_keep_old_jwts_valid(app: &TestApp) {
+    let login = app.login("grace@example.com", 60).await;
+    let old_kid = header(&login.session_jwt)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_kid = tessera_server::service::keys::rotate(
+        &app.store,
+        &app.creds.project_id,
+        tessera_server::model::Environment::Test,
+    )
+    .await
+    .unwrap();
+    assert_ne!(old_kid, new_kid);
+
+    let jwks = app.client.sessions().jwks().await.unwrap();
+    let kids: Vec<_> = jwks.keys.iter().map(|k| k.kid.clone()).collect();
+    assert_eq!(
+        kids.len(),
+        2,
+        "old and new keys are both published: {kids:?}"
+    );
+    assert!(kids.contains(&old_kid) && kids.contains(&new_kid));
+
+    // The old JWT still verifies, locally and on the server; new JWTs use the new key.
+    verify_with_jwks(app, &login.session_jwt, true)
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_jwt: Some(login.session_jwt.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(header(&r.session_jwt)["kid"], new_kid.as_str());
+    verify_with_jwks(app, &r.session_jwt, true).await.unwrap();
+}
+
+async fn custom_claims_merge_delete_and_are_checked(app: &TestApp) {
+    let login = app.login("heidi@example.com", 60).await;
+    let sessions = app.client.sessions();
+    let with = |claims: Value| AuthenticateSessionRequest {
+        session_token: Some(login.session_token.clone()),
+        session_custom_claims: Some(claims.as_object().unwrap().clone()),
+        ..Default::default()
+    };
+    sessions
+        .authenticate(&with(json!({"a": 1, "b": {"x": 1}})))
+        .await
+        .unwrap();
+    let r = sessions
+        .authenticate(&with(json!({"a": null, "c": true})))
+        .await
+        .unwrap();
+    assert_eq!(
+        Value::Object(r.session.custom_claims.clone()),
+        json!({"b": {"x": 1}, "c": true})
+    );
+    let claims = payload(&r.session_jwt);
+    assert!(claims.get("a").is_none());
+    assert_eq!(claims["c"], true);
+    // Claims persist on later calls without claims.
+    let r = sessions
+        .authenticate(&by_token(&login.session_token))
+        .await
+        .unwrap();
+    assert_eq!(r.session.custom_claims.len(), 2);
+
+    for (claims, expected) in [
+        (json!({"sub": "x"}), "reserved_claims_in_custom_claims"),
+        (json!({"exp": 1}), "reserved_claims_in_custom_claims"),
+        (
+            json!({"https://stytch.com/session": {}}),
+            "stytch_claims_in_custom_claims",
+        ),
+        (json!({"big": "x".repeat(5000)}), "custom_claims_too_large"),
+    ] {
+        assert_eq!(
+            api_error(sessions.authenticate(&with(claims)).await),
+            (400, expected.into())
+        );
+    }
+    // A refused change changed nothing.
+    let r = sessions
+        .authenticate(&by_token(&login.session_token))
+        .await
+        .unwrap();
+    assert_eq!(
+        Value::Object(r.session.custom_claims),
+        json!({"b": {"x": 1}, "c": true})
+    );
+}
+
+async fn bad_session_requests_get_specific_errors(app: &TestApp) {
+    let login = app.login("ivan@example.com", 60).await;
+    let s = app.client.sessions();
+    let cases: Vec<(AuthenticateSessionRequest, u16, &str)> = vec![
+        (
+            AuthenticateSessionRequest::default(),
+            400,
+            "no_session_arguments",
+        ),
+        (
+            AuthenticateSessionRequest {
+                session_token: Some(login.session_token.clone()),
+                session_jwt: Some(login.session_jwt.clone()),
+                ..Default::default()
+            },
+            400,
+            "too_many_session_arguments",
+        ),
+        (
+            AuthenticateSessionRequest {
+                session_token: Some(login.session_token.clone()),
+                session_duration_minutes: Some(4),
+                ..Default::default()
+            },
+            400,
+            "invalid_session_duration_minutes",
+        ),
+        (
+            AuthenticateSessionRequest {
+                session_token: Some(login.session_token.clone()),
+                session_duration_minutes: Some(527_041),
+                ..Default::default()
+            },
+            400,
+            "invalid_session_duration_minutes",
+        ),
+        (by_token("not-a-real-token"), 404, "session_not_found"),
+        (
+            AuthenticateSessionRequest {
+                session_jwt: Some("garbage".into()),
+                ..Default::default()
+            },
+            401,
+            "unable_to_parse_session_jwt",
+        ),
+    ];
+    for (req, status, kind) in cases {
+        assert_eq!(api_error(s.authenticate(&req).await), (status, kind.into()));
+    }
+    assert_eq!(
+        api_error(s.revoke(&RevokeSessionRequest::default()).await).1,
+        "no_session_revoke_arguments"
+    );
+    let two = RevokeSessionRequest {
+        session_id: Some("session-test-x".into()),
+        session_token: Some(login.session_token.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_error(s.revoke(&two).await).1,
+        "too_many_session_revoke_arguments"
+    );
+    let unknown = RevokeSessionRequest {
+        session_id: Some("session-test-x".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_error(s.revoke(&unknown).await),
+        (404, "session_not_found".into())
+    );
+    // None of that touched the session.
+    s.authenticate(&by_token(&login.session_token))
+        .await
+        .unwrap();
+
+    // A JWT of another project is refused, whatever its signature.
+    let (_, other) = app.new_project(false).await;
+    let r = other
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_jwt: Some(login.session_jwt.clone()),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(api_error(r).0, 401);
+    assert_eq!(
+        api_error(
+            other
+                .sessions()
+                .authenticate(&by_token(&login.session_token))
+                .await
+        )
+        .1,
+        "session_not_found"
+    );
+
+    // The JWKS answers with and without credentials, and 404s unknown projects.
+    let anon: Value = reqwest::get(app.url(&format!("/v1/sessions/jwks/{}", app.creds.project_id)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authed = app.client.sessions().jwks().await.unwrap();
+    assert_eq!(anon["keys"][0]["kid"], authed.keys[0].kid.as_str());
+    for k in [
+        "kty", "use", "key_ops", "alg", "kid", "x5c", "x5tS256", "n", "e",
+    ] {
+        assert!(anon["keys"][0].get(k).is_some(), "JWKS key field {k}");
+    }
+    let res = reqwest::get(app.url("/v1/sessions/jwks/project-test-nope"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+async fn expired_sessions_are_rejected_at_once_and_purged(app: &TestApp) {
+    let login = app.login("judy@example.com", 60).await;
+    let pid = &app.creds.project_id;
+    let now = Timestamp::now();
+    let session_id = login.session.as_ref().unwrap().session_id.clone();
+    let mut s = app
+        .store
+        .session_by_id(pid, &session_id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    s.expires_at = Timestamp::from_millis(now.millis() - 1);
+    assert!(app.store.update_session(pid, &s, now).await.unwrap());
+
+    // Rejected at once, by token and by JWT, and no longer listed.
+    assert_eq!(
+        api_error(
+            app.client
+                .sessions()
+                .authenticate(&by_token(&login.session_token))
+                .await
+        )
+        .1,
+        "session_not_found"
+    );
+    let by_jwt = AuthenticateSessionRequest {
+        session_jwt: Some(login.session_jwt.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_error(app.client.sessions().authenticate(&by_jwt).await).1,
+        "session_not_found"
+    );
+    assert!(
+        app.client
+            .sessions()
+            .list(&login.user_id)
+            .await
+            .unwrap()
+            .sessions
+            .is_empty()
+    );
+
+    // The purge deletes it (and only expired rows).
+    let live = app.login("judy@example.com", 60).await;
+    let purged = app
+        .store
+        .purge_expired(Timestamp::now(), Timestamp::from_millis(0))
+        .await
+        .unwrap();
+    assert!(purged >= 1);
+    assert!(
+        app.store
+            .session_by_id(pid, &session_id, Timestamp::from_millis(0))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.client
+        .sessions()
+        .authenticate(&by_token(&live.session_token))
+        .await
+        .unwrap();
+}
+
+async fn sandbox_session_behaves_as_at_stytch(app: &TestApp) {
+    let s = app.client.sessions();
+    let r = s
+        .authenticate(&by_token("WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.session.user_id,
+        "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd"
+    );
+    assert_eq!(
+        r.session.session_id,
+        "session-test-eb94233f-8800-4ebd-8645-51dc15f9d028"
+    );
+    assert_eq!(
+        r.session_token,
+        "WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY"
+    );
+    verify_with_jwks(app, &r.session_jwt, true).await.unwrap();
+    assert_eq!(
+        api_error(
+            s.authenticate(&by_token("59cnLELtq5cFVS6uYK9f-pAWzBkhqZl8AvLhbhOvKNWw"))
+                .await
+        ),
+        (404, "session_not_found".into())
+    );
+    let revoke = RevokeSessionRequest {
+        session_token: Some("WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_error(s.revoke(&revoke).await).1,
+        "cannot_revoke_sandbox_session"
+    );
+    s.authenticate(&by_token("WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY"))
+        .await
+        .unwrap();
+    // Live projects have no sandbox.
+    let (_, live) = app.new_project(true).await;
+    assert_eq!(
+        api_error(
+            live.sessions()
+                .authenticate(&by_token("WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY"))
+                .await
+        )
+        .1,
+        "session_not_found"
+    );
+}
+
+async fn deleting_a_user_ends_its_sessions(app: &TestApp) {
+    let login = app.login("ken@example.com", 60).await;
+    app.client.users().delete(&login.user_id).await.unwrap();
+    assert_eq!(
+        api_error(
+            app.client
+                .sessions()
+                .authenticate(&by_token(&login.session_token))
+                .await
+        )
+        .1,
+        "session_not_found"
+    );
+}
