@@ -10,6 +10,7 @@ mod errors;
 mod magic_links;
 mod openapi;
 mod otps;
+mod sdk;
 mod sessions;
 mod tls;
 mod users;

@@ -1,0 +1,102 @@
+//! Stytch's official backend SDKs, unchanged, against Tessera on both backends: the Python SDK
+//! (strict pydantic models, PyJWT local verification) and the Node SDK (jose local
+//! verification) run the session guide's scenarios in `sdk-tests/`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::delivery::{code_in, link_token};
+use crate::harness::{TestApp, both_backends};
+
+both_backends!(
+    python_sdk_runs_the_session_guide,
+    node_sdk_runs_the_session_guide
+);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn installed(path: PathBuf) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/setup-sdk-tests (./scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// Runs an SDK script, answering its requests for links and codes from the harness's mail and
+/// SMS receivers, and checks it ends with PASS.
+async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
+    let mut child = tokio::process::Command::new(program)
+        .arg(script)
+        .env(
+            "TESSERA_URL",
+            format!("http://127.0.0.1:{}", app.addr.port()),
+        )
+        .env("PROJECT_ID", &app.creds.project_id)
+        .env("SECRET", &app.creds.secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the SDK script");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut transcript = String::new();
+    let run = async {
+        while let Some(line) = out.next_line().await.unwrap() {
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let Ok(req) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            let to = req["to"].as_str().unwrap();
+            let answer = match req["need"].as_str().unwrap() {
+                "email_link" => link_token(&app.smtp.last_to(to).await),
+                "sms_code" => code_in(&app.sms.last_to("sms", to).await),
+                other => panic!("unknown request {other}"),
+            };
+            stdin
+                .write_all(format!("{answer}\n").as_bytes())
+                .await
+                .unwrap();
+            stdin.flush().await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the SDK script finished in time");
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && transcript.lines().last() == Some("PASS"),
+        "SDK script failed ({}):\n{transcript}\n{stderr}",
+        output.status
+    );
+}
+
+async fn python_sdk_runs_the_session_guide(app: &TestApp) {
+    let python = installed(repo().join("target/sdk-env/python/bin/python"));
+    run(
+        app,
+        python,
+        repo().join("sdk-tests/python/session_guide.py"),
+    )
+    .await;
+}
+
+async fn node_sdk_runs_the_session_guide(app: &TestApp) {
+    installed(repo().join("sdk-tests/node/node_modules/stytch"));
+    run(
+        app,
+        PathBuf::from("node"),
+        repo().join("sdk-tests/node/session_guide.js"),
+    )
+    .await;
+}
