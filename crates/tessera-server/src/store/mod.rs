@@ -128,6 +128,25 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// A correlated subquery giving the rows of `table` that belong to the current `users` row
+    /// as one JSON array of `{"id", "value", "verified"}`, oldest first. SQLite and PostgreSQL
+    /// name their JSON aggregates differently; this is the only place that knows.
+    pub(crate) fn factor_array(self, table: &str, id: &str, value: &str) -> String {
+        let filter = format!(
+            "FROM {table} x WHERE x.project_id = users.project_id AND x.user_id = users.user_id"
+        );
+        match self {
+            Dialect::Sqlite => format!(
+                "(SELECT json_group_array(json_object('id', x.{id}, 'value', x.{value}, \
+                 'verified', x.verified) ORDER BY x.created_at, x.{id}) {filter})"
+            ),
+            Dialect::Postgres => format!(
+                "(SELECT COALESCE(json_agg(json_build_object('id', x.{id}, 'value', x.{value}, \
+                 'verified', x.verified) ORDER BY x.created_at, x.{id}), '[]'::json)::text {filter})"
+            ),
+        }
+    }
+
     /// Row lock for read-modify-write inside a transaction. SQLite needs none: its single writer
     /// connection serializes every write transaction.
     pub(crate) const fn for_update(self) -> &'static str {
@@ -163,6 +182,18 @@ macro_rules! on_read {
         match &$store.pools {
             $crate::store::Pools::Sqlite { read: $pool, .. } => $body,
             $crate::store::Pools::Postgres($pool) => $body,
+        }
+    };
+    ($store:expr, $pool:ident, $dialect:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::store::Pools::Sqlite { read: $pool, .. } => {
+                let $dialect = $crate::store::Dialect::Sqlite;
+                $body
+            }
+            $crate::store::Pools::Postgres($pool) => {
+                let $dialect = $crate::store::Dialect::Postgres;
+                $body
+            }
         }
     };
 }

@@ -1,14 +1,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::users::{USER_COLUMNS, UserRow};
+use super::users::{UserRow, user_select};
 use super::{Store, StoreResult, on_read};
 use crate::model::Timestamp;
 use crate::model::user::{User, UserStatus};
 
 /// A value bound to a dynamically built statement.
 #[derive(Debug, Clone)]
-pub(super) enum Bind {
+enum Bind {
     Text(String),
     Int(i64),
     Bool(bool),
@@ -28,7 +28,6 @@ macro_rules! bind_all {
         q
     }};
 }
-pub(super) use bind_all;
 
 /// A user-search condition, built by the service from Stytch's filter names and turned into SQL
 /// here. Values are always bound, never spliced into the statement.
@@ -135,31 +134,31 @@ impl SqlBuilder {
             Const(b) => self.sql.push_str(if *b { "1 = 1" } else { "1 = 0" }),
             CreatedAfter(t) => {
                 let p = self.bind(Bind::Int(t.millis()));
-                self.sql.push_str(&format!("created_at > {p}"));
+                self.sql.push_str(&format!("users.created_at > {p}"));
             }
             CreatedBefore(t) => {
                 let p = self.bind(Bind::Int(t.millis()));
-                self.sql.push_str(&format!("created_at < {p}"));
+                self.sql.push_str(&format!("users.created_at < {p}"));
             }
             Status(s) => {
                 let p = self.bind(Bind::Text(s.as_str().into()));
-                self.sql.push_str(&format!("status = {p}"));
+                self.sql.push_str(&format!("users.status = {p}"));
             }
             UserIds(ids) | ExternalIds(ids) if ids.is_empty() => self.sql.push_str("1 = 0"),
             UserIds(ids) => {
                 let l = self.list(ids);
-                self.sql.push_str(&format!("user_id IN ({l})"));
+                self.sql.push_str(&format!("users.user_id IN ({l})"));
             }
             ExternalIds(ids) => {
                 let l = self.list(ids);
-                self.sql.push_str(&format!("external_id IN ({l})"));
+                self.sql.push_str(&format!("users.external_id IN ({l})"));
             }
             FullNameFuzzy(t) => {
                 let p = self.bind(Bind::Text(like_pattern(t)));
                 self.sql.push_str(&format!(
-                    "(LOWER(first_name || ' ' || last_name) LIKE {p} ESCAPE '\\' \
-                     OR LOWER(first_name || ' ' || middle_name || ' ' || last_name) \
-                     LIKE {p} ESCAPE '\\')"
+                    "(LOWER(users.first_name || ' ' || users.last_name) LIKE {p} ESCAPE '\\' \
+                     OR LOWER(users.first_name || ' ' || users.middle_name || ' ' || \
+                     users.last_name) LIKE {p} ESCAPE '\\')"
                 ));
             }
             EmailAddresses(v) | EmailIds(v) | EmailDomains(v) | PhoneNumbers(v) | PhoneIds(v)
@@ -268,7 +267,7 @@ impl Store {
             sql: String::new(),
             binds: vec![Bind::Text(project_id.to_owned())],
         };
-        b.sql.push_str("project_id = $1 AND ");
+        b.sql.push_str("users.project_id = $1 AND ");
         b.push(filter);
         let count_sql = format!("SELECT COUNT(*) FROM users WHERE {}", b.sql);
         let count_binds = b.binds.clone();
@@ -276,21 +275,24 @@ impl Store {
             let t = b.bind(Bind::Int(c.created_at));
             let id = b.bind(Bind::Text(c.user_id.clone()));
             b.sql.push_str(&format!(
-                " AND (created_at > {t} OR (created_at = {t} AND user_id > {id}))"
+                " AND (users.created_at > {t} OR (users.created_at = {t} AND users.user_id > {id}))"
             ));
         }
         let lim = b.bind(Bind::Int(i64::from(limit) + 1));
-        let page_sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY created_at, user_id LIMIT {lim}",
-            b.sql
-        );
-        let (total, mut rows): (i64, Vec<UserRow>) = on_read!(self, pool => (
-            bind_all!(sqlx::query_scalar(&count_sql), count_binds).fetch_one(pool).await?,
-            bind_all!(sqlx::query_as(&page_sql), b.binds).fetch_all(pool).await?,
-        ));
+        let (total, mut rows): (i64, Vec<UserRow>) = on_read!(self, pool, d => {
+            let page_sql = format!(
+                "SELECT {} FROM users WHERE {} ORDER BY users.created_at, users.user_id LIMIT {lim}",
+                user_select(d),
+                b.sql
+            );
+            (
+                bind_all!(sqlx::query_scalar(&count_sql), count_binds).fetch_one(pool).await?,
+                bind_all!(sqlx::query_as(&page_sql), b.binds).fetch_all(pool).await?,
+            )
+        });
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let users = self.with_factors(project_id, rows).await?;
+        let users: Vec<User> = rows.into_iter().map(UserRow::into_user).collect();
         let next = if more {
             users.last().map(|u| SearchCursor {
                 created_at: u.created_at.millis(),

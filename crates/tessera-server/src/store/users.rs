@@ -1,16 +1,49 @@
-use std::collections::HashMap;
-
-use super::search::{Bind, bind_all};
-use super::{Store, StoreError, StoreResult, classify, on_read, on_write};
+use super::{Dialect, Store, StoreError, StoreResult, classify, on_read, on_write};
 use crate::model::Timestamp;
 use crate::model::user::{
     EmailAddress, EmailFactor, ExternalId, Metadata, Name, PhoneFactor, PhoneNumber, User,
     UserStatus,
 };
 
-pub(super) const USER_COLUMNS: &str = "user_id, status, first_name, middle_name, last_name, \
-    trusted_metadata, untrusted_metadata, external_id, roles, lock_created_at, lock_expires_at, \
-    created_at";
+const USER_COLUMNS: &str = "users.user_id, users.status, users.first_name, users.middle_name, \
+    users.last_name, users.trusted_metadata, users.untrusted_metadata, users.external_id, \
+    users.roles, users.lock_created_at, users.lock_expires_at, users.created_at";
+
+/// The select list that loads a whole user (its row, emails and phone numbers) in one query.
+pub(super) fn user_select(d: Dialect) -> String {
+    format!(
+        "{USER_COLUMNS}, {} AS emails_json, {} AS phones_json",
+        d.factor_array("user_emails", "email_id", "email"),
+        d.factor_array("user_phone_numbers", "phone_id", "phone_number"),
+    )
+}
+
+/// One element of a factor array. `verified` is a boolean in PostgreSQL's JSON and 0/1 in
+/// SQLite's.
+#[derive(serde::Deserialize)]
+struct FactorJson {
+    id: String,
+    value: String,
+    #[serde(deserialize_with = "bool_or_int")]
+    verified: bool,
+}
+
+fn bool_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match <B as serde::Deserialize>::deserialize(d)? {
+        B::Bool(b) => b,
+        B::Int(i) => i != 0,
+    })
+}
+
+fn factors(json: &str) -> Vec<FactorJson> {
+    serde_json::from_str(json).unwrap_or_default()
+}
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
@@ -26,26 +59,28 @@ pub(super) struct UserRow {
     lock_created_at: Option<i64>,
     lock_expires_at: Option<i64>,
     created_at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct EmailRow {
-    email_id: String,
-    user_id: String,
-    email: String,
-    verified: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct PhoneRow {
-    phone_id: String,
-    user_id: String,
-    phone_number: String,
-    verified: bool,
+    emails_json: String,
+    phones_json: String,
 }
 
 impl UserRow {
-    fn into_user(self, emails: Vec<EmailFactor>, phone_numbers: Vec<PhoneFactor>) -> User {
+    pub(super) fn into_user(self) -> User {
+        let emails = factors(&self.emails_json)
+            .into_iter()
+            .map(|f| EmailFactor {
+                email_id: f.id,
+                email: EmailAddress::from_stored(f.value),
+                verified: f.verified,
+            })
+            .collect();
+        let phone_numbers = factors(&self.phones_json)
+            .into_iter()
+            .map(|f| PhoneFactor {
+                phone_id: f.id,
+                phone_number: PhoneNumber::from_stored(f.value),
+                verified: f.verified,
+            })
+            .collect();
         User {
             user_id: self.user_id,
             status: UserStatus::parse(&self.status).unwrap_or(UserStatus::Active),
@@ -85,13 +120,6 @@ pub enum FactorRef {
     Email(String),
     /// By `phone_id`.
     Phone(String),
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Inserts one factor row inside a transaction or on a pool.
@@ -165,68 +193,18 @@ impl Store {
         Ok(())
     }
 
-    /// The user whose `user_id` (or, failing that, `external_id`) is `id`.
+    /// The user whose `user_id` (or, failing that, `external_id`) is `id`, in one query.
     pub async fn get_user(&self, project_id: &str, id: &str) -> StoreResult<Option<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE project_id = $1 \
-             AND (user_id = $2 OR external_id = $2) \
-             ORDER BY CASE WHEN user_id = $2 THEN 0 ELSE 1 END LIMIT 1"
-        );
-        let row: Option<UserRow> = on_read!(self, pool =>
-            sqlx::query_as(&sql).bind(project_id).bind(id).fetch_optional(pool).await?);
-        match row {
-            Some(row) => Ok(self.with_factors(project_id, vec![row]).await?.pop()),
-            None => Ok(None),
-        }
-    }
-
-    /// Attaches emails and phone numbers to user rows, keeping the rows' order.
-    pub(super) async fn with_factors(
-        &self,
-        project_id: &str,
-        rows: Vec<UserRow>,
-    ) -> StoreResult<Vec<User>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<Bind> = std::iter::once(Bind::Text(project_id.to_owned()))
-            .chain(rows.iter().map(|r| Bind::Text(r.user_id.clone())))
-            .collect();
-        let list = placeholders(2, rows.len());
-        let email_sql = format!(
-            "SELECT email_id, user_id, email, verified FROM user_emails \
-             WHERE project_id = $1 AND user_id IN ({list}) ORDER BY created_at, email_id"
-        );
-        let phone_sql = format!(
-            "SELECT phone_id, user_id, phone_number, verified FROM user_phone_numbers \
-             WHERE project_id = $1 AND user_id IN ({list}) ORDER BY created_at, phone_id"
-        );
-        let (emails, phones): (Vec<EmailRow>, Vec<PhoneRow>) = on_read!(self, pool => (
-            bind_all!(sqlx::query_as(&email_sql), ids).fetch_all(pool).await?,
-            bind_all!(sqlx::query_as(&phone_sql), ids).fetch_all(pool).await?,
-        ));
-        let mut by_user: HashMap<String, (Vec<EmailFactor>, Vec<PhoneFactor>)> = HashMap::new();
-        for e in emails {
-            by_user.entry(e.user_id).or_default().0.push(EmailFactor {
-                email_id: e.email_id,
-                email: EmailAddress::from_stored(e.email),
-                verified: e.verified,
-            });
-        }
-        for p in phones {
-            by_user.entry(p.user_id).or_default().1.push(PhoneFactor {
-                phone_id: p.phone_id,
-                phone_number: PhoneNumber::from_stored(p.phone_number),
-                verified: p.verified,
-            });
-        }
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let (emails, phones) = by_user.remove(&row.user_id).unwrap_or_default();
-                row.into_user(emails, phones)
-            })
-            .collect())
+        let row: Option<UserRow> = on_read!(self, pool, d => {
+            let sql = format!(
+                "SELECT {} FROM users WHERE users.project_id = $1 \
+                 AND (users.user_id = $2 OR users.external_id = $2) \
+                 ORDER BY CASE WHEN users.user_id = $2 THEN 0 ELSE 1 END LIMIT 1",
+                user_select(d)
+            );
+            sqlx::query_as(&sql).bind(project_id).bind(id).fetch_optional(pool).await?
+        });
+        Ok(row.map(UserRow::into_user))
     }
 
     /// Read-modify-write of a user's own row (name, metadata, external id, roles, status) in
@@ -237,15 +215,16 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut User) -> Result<(), E>,
     ) -> Result<Option<User>, E> {
-        let Some(mut user) = self.get_user(project_id, id).await? else {
+        let Some(found) = self.get_user(project_id, id).await? else {
             return Ok(None);
         };
-        let user_id = user.user_id.clone();
+        let user_id = found.user_id;
         let updated = on_write!(self, pool, dialect => {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             // Re-read under the write lock so concurrent merges are not lost.
             let sql = format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE project_id = $1 AND user_id = $2{}",
+                "SELECT {} FROM users WHERE users.project_id = $1 AND users.user_id = $2{}",
+                user_select(dialect),
                 dialect.for_update()
             );
             let row: Option<UserRow> = sqlx::query_as(&sql)
@@ -255,8 +234,7 @@ impl Store {
                 .await
                 .map_err(StoreError::from)?;
             let Some(row) = row else { return Ok(None) };
-            let fresh = row.into_user(std::mem::take(&mut user.emails), std::mem::take(&mut user.phone_numbers));
-            user = fresh;
+            let mut user = row.into_user();
             change(&mut user)?;
             let roles = serde_json::to_string(&user.roles).unwrap_or_else(|_| "[]".into());
             sqlx::query(
