@@ -64,6 +64,8 @@ impl Server {
                 keys: Arc::new(KeyRing::new(config.key_cache_ttl)),
                 delivery: Arc::new(delivery),
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+                projects: Arc::default(),
+                jwts: Arc::default(),
             },
             purge_interval: config.purge_interval,
             first_project,

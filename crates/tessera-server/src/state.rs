@@ -2,6 +2,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
+use crate::service::cache::{JwtCache, ProjectCache};
 use crate::service::keys::KeyRing;
 use crate::store::Store;
 
@@ -16,4 +17,8 @@ pub struct AppState {
     pub delivery: Arc<Delivery>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Verified project credentials.
+    pub projects: Arc<ProjectCache>,
+    /// Recently minted session JWTs.
+    pub jwts: Arc<JwtCache>,
 }

@@ -74,7 +74,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Er
 }
 
 /// The project named by HTTP Basic `project_id:secret`. Every `/v1` handler takes one.
-pub(crate) struct ProjectAuth(pub(crate) Project);
+pub(crate) struct ProjectAuth(pub(crate) std::sync::Arc<Project>);
 
 impl FromRequestParts<AppState> for ProjectAuth {
     type Rejection = Error;
@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for ProjectAuth {
                 "Unauthorized credentials: send HTTP Basic auth with project_id:secret.",
             )
         })?;
-        service::projects::authenticate(&app.store, &project_id, &secret)
+        service::projects::authenticate(&app.store, &app.projects, &project_id, &secret)
             .await
             .map(ProjectAuth)
     }

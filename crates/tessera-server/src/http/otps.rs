@@ -37,7 +37,7 @@ enum Channel {
 /// Shared by the six send endpoints: parse, send, answer with the right id field.
 async fn send(
     app: AppState,
-    project: crate::model::Project,
+    project: std::sync::Arc<crate::model::Project>,
     request_id: RequestId,
     client: Client,
     channel: Channel,

@@ -1,6 +1,8 @@
 //! Domain rules: what may happen and what it means. Services take the store, the time and typed
 //! inputs; they know neither HTTP nor SQL.
 
+/// Per-instance caches of the hot path, each with a staleness bound.
+pub mod cache;
 /// Signing keys: the per-instance cache, generation and rotation.
 pub mod keys;
 /// Email magic links: send, login_or_create, invite, embeddable links, authenticate.

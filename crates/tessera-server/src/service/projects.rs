@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use super::cache::ProjectCache;
 use crate::crypto::{self, Digest256};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
@@ -100,16 +103,31 @@ pub async fn ensure_first_project(store: &Store) -> anyhow::Result<Option<Projec
     Ok(Some(creds))
 }
 
-/// The project these Basic credentials belong to, or `unauthorized_credentials`.
-pub async fn authenticate(store: &Store, project_id: &str, secret: &str) -> Result<Project> {
+/// The project these Basic credentials belong to, or `unauthorized_credentials`. Verified
+/// pairs are remembered for [`PROJECT_TTL`](super::cache::PROJECT_TTL), keyed by the secret's
+/// digest, so a wrong secret never matches a remembered one.
+pub async fn authenticate(
+    store: &Store,
+    cache: &ProjectCache,
+    project_id: &str,
+    secret: &str,
+) -> Result<Arc<Project>> {
     // Only well-formed credentials reach the database.
     if Environment::of_credential(project_id).is_none() || !secret.starts_with("secret-") {
         return Err(Error::new(ErrorType::UnauthorizedCredentials));
     }
-    store
-        .project_by_secret(project_id, Digest256::of(secret))
-        .await?
-        .ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))
+    let digest = Digest256::of(secret);
+    if let Some(p) = cache.get(project_id, &digest) {
+        return Ok(p);
+    }
+    let project = Arc::new(
+        store
+            .project_by_secret(project_id, digest)
+            .await?
+            .ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))?,
+    );
+    cache.put(&digest, Arc::clone(&project));
+    Ok(project)
 }
 
 #[cfg(test)]

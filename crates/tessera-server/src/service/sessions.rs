@@ -9,8 +9,12 @@ use crate::model::ids::IdKind;
 use crate::model::session::{self, AuthFactor, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
+use std::sync::Arc;
+
+use crate::service::cache::fingerprint;
 use crate::service::sandbox;
 use crate::state::AppState;
+use crate::store::sessions::SessionKey;
 use crate::wire;
 
 /// Lifetime of a session JWT.
@@ -141,7 +145,10 @@ pub fn issuer(project_id: &str) -> String {
     format!("stytch.com/{project_id}")
 }
 
-/// Signs a 5-minute JWT for `session` (never past the session's own expiry).
+/// A 5-minute JWT for `session` (never past the session's own expiry). A JWT minted for the
+/// same claim content less than [`JWT_REUSE_SECONDS`](crate::service::cache::JWT_REUSE_SECONDS)
+/// ago is handed out again instead of
+/// signing a new one, so `iat` and `last_accessed_at` inside a JWT are at most that stale.
 pub async fn mint_jwt(
     app: &AppState,
     project: &Project,
@@ -149,20 +156,13 @@ pub async fn mint_jwt(
     roles: Vec<String>,
     now: Timestamp,
 ) -> Result<String> {
-    let key = app
-        .keys
-        .signing_key(&app.store, &project.project_id)
-        .await?;
-    let iat = now.millis().div_euclid(1000);
-    let exp = (iat + JWT_LIFETIME_SECONDS)
-        .min(s.expires_at.millis().div_euclid(1000))
-        .max(iat + 1);
-    let claims = Claims {
+    let now_s = now.millis().div_euclid(1000);
+    let mut claims = Claims {
         aud: vec![project.project_id.clone()],
-        exp,
-        iat,
+        exp: 0,
+        iat: 0,
         iss: issuer(&project.project_id),
-        nbf: iat,
+        nbf: 0,
         sub: s.user_id.clone(),
         session: SessionClaim {
             id: s.session_id.clone(),
@@ -178,7 +178,33 @@ pub async fn mint_jwt(
         },
         custom: s.custom_claims.clone(),
     };
-    Ok(key.sign(&claims)?)
+    let fp = fingerprint(&serde_json::to_vec(&claims).map_err(anyhow::Error::from)?);
+    let key = app
+        .keys
+        .signing_key(&app.store, &project.project_id)
+        .await?;
+    if let Some(jwt) = app
+        .jwts
+        .get(&project.project_id, &s.session_id, &key.kid, fp, now_s)
+    {
+        return Ok(jwt.to_string());
+    }
+    claims.iat = now_s;
+    claims.nbf = now_s;
+    claims.exp = (now_s + JWT_LIFETIME_SECONDS)
+        .min(s.expires_at.millis().div_euclid(1000))
+        .max(now_s + 1);
+    let jwt = key.sign(&claims)?;
+    app.jwts.put(
+        &project.project_id,
+        &s.session_id,
+        &key.kid,
+        fp,
+        claims.iat,
+        claims.exp,
+        Arc::from(jwt.as_str()),
+    );
+    Ok(jwt)
 }
 
 /// Verifies a JWT's signature against the project's published keys, and its audience and
@@ -204,25 +230,23 @@ fn not_found() -> Error {
     Error::new(ErrorType::SessionNotFound)
 }
 
-/// The live session a locator names.
-pub async fn resolve(
+/// The live session a locator names, with its user, in one read.
+pub async fn resolve_with_user(
     app: &AppState,
     project: &Project,
     loc: &Locator,
     now: Timestamp,
-) -> Result<Session> {
+) -> Result<(Session, User)> {
+    let pid = &project.project_id;
     match loc {
         Locator::Token(t) => {
-            let found = app
-                .store
-                .session_by_token(&project.project_id, Digest256::of(t), now)
-                .await?;
-            match found {
-                Some(s) => Ok(s),
+            let key = SessionKey::Token(Digest256::of(t));
+            match app.store.session_with_user(pid, key, now).await? {
+                Some(found) => Ok(found),
                 None if sandbox::is_sandbox_session_token(project, t) => {
                     sandbox::ensure(&app.store, project).await?;
                     app.store
-                        .session_by_token(&project.project_id, Digest256::of(t), now)
+                        .session_with_user(pid, key, now)
                         .await?
                         .ok_or_else(not_found)
                 }
@@ -231,27 +255,36 @@ pub async fn resolve(
         }
         Locator::Jwt(j) => {
             let claims = verify_jwt(app, project, j).await?;
-            let s = app
+            let (s, user) = app
                 .store
-                .session_by_id(&project.project_id, &claims.session.id, now)
+                .session_with_user(pid, SessionKey::Id(&claims.session.id), now)
                 .await?
                 .ok_or_else(not_found)?;
             if s.user_id != claims.sub {
                 return Err(not_found());
             }
-            Ok(s)
+            Ok((s, user))
         }
     }
 }
 
-async fn user_of(app: &AppState, project: &Project, s: &Session) -> Result<User> {
-    // A session outlives its user only for the instant between the user's deletion and the
-    // cascade; treat it as gone.
-    app.store
-        .get_user(&project.project_id, &s.user_id)
-        .await?
-        .ok_or_else(not_found)
+/// The live session a locator names.
+pub async fn resolve(
+    app: &AppState,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Session> {
+    resolve_with_user(app, project, loc, now)
+        .await
+        .map(|(s, _)| s)
 }
+
+/// How stale `last_accessed_at` and an extended `expires_at` may be. An authenticate that
+/// changes nothing else writes at most once per this interval per session, so a busy session
+/// costs one read per request, not a write; revocation is unaffected (it is the read that
+/// fails).
+pub const TOUCH_GRANULARITY_MS: i64 = 60_000;
 
 /// What an authenticate call changes in a session.
 struct Change {
@@ -260,33 +293,45 @@ struct Change {
     factor: Option<AuthFactor>,
 }
 
-/// Applies a change to a session, persists it and mints a JWT.
+/// Applies a change to a session, persists it when it matters (see
+/// [`TOUCH_GRANULARITY_MS`]) and mints a JWT.
 async fn touch(
     app: &AppState,
     project: &Project,
-    mut s: Session,
+    (mut s, user): (Session, User),
     token: String,
     change: Change,
     now: Timestamp,
 ) -> Result<(Issued, User)> {
+    let mut dirty = now.millis() - s.last_accessed_at.millis() >= TOUCH_GRANULARITY_MS;
     if let Some(f) = change.factor {
         s.add_factor(f);
+        dirty = true;
     }
     if let Some(m) = change.duration_minutes {
-        s.expires_at = now.plus_minutes(m);
+        let expires = now.plus_minutes(m);
+        if (expires.millis() - s.expires_at.millis()).abs() >= TOUCH_GRANULARITY_MS {
+            s.expires_at = expires;
+            dirty = true;
+        }
     }
     if let Some(c) = change.custom_claims {
-        s.custom_claims = session::merge_custom_claims(&s.custom_claims, c)?;
+        let merged = session::merge_custom_claims(&s.custom_claims, c)?;
+        if merged != s.custom_claims {
+            s.custom_claims = merged;
+            dirty = true;
+        }
     }
-    s.last_accessed_at = now;
-    if !app
-        .store
-        .update_session(&project.project_id, &s, now)
-        .await?
-    {
-        return Err(not_found());
+    if dirty {
+        s.last_accessed_at = now;
+        if !app
+            .store
+            .update_session(&project.project_id, &s, now)
+            .await?
+        {
+            return Err(not_found());
+        }
     }
-    let user = user_of(app, project, &s).await?;
     let jwt = mint_jwt(app, project, &s, user.effective_roles(), now).await?;
     Ok((
         Issued {
@@ -308,7 +353,7 @@ pub async fn authenticate(
     custom_claims: Option<Map<String, Value>>,
     now: Timestamp,
 ) -> Result<(Issued, User)> {
-    let s = resolve(app, project, &loc, now).await?;
+    let found = resolve_with_user(app, project, &loc, now).await?;
     let token = match loc {
         Locator::Token(t) => t,
         Locator::Jwt(_) => String::new(),
@@ -318,7 +363,7 @@ pub async fn authenticate(
         custom_claims,
         factor: None,
     };
-    touch(app, project, s, token, change, now).await
+    touch(app, project, found, token, change, now).await
 }
 
 /// After a factor succeeded for `user`: attaches it to the named session, or creates a session
@@ -333,7 +378,7 @@ pub async fn start_or_attach(
     now: Timestamp,
 ) -> Result<Option<Issued>> {
     if let Some(loc) = &req.existing {
-        let s = resolve(app, project, loc, now).await?;
+        let (s, _) = resolve_with_user(app, project, loc, now).await?;
         if s.user_id != user.user_id {
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
@@ -346,7 +391,7 @@ pub async fn start_or_attach(
             custom_claims: req.custom_claims,
             factor: Some(factor),
         };
-        let (issued, _) = touch(app, project, s, token, change, now).await?;
+        let (issued, _) = touch(app, project, (s, user.clone()), token, change, now).await?;
         return Ok(Some(issued));
     }
     let Some(minutes) = req.duration_minutes else {
@@ -412,6 +457,7 @@ pub async fn revoke(app: &AppState, project: &Project, by: RevokeBy, now: Timest
     if sandbox::is_sandbox_session(project, &session_id) {
         return Err(Error::new(ErrorType::CannotRevokeSandboxSession));
     }
+    app.jwts.forget(&project.project_id, &session_id);
     if app
         .store
         .delete_session(&project.project_id, &session_id, now)

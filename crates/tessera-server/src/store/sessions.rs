@@ -1,9 +1,11 @@
 use serde_json::{Map, Value};
 
+use super::users::{UserRow, user_select};
 use super::{Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
 use crate::model::session::{AuthFactor, Session};
+use crate::model::user::User;
 
 const SESSION_COLUMNS: &str = "session_id, user_id, started_at, last_accessed_at, expires_at, \
     ip_address, user_agent, factors, custom_claims";
@@ -19,6 +21,48 @@ struct SessionRow {
     user_agent: String,
     factors: String,
     custom_claims: String,
+}
+
+/// A session and its user, read together.
+#[derive(sqlx::FromRow)]
+struct SessionUserRow {
+    session_id: String,
+    started_at: i64,
+    last_accessed_at: i64,
+    expires_at: i64,
+    ip_address: String,
+    user_agent: String,
+    factors: String,
+    custom_claims: String,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl SessionUserRow {
+    fn split(self) -> (Session, User) {
+        let user = self.user.into_user();
+        let session = Session::from(SessionRow {
+            session_id: self.session_id,
+            user_id: user.user_id.clone(),
+            started_at: self.started_at,
+            last_accessed_at: self.last_accessed_at,
+            expires_at: self.expires_at,
+            ip_address: self.ip_address,
+            user_agent: self.user_agent,
+            factors: self.factors,
+            custom_claims: self.custom_claims,
+        });
+        (session, user)
+    }
+}
+
+/// Which column finds the session.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionKey<'a> {
+    /// The digest of its token.
+    Token(Digest256),
+    /// Its id.
+    Id(&'a str),
 }
 
 impl From<SessionRow> for Session {
@@ -71,6 +115,36 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// A live session with its whole user, in one query: the hot path of
+    /// `sessions/authenticate`.
+    pub async fn session_with_user(
+        &self,
+        project_id: &str,
+        key: SessionKey<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let row: Option<SessionUserRow> = on_read!(self, pool, d => {
+            let sql = format!(
+                "SELECT s.session_id, s.started_at, s.last_accessed_at, s.expires_at, s.ip_address, \
+                 s.user_agent, s.factors, s.custom_claims, {} FROM sessions s \
+                 JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
+                 WHERE s.project_id = $1 AND s.{} = $2 AND s.expires_at > $3",
+                user_select(d),
+                match key {
+                    SessionKey::Token(_) => "token_digest",
+                    SessionKey::Id(_) => "session_id",
+                }
+            );
+            let q = sqlx::query_as(&sql).bind(project_id);
+            let q = match key {
+                SessionKey::Token(digest) => q.bind(digest.0.to_vec()),
+                SessionKey::Id(id) => q.bind(id.to_owned()),
+            };
+            q.bind(now.millis()).fetch_optional(pool).await?
+        });
+        Ok(row.map(SessionUserRow::split))
     }
 
     /// The live session whose token has this digest.
