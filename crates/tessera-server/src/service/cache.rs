@@ -15,10 +15,13 @@ pub const PROJECT_TTL: Duration = Duration::from_secs(10);
 pub const JWT_REUSE_SECONDS: i64 = 60;
 const MAX_ENTRIES: usize = 20_000;
 
+/// `(project_id, secret digest)`.
+type Credentials = (String, [u8; 32]);
+
 /// Verified project credentials: saves a database read on every `/v1` call.
 #[derive(Default)]
 pub struct ProjectCache {
-    map: Mutex<HashMap<(String, [u8; 32]), (Arc<Project>, Instant)>>,
+    map: Mutex<HashMap<Credentials, (Arc<Project>, Instant)>>,
 }
 
 impl ProjectCache {
