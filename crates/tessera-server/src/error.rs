@@ -60,6 +60,9 @@ impl From<crate::store::StoreError> for Error {
                 Error::new(ErrorType::DuplicateUserExternalId)
             }
             StoreError::Db(e) => Error::Internal(anyhow::Error::new(e).context("database error")),
+            StoreError::Sqlite(e) => {
+                Error::Internal(anyhow::Error::new(e).context("database error"))
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+/// The hottest SQLite read through rusqlite on the calling thread.
+mod hot;
 /// Session signing keys.
 pub mod keys;
 /// Magic links (token digests, single use).
@@ -81,6 +83,9 @@ pub enum StoreError {
     /// Anything else from the database.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A failure of the synchronous SQLite read path.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// The unique keys services turn into client errors.
@@ -165,6 +170,7 @@ enum Pools {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        path: std::sync::Arc<PathBuf>,
     },
     Postgres(PgPool),
 }
@@ -247,7 +253,11 @@ impl Store {
                     .connect_with(base.read_only(true))
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
-                Pools::Sqlite { read, write }
+                Pools::Sqlite {
+                    read,
+                    write,
+                    path: std::sync::Arc::new(path.clone()),
+                }
             }
             DatabaseUrl::Postgres(u) => {
                 let opts = PgConnectOptions::from_str(u).context("parsing the PostgreSQL URL")?;
@@ -281,7 +291,7 @@ impl Store {
     /// Closes every connection (checkpoints SQLite's WAL).
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write } => {
+            Pools::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -125,19 +125,51 @@ impl Store {
         key: SessionKey<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<(Session, User)>> {
-        let row: Option<SessionUserRow> = on_read!(self, pool, d => {
-            let sql = format!(
+        let column = match key {
+            SessionKey::Token(_) => "token_digest",
+            SessionKey::Id(_) => "session_id",
+        };
+        let sql = |d| {
+            format!(
                 "SELECT s.session_id, s.started_at, s.last_accessed_at, s.expires_at, s.ip_address, \
                  s.user_agent, s.factors, s.custom_claims, {} FROM sessions s \
                  JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
-                 WHERE s.project_id = $1 AND s.{} = $2 AND s.expires_at > $3",
+                 WHERE s.project_id = $1 AND s.{column} = $2 AND s.expires_at > $3",
                 user_select(d),
-                match key {
-                    SessionKey::Token(_) => "token_digest",
-                    SessionKey::Id(_) => "session_id",
+            )
+        };
+        if let super::Pools::Sqlite { path, .. } = &self.pools {
+            let digest;
+            let key_param: &dyn rusqlite::ToSql = match &key {
+                SessionKey::Token(d) => {
+                    digest = d.0.to_vec();
+                    &digest
                 }
-            );
-            let q = sqlx::query_as(&sql).bind(project_id);
+                SessionKey::Id(id) => id,
+            };
+            let row = super::hot::query_row(
+                path,
+                &sql(super::Dialect::Sqlite),
+                &[&project_id, key_param, &now.millis()],
+                |r| {
+                    Ok(SessionUserRow {
+                        session_id: r.get(0)?,
+                        started_at: r.get(1)?,
+                        last_accessed_at: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        ip_address: r.get(4)?,
+                        user_agent: r.get(5)?,
+                        factors: r.get(6)?,
+                        custom_claims: r.get(7)?,
+                        user: UserRow::from_rusqlite(r, 8)?,
+                    })
+                },
+            )?;
+            return Ok(row.map(SessionUserRow::split));
+        }
+        let row: Option<SessionUserRow> = on_read!(self, pool, d => {
+            let text = sql(d);
+            let q = sqlx::query_as(&text).bind(project_id);
             let q = match key {
                 SessionKey::Token(digest) => q.bind(digest.0.to_vec()),
                 SessionKey::Id(id) => q.bind(id.to_owned()),

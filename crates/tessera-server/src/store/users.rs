@@ -29,16 +29,23 @@ struct FactorJson {
 }
 
 fn bool_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum B {
-        Bool(bool),
-        Int(i64),
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a boolean or 0/1")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
     }
-    Ok(match <B as serde::Deserialize>::deserialize(d)? {
-        B::Bool(b) => b,
-        B::Int(i) => i != 0,
-    })
+    d.deserialize_any(Flag)
 }
 
 fn factors(json: &str) -> Vec<FactorJson> {
@@ -64,6 +71,26 @@ pub(super) struct UserRow {
 }
 
 impl UserRow {
+    /// Reads the columns of [`user_select`] starting at column `at` of a rusqlite row.
+    pub(super) fn from_rusqlite(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(UserRow {
+            user_id: r.get(at)?,
+            status: r.get(at + 1)?,
+            first_name: r.get(at + 2)?,
+            middle_name: r.get(at + 3)?,
+            last_name: r.get(at + 4)?,
+            trusted_metadata: r.get(at + 5)?,
+            untrusted_metadata: r.get(at + 6)?,
+            external_id: r.get(at + 7)?,
+            roles: r.get(at + 8)?,
+            lock_created_at: r.get(at + 9)?,
+            lock_expires_at: r.get(at + 10)?,
+            created_at: r.get(at + 11)?,
+            emails_json: r.get(at + 12)?,
+            phones_json: r.get(at + 13)?,
+        })
+    }
+
     pub(super) fn into_user(self) -> User {
         let emails = factors(&self.emails_json)
             .into_iter()

@@ -1,0 +1,49 @@
+//! The hottest read on SQLite, `sessions/authenticate`'s session-with-user lookup, through
+//! rusqlite on the calling thread. sqlx's SQLite driver runs each connection on its own thread
+//! and hands every query over a channel: two thread switches per read, the largest single cost
+//! in the profile (BENCHMARKS.md). Here each runtime thread keeps its own read-only connection
+//! per database file, with cached prepared statements, and runs the lookup directly: under WAL a
+//! reader never waits for the writer, and the lookup is one indexed row (tens of µs).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+thread_local! {
+    static READERS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
+}
+
+/// Runs `f` with this thread's read-only connection to `path`, opening it on first use.
+pub(super) fn with_reader<T>(
+    path: &Path,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    READERS.with(|cell| {
+        let mut map = cell.borrow_mut();
+        if !map.contains_key(path) {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            c.busy_timeout(Duration::from_secs(10))?;
+            c.set_prepared_statement_cache_capacity(32);
+            map.insert(path.to_owned(), c);
+        }
+        f(&map[path])
+    })
+}
+
+/// One optional row of `sql` with `params`, mapped by `map`.
+pub(super) fn query_row<T>(
+    path: &Path,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    with_reader(path, |c| {
+        c.prepare_cached(sql)?.query_row(params, map).optional()
+    })
+}
