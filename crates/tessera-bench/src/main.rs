@@ -181,7 +181,11 @@ async fn seed(
     let mut hot_tokens =
         std::io::BufWriter::new(std::fs::File::create(out.join("session_tokens.txt"))?);
     let mut session_rows = Vec::with_capacity(sessions);
+    let mut rng = rand::rngs::OsRng;
     for i in 0..sessions {
+        // Spread over the last minute, as real traffic leaves them; all at one instant would
+        // make every session cross the one-minute write-behind bound together.
+        let accessed = now - (rand::Rng::gen_range(&mut rng, 0..60_000i64));
         let (u, e, addr) = &user_ids[i % users];
         let token = random_token(false);
         if i < hot {
@@ -195,8 +199,8 @@ async fn seed(
             V::T(format!("session-test-{}", uuid::Uuid::new_v4())),
             V::T(u.clone()),
             V::B(digest(&token)),
-            V::I(now),
-            V::I(now),
+            V::I(now - 3_600_000),
+            V::I(accessed),
             V::I(now + 30 * 24 * 3_600_000),
             V::T(String::new()),
             V::T(String::new()),
