@@ -194,14 +194,19 @@ pub async fn mint_jwt(
     claims.exp = (now_s + JWT_LIFETIME_SECONDS)
         .min(s.expires_at.millis().div_euclid(1000))
         .max(now_s + 1);
-    let jwt = key.sign(&claims)?;
+    let (iat, exp) = (claims.iat, claims.exp);
+    // ~0.85 ms of CPU: off the async workers, so requests queued behind it are not stalled.
+    let signer = Arc::clone(&key);
+    let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
+        .await
+        .map_err(anyhow::Error::from)??;
     app.jwts.put(
         &project.project_id,
         &s.session_id,
         &key.kid,
         fp,
-        claims.iat,
-        claims.exp,
+        iat,
+        exp,
         Arc::from(jwt.as_str()),
     );
     Ok(jwt)
@@ -303,14 +308,20 @@ async fn touch(
     change: Change,
     now: Timestamp,
 ) -> Result<(Issued, User)> {
-    let mut dirty = now.millis() - s.last_accessed_at.millis() >= TOUCH_GRANULARITY_MS;
+    // A random bound between half and all of the granularity, so sessions written together
+    // (after a restart, a bulk extension) spread out instead of coming due together again.
+    let bound = rand::Rng::gen_range(
+        &mut rand::thread_rng(),
+        TOUCH_GRANULARITY_MS / 2..=TOUCH_GRANULARITY_MS,
+    );
+    let mut dirty = now.millis() - s.last_accessed_at.millis() >= bound;
     if let Some(f) = change.factor {
         s.add_factor(f);
         dirty = true;
     }
     if let Some(m) = change.duration_minutes {
         let expires = now.plus_minutes(m);
-        if (expires.millis() - s.expires_at.millis()).abs() >= TOUCH_GRANULARITY_MS {
+        if (expires.millis() - s.expires_at.millis()).abs() >= bound {
             s.expires_at = expires;
             dirty = true;
         }
