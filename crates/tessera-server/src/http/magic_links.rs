@@ -6,14 +6,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
-use super::sessions::factor_response;
+use super::sessions::{factor_response, match_options, session_request};
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::model::user::{EmailAddress, Metadata, Name, parse_name_part};
-use crate::service::magic_links::{
-    self, AttachTo, AuthenticateInput, EmailLinkInput, InviteInput, MatchOptions,
-};
-use crate::service::sessions::{Locator, SessionRequest};
+use crate::service::magic_links::{self, AttachTo, AuthenticateInput, EmailLinkInput, InviteInput};
+use crate::service::sessions::Locator;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -210,22 +208,12 @@ async fn authenticate(
     State(app): State<AppState>,
     Json(req): Json<wire::AuthenticateMagicLinkRequest>,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
-    let s = req.session;
-    let options = req.options.unwrap_or_default();
     let input = AuthenticateInput {
         token: req.token,
         code_verifier: req.code_verifier.filter(|v| !v.is_empty()),
-        options: MatchOptions {
-            ip: options.ip_match_required,
-            user_agent: options.user_agent_match_required,
-        },
+        options: match_options(req.options),
         attrs: client.with(req.attributes.as_ref()),
-        session: SessionRequest::parse(
-            s.session_token,
-            s.session_jwt,
-            s.session_duration_minutes,
-            s.session_custom_claims,
-        )?,
+        session: session_request(req.session)?,
     };
     let now = Timestamp::now();
     let a = magic_links::authenticate(&app, &project, input, now).await?;

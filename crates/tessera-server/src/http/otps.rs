@@ -6,14 +6,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
-use super::sessions::factor_response;
+use super::sessions::{factor_response, match_options, session_request};
 use crate::delivery::TextChannel;
 use crate::error::{Error, ErrorType, Result};
 use crate::model::Timestamp;
 use crate::model::user::{EmailAddress, PhoneNumber};
-use crate::service::magic_links::{AttachTo, MatchOptions};
+use crate::service::magic_links::AttachTo;
 use crate::service::otps::{self, AuthenticateInput, Destination, SendInput, SendMode};
-use crate::service::sessions::{Locator, SessionRequest};
+use crate::service::sessions::Locator;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -171,22 +171,12 @@ async fn authenticate(
     State(app): State<AppState>,
     Json(req): Json<wire::OtpAuthenticateRequest>,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
-    let s = req.session;
-    let options = req.options.unwrap_or_default();
     let input = AuthenticateInput {
         method_id: req.method_id,
         code: req.code,
-        options: MatchOptions {
-            ip: options.ip_match_required,
-            user_agent: options.user_agent_match_required,
-        },
+        options: match_options(req.options),
         attrs: client.with(req.attributes.as_ref()),
-        session: SessionRequest::parse(
-            s.session_token,
-            s.session_jwt,
-            s.session_duration_minutes,
-            s.session_custom_claims,
-        )?,
+        session: session_request(req.session)?,
     };
     let now = Timestamp::now();
     let a = otps::authenticate(&app, &project, input, now).await?;

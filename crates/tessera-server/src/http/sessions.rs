@@ -10,8 +10,8 @@ use super::extract::{Json, Path, ProjectAuth, Query, RequestId};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::Timestamp;
 use crate::model::session::parse_duration_minutes;
-use crate::service::magic_links::Authenticated;
-use crate::service::sessions::{self, Issued, Locator, RevokeBy};
+use crate::service::magic_links::{Authenticated, MatchOptions};
+use crate::service::sessions::{self, Issued, Locator, RevokeBy, SessionRequest};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -20,6 +20,27 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(revoke))
         .routes(routes!(jwks))
+}
+
+/// The session parameters of a factor-authenticate request, checked before any secret is spent.
+pub(crate) fn session_request(s: wire::SessionOptions) -> Result<SessionRequest> {
+    SessionRequest::parse(
+        s.session_token,
+        s.session_jwt,
+        s.session_duration_minutes,
+        s.session_custom_claims,
+    )
+}
+
+/// The attribute matching a factor-authenticate request asks for.
+pub(crate) fn match_options(
+    o: Option<tessera_proto::magic_links::AttributeOptions>,
+) -> MatchOptions {
+    let o = o.unwrap_or_default();
+    MatchOptions {
+        ip: o.ip_match_required,
+        user_agent: o.user_agent_match_required,
+    }
 }
 
 /// The wire answer of every factor-authenticate endpoint.

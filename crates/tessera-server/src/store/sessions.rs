@@ -179,23 +179,6 @@ impl Store {
         Ok(row.map(SessionUserRow::split))
     }
 
-    /// The live session whose token has this digest.
-    pub async fn session_by_token(
-        &self,
-        project_id: &str,
-        token: Digest256,
-        now: Timestamp,
-    ) -> StoreResult<Option<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions \
-             WHERE project_id = $1 AND token_digest = $2 AND expires_at > $3"
-        );
-        let row: Option<SessionRow> = on_read!(self, pool =>
-            sqlx::query_as(&sql).bind(project_id).bind(&token.0[..]).bind(now.millis())
-                .fetch_optional(pool).await?);
-        Ok(row.map(Session::from))
-    }
-
     /// The live session with this id.
     pub async fn session_by_id(
         &self,
