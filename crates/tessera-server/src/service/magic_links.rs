@@ -184,7 +184,8 @@ fn email_factor<'u>(user: &'u User, email: &EmailAddress) -> Option<&'u EmailFac
     user.emails.iter().find(|e| &e.email == email)
 }
 
-async fn attach_target(
+/// The user a `send` attaches a new email or phone number to.
+pub(crate) async fn attach_target(
     app: &AppState,
     project: &Project,
     to: &AttachTo,

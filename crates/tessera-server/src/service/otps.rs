@@ -174,13 +174,10 @@ pub async fn send(
         m => m,
     };
     let (user, created) = match (&mode, find_owner(app, project, &input.to).await?) {
-        (SendMode::Attach(to), _) => {
-            let id = match to {
-                AttachTo::User(id) => id.clone(),
-                AttachTo::Session(loc) => sessions::resolve(app, project, loc, now).await?.user_id,
-            };
-            (users::get(&app.store, project, &id).await?, false)
-        }
+        (SendMode::Attach(to), _) => (
+            magic_links::attach_target(app, project, to, now).await?,
+            false,
+        ),
         (_, Some(u)) => (u, false),
         (SendMode::Existing, None) => {
             return Err(Error::new(match input.to {
