@@ -95,6 +95,7 @@ error_types! {
     UserSearchCannotMixInternalAndExternalUserIds => "user_search_cannot_mix_internal_and_external_user_ids",
     // projects
     ProjectNotFound => "project_not_found",
+    BadDomainForStytchSdk => "bad_domain_for_stytch_sdk",
     // sessions
     SessionNotFound => "session_not_found",
     NoSessionArguments => "no_session_arguments",
@@ -114,6 +115,7 @@ error_types! {
     PkceMismatch => "pkce_mismatch",
     PkceExpectedCodeVerifier => "pkce_expected_code_verifier",
     PkceDidNotExpectCodeVerifier => "pkce_did_not_expect_code_verifier",
+    PkceExpectedCodeChallenge => "pkce_expected_code_challenge",
     AttributeMismatch => "attribute_mismatch",
     InvalidMagicLinkUrl => "invalid_magic_link_url",
     NoMatchForProvidedMagicLinkUrl => "no_match_for_provided_magic_link_url",

@@ -14,6 +14,8 @@ pub mod error;
 pub mod magic_links;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
+/// The frontend API (`/sdk/v1`): the `{"data": …}` envelope and the browser SDK's bodies.
+pub mod sdk;
 /// Sessions, authentication factors, the JWKS.
 pub mod sessions;
 /// The User object and the `/v1/users` endpoints.

@@ -12,6 +12,7 @@ use crate::model::Timestamp;
 use crate::model::project::ProjectCredentials;
 use crate::service;
 use crate::service::keys::KeyRing;
+use crate::service::limits::Limiter;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -66,6 +67,7 @@ impl Server {
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
                 projects: Arc::default(),
                 jwts: Arc::default(),
+                limiter: Arc::new(Limiter::new(config.send_limits)),
             },
             purge_interval: config.purge_interval,
             first_project,

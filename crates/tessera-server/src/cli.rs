@@ -303,6 +303,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         trusted_proxies,
         key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
+        send_limits: Default::default(),
         purge_interval: std::time::Duration::from_secs(
             args.purge_interval_seconds
                 .or(file.purge_interval_seconds)

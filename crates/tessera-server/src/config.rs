@@ -93,6 +93,8 @@ pub struct Config {
     /// How long an instance trusts its cached signing keys (a rotation elsewhere reaches it
     /// within this time).
     pub key_cache_ttl: std::time::Duration,
+    /// Limits on links and codes the frontend API sends.
+    pub send_limits: crate::service::limits::SendLimits,
 }
 
 /// The default purge interval.
@@ -111,6 +113,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
             key_cache_ttl: std::time::Duration::ZERO,
+            send_limits: Default::default(),
         }
     }
 }

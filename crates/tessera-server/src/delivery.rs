@@ -46,6 +46,11 @@ struct WebhookBody<'a> {
 }
 
 impl Delivery {
+    /// The domain emails are sent from (the frontend SDK shows it as a hint).
+    pub fn sender_domain(&self) -> String {
+        self.from.email.domain().to_owned()
+    }
+
     /// Builds the senders; a malformed URL is a startup error.
     pub fn new(cfg: &DeliveryConfig) -> anyhow::Result<Self> {
         let from: Mailbox = cfg

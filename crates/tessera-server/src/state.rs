@@ -4,6 +4,7 @@ use std::sync::Arc;
 use crate::delivery::Delivery;
 use crate::service::cache::{JwtCache, ProjectCache};
 use crate::service::keys::KeyRing;
+use crate::service::limits::Limiter;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone; no globals.
@@ -21,4 +22,6 @@ pub struct AppState {
     pub projects: Arc<ProjectCache>,
     /// Recently minted session JWTs.
     pub jwts: Arc<JwtCache>,
+    /// Send limits of the frontend API.
+    pub limiter: Arc<Limiter>,
 }

@@ -44,6 +44,14 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             "An internal error occurred. The request id identifies it in the server log.",
         ),
         UserNotFound => (StatusCode::NOT_FOUND, "User could not be found."),
+        BadDomainForStytchSdk => (
+            StatusCode::FORBIDDEN,
+            "This origin is not one of the project's authorized origins for the frontend SDK.",
+        ),
+        PkceExpectedCodeChallenge => (
+            StatusCode::BAD_REQUEST,
+            "This project requires PKCE for browser magic links: send a code_challenge.",
+        ),
         InvalidUserId => (StatusCode::BAD_REQUEST, "user_id format is invalid."),
         InvalidEmail => (StatusCode::BAD_REQUEST, "Email format is invalid."),
         InvalidPhoneNumber => (StatusCode::BAD_REQUEST, "Phone number format is invalid."),

@@ -57,7 +57,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
 }
 
 /// Decodes `Authorization: Basic base64(user:password)`. `Ok(None)` when there is no header.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Error> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Error> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -96,31 +96,55 @@ impl FromRequestParts<AppState> for ProjectAuth {
 /// insist on a `Content-Type` header (curl users forget it; the SDKs always send it).
 pub(crate) struct Json<T>(pub(crate) T);
 
+/// Like [`Json`], but an empty body reads as `T::default()` (the browser SDK posts logout and
+/// refreshes with no body at all).
+pub(crate) struct JsonOrEmpty<T>(pub(crate) T);
+
+async fn read_json<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+    empty: Option<fn() -> T>,
+) -> Result<T, Error> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::new(ErrorType::RequestTooLarge)
+        } else {
+            Error::with_message(ErrorType::BadRequest, "The request body could not be read.")
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return empty.map(|f| f()).ok_or_else(|| {
+            Error::with_message(
+                ErrorType::BadRequest,
+                "The request body is empty: send a JSON object.",
+            )
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let what = if e.is_syntax() || e.is_eof() {
+            "The request body is not valid JSON"
+        } else {
+            "The request body does not match this endpoint"
+        };
+        Error::with_message(ErrorType::BadRequest, format!("{what}: {e}."))
+    })
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::new(ErrorType::RequestTooLarge)
-            } else {
-                Error::with_message(ErrorType::BadRequest, "The request body could not be read.")
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::with_message(
-                ErrorType::BadRequest,
-                "The request body is empty: send a JSON object.",
-            ));
-        }
-        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
-            let what = if e.is_syntax() || e.is_eof() {
-                "The request body is not valid JSON"
-            } else {
-                "The request body does not match this endpoint"
-            };
-            Error::with_message(ErrorType::BadRequest, format!("{what}: {e}."))
-        })
+        read_json(req, state, None).await.map(Json)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonOrEmpty<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        read_json(req, state, Some(T::default))
+            .await
+            .map(JsonOrEmpty)
     }
 }
 

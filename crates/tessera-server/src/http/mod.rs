@@ -27,6 +27,8 @@ mod magic_links;
 mod meta;
 /// `/v1/otps`.
 mod otps;
+/// The frontend API, `/sdk/v1`.
+mod sdk;
 /// `/v1/sessions`.
 mod sessions;
 /// `/v1/users`.
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api();
     let openapi = Arc::new(openapi);
     routes
+        .nest("/sdk/v1", sdk::router(state.clone()))
         .route(
             "/openapi.json",
             axum::routing::get(move || {

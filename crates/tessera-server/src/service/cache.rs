@@ -1,7 +1,7 @@
 //! Per-instance caches on the hot path. Each has a bound on how stale it can be, and none of
 //! them can keep a revoked session alive: session validity is always read from the database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,13 +18,52 @@ const MAX_ENTRIES: usize = 20_000;
 /// `(project_id, secret digest)`.
 type Credentials = (String, [u8; 32]);
 
-/// Verified project credentials: saves a database read on every `/v1` call.
+/// Verified project credentials: saves a database read on every `/v1` call. Also the projects
+/// named by public tokens and the set of all authorized origins, for the frontend API.
 #[derive(Default)]
 pub struct ProjectCache {
     map: Mutex<HashMap<Credentials, (Arc<Project>, Instant)>>,
+    public: Mutex<HashMap<String, (Arc<Project>, Instant)>>,
+    origins: Mutex<Option<(Arc<HashSet<String>>, Instant)>>,
 }
 
 impl ProjectCache {
+    /// The project with this public token, if it was read under [`PROJECT_TTL`] ago.
+    pub fn by_public_token(&self, token: &str) -> Option<Arc<Project>> {
+        let map = self.public.lock().expect("project cache poisoned");
+        map.get(token)
+            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
+            .map(|(p, _)| Arc::clone(p))
+    }
+
+    /// Remembers the project of a public token.
+    pub fn put_public(&self, project: Arc<Project>) {
+        let mut map = self.public.lock().expect("project cache poisoned");
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (_, at)| at.elapsed() < PROJECT_TTL);
+        }
+        map.insert(project.public_token.clone(), (project, Instant::now()));
+    }
+
+    /// Every project's authorized origins, if read under [`PROJECT_TTL`] ago.
+    pub fn origins(&self) -> Option<Arc<HashSet<String>>> {
+        let o = self.origins.lock().expect("project cache poisoned");
+        o.as_ref()
+            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
+            .map(|(set, _)| Arc::clone(set))
+    }
+
+    /// Whether the remembered origins were read more than `age` ago (or never).
+    pub fn origins_older_than(&self, age: Duration) -> bool {
+        let o = self.origins.lock().expect("project cache poisoned");
+        o.as_ref().is_none_or(|(_, at)| at.elapsed() > age)
+    }
+
+    /// Remembers every project's authorized origins.
+    pub fn put_origins(&self, set: Arc<HashSet<String>>) {
+        *self.origins.lock().expect("project cache poisoned") = Some((set, Instant::now()));
+    }
+
     /// The project these credentials were verified for, if that was under [`PROJECT_TTL`] ago.
     pub fn get(&self, project_id: &str, secret: &Digest256) -> Option<Arc<Project>> {
         let map = self.map.lock().expect("project cache poisoned");

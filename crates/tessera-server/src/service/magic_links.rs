@@ -302,7 +302,15 @@ pub async fn login_or_create(
         .store
         .user_by_email(&project.project_id, email.as_str())
         .await?;
-    // Validate everything before a user is created.
+    // Validate everything before a user is created: both given URLs, whichever is used.
+    for (given, kind) in [
+        (&input.login_url, LinkKind::Login),
+        (&input.signup_url, LinkKind::Signup),
+    ] {
+        if let Some(u) = given {
+            redirect_url(project, Some(u), kind)?;
+        }
+    }
     let kind = match &existing {
         Some(u) if u.status == UserStatus::Active => LinkKind::Login,
         _ => LinkKind::Signup,

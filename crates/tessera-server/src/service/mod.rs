@@ -5,6 +5,8 @@
 pub mod cache;
 /// Signing keys: the per-instance cache, generation and rotation.
 pub mod keys;
+/// Rate limits on what a public page can make the server send.
+pub mod limits;
 /// Email magic links: send, login_or_create, invite, embeddable links, authenticate.
 pub mod magic_links;
 /// One-time passcodes by SMS, WhatsApp and email.

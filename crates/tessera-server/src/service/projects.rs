@@ -1,4 +1,6 @@
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::cache::ProjectCache;
 use crate::crypto::{self, Digest256};
@@ -128,6 +130,53 @@ pub async fn authenticate(
     );
     cache.put(&digest, Arc::clone(&project));
     Ok(project)
+}
+
+/// The project a public token names (`unauthorized_credentials` when none). The token
+/// identifies the project to the frontend API and grants nothing by itself.
+pub async fn by_public_token(
+    store: &Store,
+    cache: &ProjectCache,
+    token: &str,
+) -> Result<Arc<Project>> {
+    if !token.starts_with("public-token-") || token.len() > 128 {
+        return Err(Error::new(ErrorType::UnauthorizedCredentials));
+    }
+    if let Some(p) = cache.by_public_token(token) {
+        return Ok(p);
+    }
+    let project = Arc::new(
+        store
+            .project_by_public_token(token)
+            .await?
+            .ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))?,
+    );
+    cache.put_public(Arc::clone(&project));
+    Ok(project)
+}
+
+/// Whether any project lists this origin (a preflight carries no credentials, so it can only
+/// be answered for the server as a whole; the request that follows is checked per project).
+pub async fn origin_known(store: &Store, cache: &ProjectCache, origin: &str) -> Result<bool> {
+    // A miss re-reads the projects at most once a second, so a newly authorized origin works
+    // at once without letting unknown origins cost a query each.
+    let set = match cache.origins() {
+        Some(set) if set.contains(origin) || !cache.origins_older_than(Duration::from_secs(1)) => {
+            set
+        }
+        _ => {
+            let set: HashSet<String> = store
+                .list_projects()
+                .await?
+                .into_iter()
+                .flat_map(|p| p.authorized_origins)
+                .collect();
+            let set = Arc::new(set);
+            cache.put_origins(Arc::clone(&set));
+            set
+        }
+    };
+    Ok(set.contains(origin))
 }
 
 #[cfg(test)]

@@ -125,9 +125,22 @@ impl Store {
 
     /// The project with this id.
     pub async fn project(&self, project_id: &str) -> StoreResult<Option<Project>> {
-        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE project_id = $1");
+        self.project_where("project_id", project_id).await
+    }
+
+    /// The project with this public token (the frontend API's identification).
+    pub async fn project_by_public_token(&self, token: &str) -> StoreResult<Option<Project>> {
+        self.project_where("public_token", token).await
+    }
+
+    async fn project_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> StoreResult<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE {column} = $1");
         let found = on_read!(self, pool => {
-            match sqlx::query(&sql).bind(project_id).fetch_optional(pool).await? {
+            match sqlx::query(&sql).bind(value).fetch_optional(pool).await? {
                 Some(row) => Some(project_from_row(&row)?),
                 None => None,
             }

@@ -7,6 +7,7 @@ mod harness;
 
 mod cli;
 mod errors;
+mod frontend;
 mod magic_links;
 mod openapi;
 mod otps;

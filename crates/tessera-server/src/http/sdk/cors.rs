@@ -1,0 +1,131 @@
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::extract::Caller;
+use crate::error::{Error, ErrorType, Result};
+use crate::http::extract::basic_credentials;
+use crate::service::projects;
+use crate::state::AppState;
+
+const ALLOW_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, X-SDK-Client, X-SDK-Parent-Host";
+
+/// Identifies the caller and enforces the project's authorized origins, and answers CORS:
+///
+/// * a preflight carries no credentials, so it is answered for any origin some project lists
+///   (and refused otherwise); the request that follows is checked against its own project;
+/// * a request from a browser (`Origin` present) whose origin the project does not list is
+///   refused with `bad_domain_for_stytch_sdk` and no CORS headers, so the page cannot read
+///   anything; requests without `Origin` (servers, native apps) are not browser-bound and pass;
+/// * every answer to an allowed origin, errors included, echoes that exact origin with
+///   credentials allowed, so the SDK can read the error type and stop retrying.
+pub(crate) async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        return preflight_answer(&app, origin.as_deref()).await;
+    }
+    let caller = match caller(&app, req.headers()).await {
+        Ok(c) => c,
+        Err(e) => return answer_anywhere(&app, origin.as_deref(), e.into_response()).await,
+    };
+    let Some(caller) = caller else {
+        // No credentials: only the telemetry endpoint (and bootstrap, which names its project
+        // in the path) can succeed; the handlers refuse the rest.
+        let res = next.run(req).await;
+        return answer_anywhere(&app, origin.as_deref(), res).await;
+    };
+    if let Some(o) = &origin
+        && !caller.project.authorized_origins.iter().any(|a| a == o)
+    {
+        return refused(o).into_response();
+    }
+    req.extensions_mut().insert(caller);
+    let mut res = next.run(req).await;
+    if let Some(o) = &origin {
+        allow(res.headers_mut(), o);
+    }
+    res
+}
+
+async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>> {
+    let Some((public_token, secret)) = basic_credentials(headers)? else {
+        return Ok(None);
+    };
+    let project = projects::by_public_token(&app.store, &app.projects, &public_token).await?;
+    let session_token = (!secret.is_empty() && secret != public_token).then_some(secret);
+    Ok(Some(Caller {
+        project,
+        session_token,
+    }))
+}
+
+async fn preflight_answer(app: &AppState, origin: Option<&str>) -> Response {
+    let Some(origin) = origin else {
+        return Error::with_message(ErrorType::BadRequest, "A CORS preflight needs an Origin.")
+            .into_response();
+    };
+    match projects::origin_known(&app.store, &app.projects, origin).await {
+        Ok(true) => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            let h = res.headers_mut();
+            allow(h, origin);
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static(ALLOW_METHODS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOW_HEADERS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+            res
+        }
+        Ok(false) => refused(origin).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Adds CORS headers to an answer given before the project is known, when some project lists
+/// the origin.
+async fn answer_anywhere(app: &AppState, origin: Option<&str>, mut res: Response) -> Response {
+    if let Some(o) = origin
+        && let Ok(true) = projects::origin_known(&app.store, &app.projects, o).await
+    {
+        allow(res.headers_mut(), o);
+    }
+    res
+}
+
+fn refused(origin: &str) -> Error {
+    Error::with_message(
+        ErrorType::BadDomainForStytchSdk,
+        format!(
+            "The origin {origin} is not one of this project's authorized origins \
+             (`tessera project create --authorized-origin`)."
+        ),
+    )
+}
+
+fn allow(h: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+}

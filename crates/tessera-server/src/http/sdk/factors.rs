@@ -1,0 +1,290 @@
+use axum::extract::State;
+use tessera_proto::sdk as wire;
+
+use super::Data;
+use super::extract::Caller;
+use super::sessions::authenticated;
+use crate::delivery::TextChannel;
+use crate::error::{Error, ErrorType, Result};
+use crate::http::extract::{Client, Json, Path, RequestId};
+use crate::model::Timestamp;
+use crate::model::session::parse_duration_minutes;
+use crate::model::user::{EmailAddress, PhoneNumber};
+use crate::service::magic_links::{self, AttachTo, Authenticated, EmailLinkInput, MatchOptions};
+use crate::service::otps::{self, Destination, SendInput, SendMode};
+use crate::service::sessions::SessionRequest;
+use crate::state::AppState;
+
+/// Session length when a login call does not say (the SDK always does).
+const DEFAULT_SESSION_MINUTES: i64 = 60;
+
+/// How a send finds its user.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    /// Create the user when the destination is new.
+    LoginOrCreate,
+    /// The destination must belong to a user (no session yet).
+    Primary,
+    /// Attach the destination to the caller's session (step-up / adding a factor).
+    Secondary,
+}
+
+impl Which {
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "primary" => Ok(Which::Primary),
+            "secondary" => Ok(Which::Secondary),
+            _ => Err(Error::new(ErrorType::RouteNotFound)),
+        }
+    }
+
+    fn attach(self, caller: &Caller) -> Result<Option<AttachTo>> {
+        Ok(match self {
+            Which::Secondary => Some(AttachTo::Session(caller.session()?)),
+            _ => None,
+        })
+    }
+}
+
+/// The session a browser login creates or steps up: the caller's live session if it has one,
+/// else a new one of the asked (or default) length.
+async fn session_request(
+    app: &AppState,
+    caller: &Caller,
+    minutes: Option<i64>,
+) -> Result<SessionRequest> {
+    let minutes = minutes.map(parse_duration_minutes).transpose()?;
+    let existing = caller.live_session(app).await?;
+    let duration_minutes = match (&existing, minutes) {
+        (_, Some(m)) => Some(m),
+        (Some(_), None) => None,
+        (None, None) => Some(DEFAULT_SESSION_MINUTES),
+    };
+    Ok(SessionRequest {
+        existing,
+        duration_minutes,
+        custom_claims: None,
+    })
+}
+
+/// Every browser login ends with a session.
+fn logged_in(
+    request_id: RequestId,
+    a: Authenticated,
+    now: Timestamp,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    let issued = a
+        .issued
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a frontend login minted no session")))?;
+    Ok(authenticated(
+        request_id,
+        issued,
+        a.user,
+        Some(a.method_id),
+        now,
+    ))
+}
+
+async fn magic_link_send(
+    request_id: RequestId,
+    app: AppState,
+    caller: Caller,
+    client: Client,
+    which: Which,
+    req: wire::MagicLinkSendRequest,
+) -> Result<Data<wire::Empty>> {
+    magic_links::parse_locale(req.locale.as_deref())?;
+    let email = EmailAddress::parse(&req.email)?;
+    let code_challenge = req
+        .code_challenge
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::new(ErrorType::PkceExpectedCodeChallenge))?;
+    let attach = which.attach(&caller)?;
+    app.limiter.check_send(
+        &caller.project.project_id,
+        email.as_str(),
+        &client.0.ip_address,
+    )?;
+    let input = EmailLinkInput {
+        email: Some(email),
+        login_url: req.login_magic_link_url,
+        signup_url: req.signup_magic_link_url,
+        login_minutes: req.login_expiration_minutes,
+        signup_minutes: req.signup_expiration_minutes,
+        code_challenge: Some(code_challenge),
+        attrs: client.0,
+        locale: req.locale,
+    };
+    let now = Timestamp::now();
+    if which == Which::LoginOrCreate {
+        magic_links::login_or_create(&app, &caller.project, input, false, now).await?;
+    } else {
+        magic_links::send(&app, &caller.project, input, attach, now).await?;
+    }
+    Ok(Data(wire::Empty {
+        request_id: request_id.into_string(),
+        status_code: 200,
+    }))
+}
+
+/// `magic_links/email/login_or_create`: PKCE required, rate-limited.
+pub(super) async fn magic_link_login_or_create(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::MagicLinkSendRequest>,
+) -> Result<Data<wire::Empty>> {
+    magic_link_send(request_id, app, caller, client, Which::LoginOrCreate, req).await
+}
+
+/// `magic_links/email/send/primary`: to an existing user's address.
+pub(super) async fn magic_link_send_primary(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::MagicLinkSendRequest>,
+) -> Result<Data<wire::Empty>> {
+    magic_link_send(request_id, app, caller, client, Which::Primary, req).await
+}
+
+/// `magic_links/email/send/secondary`: adds the address to the caller's session's user.
+pub(super) async fn magic_link_send_secondary(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::MagicLinkSendRequest>,
+) -> Result<Data<wire::Empty>> {
+    magic_link_send(request_id, app, caller, client, Which::Secondary, req).await
+}
+
+/// `magic_links/authenticate`: the token from the link and the PKCE verifier.
+pub(super) async fn magic_link_authenticate(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::MagicLinkAuthenticateRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    let session = session_request(&app, &caller, req.session_duration_minutes).await?;
+    let input = magic_links::AuthenticateInput {
+        token: req.token,
+        code_verifier: req.code_verifier.filter(|v| !v.is_empty()),
+        options: MatchOptions::default(),
+        attrs: client.0,
+        session,
+    };
+    let now = Timestamp::now();
+    let a = magic_links::authenticate(&app, &caller.project, input, now).await?;
+    logged_in(request_id, a, now)
+}
+
+async fn otp_send_any(
+    request_id: RequestId,
+    app: AppState,
+    caller: Caller,
+    client: Client,
+    channel: &str,
+    which: Which,
+    req: wire::OtpSendRequest,
+) -> Result<Data<wire::OtpSendResponse>> {
+    magic_links::parse_locale(req.locale.as_deref())?;
+    let phone = |text| -> Result<Destination> {
+        let p = req.phone_number.as_deref().ok_or_else(|| {
+            Error::with_message(ErrorType::InvalidPhoneNumber, "phone_number is required.")
+        })?;
+        Ok(Destination::Phone(text, PhoneNumber::parse(p)?))
+    };
+    let to =
+        match channel {
+            "sms" => phone(TextChannel::Sms)?,
+            "whatsapp" => phone(TextChannel::Whatsapp)?,
+            "email" => Destination::Email(EmailAddress::parse(req.email.as_deref().ok_or_else(
+                || Error::with_message(ErrorType::InvalidEmail, "email is required."),
+            )?)?),
+            _ => return Err(Error::new(ErrorType::RouteNotFound)),
+        };
+    let mode = match which {
+        Which::LoginOrCreate => SendMode::LoginOrCreate { pending: false },
+        Which::Primary => SendMode::Existing,
+        Which::Secondary => SendMode::Attach(AttachTo::Session(caller.session()?)),
+    };
+    let destination = match &to {
+        Destination::Email(e) => e.as_str(),
+        Destination::Phone(_, p) => p.as_str(),
+    };
+    app.limiter.check_send(
+        &caller.project.project_id,
+        destination,
+        &client.0.ip_address,
+    )?;
+    let input = SendInput {
+        to,
+        minutes: req.expiration_minutes,
+        attrs: client.0,
+        locale: req.locale,
+    };
+    let sent = otps::send(&app, &caller.project, input, mode, Timestamp::now()).await?;
+    Ok(Data(wire::OtpSendResponse {
+        request_id: request_id.into_string(),
+        status_code: 200,
+        method_id: sent.method_id,
+    }))
+}
+
+/// `otps/{sms,whatsapp,email}/login_or_create`: rate-limited.
+pub(super) async fn otp_login_or_create(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(channel): Path<String>,
+    Json(req): Json<wire::OtpSendRequest>,
+) -> Result<Data<wire::OtpSendResponse>> {
+    otp_send_any(
+        request_id,
+        app,
+        caller,
+        client,
+        &channel,
+        Which::LoginOrCreate,
+        req,
+    )
+    .await
+}
+
+/// `otps/{sms,whatsapp,email}/send/{primary,secondary}`: rate-limited.
+pub(super) async fn otp_send(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path((channel, which)): Path<(String, String)>,
+    Json(req): Json<wire::OtpSendRequest>,
+) -> Result<Data<wire::OtpSendResponse>> {
+    let which = Which::parse(&which)?;
+    otp_send_any(request_id, app, caller, client, &channel, which, req).await
+}
+
+/// `otps/authenticate`: the code (in `token`) and the method id from the send.
+pub(super) async fn otp_authenticate(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::OtpAuthenticateRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    let session = session_request(&app, &caller, req.session_duration_minutes).await?;
+    let input = otps::AuthenticateInput {
+        method_id: req.method_id,
+        code: req.token,
+        options: MatchOptions::default(),
+        attrs: client.0,
+        session,
+    };
+    let now = Timestamp::now();
+    let a = otps::authenticate(&app, &caller.project, input, now).await?;
+    logged_in(request_id, a, now)
+}

@@ -1,0 +1,73 @@
+//! The frontend API, `/sdk/v1`: what Stytch's browser SDKs (and Tessera's own headless
+//! clients) call with a public token. Successes are wrapped in `{"data": …}`; errors are the
+//! usual flat envelope. Every route passes through [`cors::guard`].
+
+use axum::Router;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorType};
+use crate::state::AppState;
+
+/// CORS and the per-project origin check.
+mod cors;
+/// The caller: project from the public token, session from the Basic secret.
+mod extract;
+/// Magic links and passcodes: sends and authenticate.
+mod factors;
+/// Bootstrap, session refresh and revoke, telemetry.
+mod sessions;
+/// The signed-in user: read, update, delete factors.
+mod users;
+
+/// A success answer: `{"data": T}`.
+pub(crate) struct Data<T>(pub(crate) T);
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        axum::Json(tessera_proto::sdk::Data { data: self.0 }).into_response()
+    }
+}
+
+/// Every `/sdk/v1` route, to be nested under that prefix.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/bootstrap/{public_token}",
+            get(sessions::bootstrap),
+        )
+        .route("/sessions/authenticate", post(sessions::authenticate))
+        .route("/sessions/revoke", post(sessions::revoke))
+        .route("/events", post(sessions::events))
+        .route("/users/me", get(users::me).put(users::update_me))
+        .route("/users/emails/{id}", delete(users::delete_email))
+        .route("/users/phone_numbers/{id}", delete(users::delete_phone))
+        .route("/users/{kind}/{id}", delete(users::delete_other))
+        .route(
+            "/magic_links/email/login_or_create",
+            post(factors::magic_link_login_or_create),
+        )
+        .route(
+            "/magic_links/email/send/primary",
+            post(factors::magic_link_send_primary),
+        )
+        .route(
+            "/magic_links/email/send/secondary",
+            post(factors::magic_link_send_secondary),
+        )
+        .route(
+            "/magic_links/authenticate",
+            post(factors::magic_link_authenticate),
+        )
+        .route(
+            "/otps/{channel}/login_or_create",
+            post(factors::otp_login_or_create),
+        )
+        .route("/otps/{channel}/send/{which}", post(factors::otp_send))
+        .route("/otps/authenticate", post(factors::otp_authenticate))
+        .fallback(|| async { Error::new(ErrorType::RouteNotFound) })
+        .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
+        .layer(middleware::from_fn_with_state(state, cors::guard))
+}
