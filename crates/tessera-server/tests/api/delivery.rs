@@ -227,8 +227,8 @@ impl WebhookSink {
     }
 }
 
-/// The magic-link token in an email body.
-pub(crate) fn link_token(mail: &Mail) -> String {
+/// The magic-link URL in an email body.
+pub(crate) fn link_url(mail: &Mail) -> url::Url {
     let body = mail.body();
     let start = body.find("http").expect("a link in the email");
     let url_text: String = body[start..]
@@ -242,7 +242,13 @@ pub(crate) fn link_token(mail: &Mail) -> String {
             .map(|(_, v)| v.into_owned()),
         Some("magic_links".into())
     );
-    url.query_pairs()
+    url
+}
+
+/// The magic-link token in an email body.
+pub(crate) fn link_token(mail: &Mail) -> String {
+    link_url(mail)
+        .query_pairs()
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.into_owned())
         .expect("token parameter")

@@ -184,7 +184,7 @@ fn pg_command(bin: &Path, as_postgres: bool) -> Command {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

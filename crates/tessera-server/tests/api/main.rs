@@ -5,6 +5,7 @@
 mod delivery;
 mod harness;
 
+mod browser;
 mod cli;
 mod errors;
 mod frontend;

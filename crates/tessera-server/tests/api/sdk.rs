@@ -16,11 +16,11 @@ both_backends!(
     node_sdk_runs_the_session_guide
 );
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn installed(path: PathBuf) -> PathBuf {
+pub(crate) fn installed(path: PathBuf) -> PathBuf {
     assert!(
         path.exists(),
         "{} is missing: run ./scripts/setup-sdk-tests (./scripts/test does)",
@@ -32,14 +32,32 @@ fn installed(path: PathBuf) -> PathBuf {
 /// Runs an SDK script, answering its requests for links and codes from the harness's mail and
 /// SMS receivers, and checks it ends with PASS.
 async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
-    let mut child = tokio::process::Command::new(program)
-        .arg(script)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.arg(script)
         .env(
             "TESSERA_URL",
             format!("http://127.0.0.1:{}", app.addr.port()),
         )
         .env("PROJECT_ID", &app.creds.project_id)
-        .env("SECRET", &app.creds.secret)
+        .env("SECRET", &app.creds.secret);
+    drive(cmd, async |req: &Value| {
+        let to = req["to"].as_str().unwrap();
+        match req["need"].as_str().unwrap() {
+            "email_link" => link_token(&app.smtp.last_to(to).await),
+            "sms_code" => code_in(&app.sms.last_to("sms", to).await),
+            other => panic!("unknown request {other}"),
+        }
+    })
+    .await;
+}
+
+/// Runs a test script that prints `{"need": ...}` lines and reads one answer line for each,
+/// and checks that it succeeds with PASS as its last line.
+pub(crate) async fn drive(
+    mut cmd: tokio::process::Command,
+    mut answer: impl AsyncFnMut(&Value) -> String,
+) {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -56,26 +74,22 @@ async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
             let Ok(req) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            let to = req["to"].as_str().unwrap();
-            let answer = match req["need"].as_str().unwrap() {
-                "email_link" => link_token(&app.smtp.last_to(to).await),
-                "sms_code" => code_in(&app.sms.last_to("sms", to).await),
-                other => panic!("unknown request {other}"),
-            };
+            let reply = answer(&req).await;
             stdin
-                .write_all(format!("{answer}\n").as_bytes())
+                .write_all(format!("{reply}\n").as_bytes())
                 .await
                 .unwrap();
             stdin.flush().await.unwrap();
         }
     };
-    tokio::time::timeout(std::time::Duration::from_secs(120), run)
-        .await
-        .expect("the SDK script finished in time");
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(180), run).await;
+    if finished.is_err() {
+        let _ = child.start_kill();
+    }
     let output = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        output.status.success() && transcript.lines().last() == Some("PASS"),
+        finished.is_ok() && output.status.success() && transcript.lines().last() == Some("PASS"),
         "SDK script failed ({}):\n{transcript}\n{stderr}",
         output.status
     );

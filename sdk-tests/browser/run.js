@@ -1,0 +1,258 @@
+// Stytch's official browser SDK (@stytch/vanilla-js, unchanged) in Debian's Chromium against a
+// Tessera instance with TLS on port 443, configured only with `customBaseUrl`.
+//
+// Driven by crates/tessera-server/tests/api/browser.rs, which boots Tessera and answers this
+// script's requests on stdin: it prints {"need": ...} lines and reads one answer line each
+// (a magic link from the harness's SMTP server, a code from its SMS webhook receiver, a session
+// made through the backend API, whether a token still works on the server). Prints PASS last.
+//
+// Environment: PUBLIC_TOKEN, TESSERA_HOST (a name Chromium maps to 127.0.0.1), CERT_PEM (the
+// server's self-signed certificate, which Chromium is told to trust), PAGE_PORT (where this
+// script serves the test page, an authorized origin of the project).
+'use strict';
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const readline = require('node:readline');
+const { chromium } = require('playwright-core');
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const PUBLIC_TOKEN = env('PUBLIC_TOKEN');
+const HOST = env('TESSERA_HOST');
+const PAGE_PORT = Number(env('PAGE_PORT'));
+const CERT_PEM = fs.readFileSync(env('CERT_PEM'), 'utf8');
+const APP_URL = `http://localhost:${PAGE_PORT}/app.html`;
+
+const input = readline.createInterface({ input: process.stdin });
+const lines = input[Symbol.asyncIterator]();
+async function ask(need, args) {
+  console.log(JSON.stringify({ need, ...args }));
+  const { value } = await lines.next();
+  return value;
+}
+const step = (s) => console.log(`# ${s}`);
+
+function serve() {
+  const sdk = fs.readFileSync(
+    path.join(__dirname, 'node_modules/@stytch/vanilla-js/dist/iife/index.headless.js'),
+  );
+  const page = fs.readFileSync(path.join(__dirname, 'app.html'));
+  const config = `window.TESSERA = ${JSON.stringify({
+    publicToken: PUBLIC_TOKEN,
+    baseUrl: `https://${HOST}`,
+  })};`;
+  const server = http.createServer((req, res) => {
+    const route = new URL(req.url, APP_URL).pathname;
+    const body = { '/app.html': page, '/stytch.js': sdk, '/config.js': config }[route];
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    const type = route.endsWith('.html') ? 'text/html' : 'text/javascript';
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body);
+  });
+  return new Promise((resolve) => server.listen(PAGE_PORT, '127.0.0.1', () => resolve(server)));
+}
+
+// Chromium trusts exactly this certificate's key (no blanket ignoring of TLS errors).
+function spkiHash(pem) {
+  const der = new crypto.X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return crypto.createHash('sha256').update(der).digest('base64');
+}
+
+function jwtPayload(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+async function main() {
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
+      `--ignore-certificate-errors-spki-list=${spkiHash(CERT_PEM)}`,
+    ],
+  });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const consoleErrors = [];
+    // Chromium reports every non-2xx fetch as a console error ("Failed to load resource"),
+    // including the expected 401 of a logged-out refresh; anything else is a real error.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+        consoleErrors.push(m.text());
+      }
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // Every answer to the SDK's session refresh, to watch the background refresh.
+    const refreshes = [];
+    page.on('response', async (r) => {
+      if (r.url() === `https://${HOST}/sdk/v1/sessions/authenticate`) {
+        try {
+          refreshes.push({ status: r.status(), body: await r.json() });
+        } catch {
+          refreshes.push({ status: r.status(), body: null });
+        }
+      }
+    });
+    // A controllable clock: the SDK's 3-minute refresh timer is fast-forwarded, not waited for.
+    await page.clock.install();
+    const ev = (fn, arg) => page.evaluate(fn, arg);
+    const settled = () =>
+      page.waitForFunction(() => client.session.getInfo().fromCache === false, null, {
+        timeout: 15000,
+      });
+
+    step('a fresh page: bootstrap and the startup refresh end logged out');
+    await page.goto(APP_URL);
+    await settled();
+    assert.equal(await ev(() => client.session.getSync()), null);
+    assert.deepEqual(await ev(() => changes), [null]);
+    assert.equal(await ev(() => client.session.getTokens()), null);
+
+    step('email magic link (PKCE): send, open the link, authenticate by URL');
+    const email = 'browser@example.com';
+    await ev(
+      ({ email, url }) =>
+        client.magicLinks.email.loginOrCreate(email, {
+          login_magic_link_url: url,
+          signup_magic_link_url: url,
+          login_expiration_minutes: 10,
+          signup_expiration_minutes: 10,
+        }),
+      { email, url: APP_URL },
+    );
+    const verifierKey = `stytch_sdk_state_${PUBLIC_TOKEN}::PKCE_VERIFIER:magic_links`;
+    assert.ok(await ev((k) => localStorage.getItem(k), verifierKey), 'a PKCE pair is stored');
+    const link = await ask('email_link', { to: email });
+    assert.ok(link.startsWith(`${APP_URL}?`), link);
+    await page.goto(link);
+    await settled();
+    const byUrl = await ev(() => client.authenticateByUrl({ session_duration_minutes: 60 }));
+    assert.equal(byUrl && byUrl.handled, true, 'authenticated by URL');
+    assert.equal(byUrl.tokenType, 'magic_links');
+    const ml = byUrl.data;
+    assert.ok(ml.session_token && ml.session_jwt);
+    assert.equal(await ev(() => location.search), '', 'the token left the address bar');
+
+    step('getSync, getInfo, getTokens, user, onChange after login');
+    let s = await ev(() => client.session.getSync());
+    assert.equal(s.session_id, ml.session.session_id);
+    assert.equal(s.authentication_factors[0].delivery_method, 'email');
+    assert.deepEqual(await ev(() => client.session.getInfo()), { session: s, fromCache: false });
+    let tokens = await ev(() => client.session.getTokens());
+    assert.equal(tokens.session_token, ml.session_token);
+    assert.equal(tokens.session_jwt, ml.session_jwt);
+    assert.equal(await ev(() => client.user.getSync().emails[0].email), email);
+    assert.deepEqual(await ev(() => changes.map((c) => c && c.session_id)), [null, s.session_id]);
+
+    step('revoke: state cleared, subscribers told, the token dead on the server');
+    await ev(() => client.session.revoke());
+    assert.equal(await ev(() => client.session.getSync()), null);
+    assert.equal(await ev(() => client.session.getTokens()), null);
+    assert.equal(await ev(() => changes[changes.length - 1]), null);
+    assert.equal(await ask('session_alive', { token: ml.session_token }), 'false');
+
+    step('SMS passcode login');
+    const phone = '+15005550123';
+    const sent = await ev((p) => client.otps.sms.loginOrCreate(p, { expiration_minutes: 5 }), phone);
+    const code = await ask('sms_code', { to: phone });
+    const otp = await ev(
+      ({ code, id }) => client.otps.authenticate(code, id, { session_duration_minutes: 60 }),
+      { code, id: sent.method_id },
+    );
+    s = await ev(() => client.session.getSync());
+    assert.equal(s.session_id, otp.session.session_id);
+    assert.equal(s.authentication_factors[0].delivery_method, 'sms');
+    assert.equal(await ev(() => changes[changes.length - 1].session_id), s.session_id);
+
+    step('authenticate({session_duration_minutes}) moves the expiry and notifies');
+    const before = s.expires_at;
+    const seen = await ev(() => changes.length);
+    await ev(() => client.session.authenticate({ session_duration_minutes: 240 }));
+    s = await ev(() => client.session.getSync());
+    assert.ok(Date.parse(s.expires_at) > Date.parse(before) + 60 * 60 * 1000, s.expires_at);
+    assert.equal(await ev(() => changes[changes.length - 1].expires_at), s.expires_at);
+    assert.ok((await ev(() => changes.length)) > seen);
+
+    step('an unsubscribed listener hears nothing more');
+    const other = await ev(() => otherChanges);
+    await ev(() => unsubscribeOther());
+    await ev(() => client.session.authenticate({ session_duration_minutes: 300 }));
+    assert.equal(await ev(() => otherChanges), other);
+    assert.equal(await ev(() => changes[changes.length - 1].expires_at), (await ev(() => client.session.getSync())).expires_at);
+
+    step('the background refresh keeps the JWT fresh (every 3 minutes)');
+    const refreshesBefore = refreshes.length;
+    await page.clock.fastForward('03:05');
+    await page.waitForFunction(() => true);
+    for (let i = 0; i < 100 && refreshes.length === refreshesBefore; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(refreshes.length > refreshesBefore, 'a refresh was sent');
+    const refresh = refreshes[refreshes.length - 1];
+    assert.equal(refresh.status, 200);
+    const fresh = refresh.body.data.session_jwt;
+    assert.ok(fresh);
+    // Wait for the SDK to write the refreshed token to its cookie.
+    await page.waitForFunction((jwt) => client.session.getTokens().session_jwt === jwt, fresh);
+    const claims = jwtPayload(fresh);
+    assert.equal(claims.sub, s.user_id);
+    assert.ok(claims.exp * 1000 > Date.now(), 'the refreshed JWT is valid');
+    assert.equal(claims['https://stytch.com/session'].id, s.session_id);
+
+    step('a reload keeps the session (cached, then confirmed by the startup refresh)');
+    await page.reload();
+    assert.equal((await ev(() => client.session.getSync())).session_id, s.session_id);
+    await settled();
+    assert.equal((await ev(() => client.session.getSync())).session_id, s.session_id);
+    assert.equal(await ev(() => changes[changes.length - 1].session_id), s.session_id);
+
+    step('updateSession hydrates a session created through the backend API');
+    const backend = JSON.parse(await ask('backend_session', { to: 'hydrated@example.com' }));
+    await ev((t) => client.session.updateSession(t), {
+      session_token: backend.session_token,
+      session_jwt: backend.session_jwt,
+    });
+    await ev(() => client.session.authenticate());
+    s = await ev(() => client.session.getSync());
+    assert.equal(s.session_id, backend.session_id);
+    assert.equal(await ev(() => client.user.getSync().emails[0].email), 'hydrated@example.com');
+    assert.equal(await ev(() => changes[changes.length - 1].session_id), backend.session_id);
+
+    step('revoke the hydrated session');
+    await ev(() => client.session.revoke());
+    assert.equal(await ev(() => client.session.getSync()), null);
+    assert.equal(await ask('session_alive', { token: backend.session_token }), 'false');
+    await page.reload();
+    await settled();
+    assert.equal(await ev(() => client.session.getSync()), null);
+
+    assert.deepEqual(consoleErrors, [], 'no console errors');
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  console.log('PASS');
+  input.close();
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
