@@ -5,14 +5,13 @@
 
 use serde_json::{Value, json};
 use tessera_client::Client;
-use tessera_client::proto::magic_links::{AuthenticateMagicLinkRequest, EmailMagicLinkRequest};
-use tessera_client::proto::sessions::{AuthenticateSessionRequest, SessionOptions};
+use tessera_client::proto::sessions::AuthenticateSessionRequest;
 use tessera_server::Config;
 use tessera_server::config::TlsPaths;
 use tessera_server::service::projects::{self, NewProject};
 
-use crate::delivery::{code_in, link_token, link_url};
-use crate::harness::{Backend, free_port, fresh_database, spawn_with};
+use crate::delivery::{code_in, link_url};
+use crate::harness::{Backend, free_port, fresh_database, login, spawn_with};
 use crate::sdk::{drive, installed, repo};
 
 /// The name Chromium resolves to 127.0.0.1 for the test.
@@ -102,27 +101,7 @@ async fn run(backend: Backend) {
                 }
             }
             "backend_session" => {
-                client
-                    .magic_links()
-                    .login_or_create(&EmailMagicLinkRequest {
-                        email: to.into(),
-                        ..Default::default()
-                    })
-                    .await
-                    .unwrap();
-                let token = link_token(&app.smtp.last_to(to).await);
-                let s = client
-                    .magic_links()
-                    .authenticate(&AuthenticateMagicLinkRequest {
-                        token,
-                        session: SessionOptions {
-                            session_duration_minutes: Some(60),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    })
-                    .await
-                    .unwrap();
+                let s = login(&client, &app.smtp, to, 60).await;
                 json!({
                     "session_token": s.session_token,
                     "session_jwt": s.session_jwt,

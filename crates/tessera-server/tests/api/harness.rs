@@ -355,33 +355,48 @@ use tessera_client::proto::sessions::{FactorAuthenticateResponse, SessionOptions
 impl TestApp {
     /// Sends a login_or_create magic link to `email` and returns the token from the email.
     pub(crate) async fn magic_link_token(&self, email: &str) -> String {
-        self.client
-            .magic_links()
-            .login_or_create(&EmailMagicLinkRequest {
-                email: email.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        crate::delivery::link_token(&self.smtp.last_to(email).await)
+        magic_link_token(&self.client, &self.smtp, email).await
     }
 
     /// Logs `email` in by magic link with a session of `minutes`.
     pub(crate) async fn login(&self, email: &str, minutes: i64) -> FactorAuthenticateResponse {
-        let token = self.magic_link_token(email).await;
-        self.client
-            .magic_links()
-            .authenticate(&AuthenticateMagicLinkRequest {
-                token,
-                session: SessionOptions {
-                    session_duration_minutes: Some(minutes),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap()
+        login(&self.client, &self.smtp, email, minutes).await
     }
+}
+
+/// Sends a login_or_create magic link to `email` through `client` and returns its token.
+pub(crate) async fn magic_link_token(client: &Client, smtp: &SmtpSink, email: &str) -> String {
+    client
+        .magic_links()
+        .login_or_create(&EmailMagicLinkRequest {
+            email: email.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crate::delivery::link_token(&smtp.last_to(email).await)
+}
+
+/// Logs `email` in by magic link through `client`, with a session of `minutes`.
+pub(crate) async fn login(
+    client: &Client,
+    smtp: &SmtpSink,
+    email: &str,
+    minutes: i64,
+) -> FactorAuthenticateResponse {
+    let token = magic_link_token(client, smtp, email).await;
+    client
+        .magic_links()
+        .authenticate(&AuthenticateMagicLinkRequest {
+            token,
+            session: SessionOptions {
+                session_duration_minutes: Some(minutes),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap()
 }
 
 /// The API error of a call that must fail: (HTTP status, error_type).

@@ -85,7 +85,7 @@ fn logged_in(
     ))
 }
 
-async fn magic_link_send(
+async fn magic_link_send_any(
     request_id: RequestId,
     app: AppState,
     caller: Caller,
@@ -135,29 +135,21 @@ pub(super) async fn magic_link_login_or_create(
     client: Client,
     Json(req): Json<wire::MagicLinkSendRequest>,
 ) -> Result<Data<wire::Empty>> {
-    magic_link_send(request_id, app, caller, client, Which::LoginOrCreate, req).await
+    magic_link_send_any(request_id, app, caller, client, Which::LoginOrCreate, req).await
 }
 
-/// `magic_links/email/send/primary`: to an existing user's address.
-pub(super) async fn magic_link_send_primary(
+/// `magic_links/email/send/primary` (to an existing user's address) and `send/secondary` (adds
+/// the address to the caller's session's user).
+pub(super) async fn magic_link_send(
     request_id: RequestId,
     State(app): State<AppState>,
     caller: Caller,
     client: Client,
+    Path(which): Path<String>,
     Json(req): Json<wire::MagicLinkSendRequest>,
 ) -> Result<Data<wire::Empty>> {
-    magic_link_send(request_id, app, caller, client, Which::Primary, req).await
-}
-
-/// `magic_links/email/send/secondary`: adds the address to the caller's session's user.
-pub(super) async fn magic_link_send_secondary(
-    request_id: RequestId,
-    State(app): State<AppState>,
-    caller: Caller,
-    client: Client,
-    Json(req): Json<wire::MagicLinkSendRequest>,
-) -> Result<Data<wire::Empty>> {
-    magic_link_send(request_id, app, caller, client, Which::Secondary, req).await
+    let which = Which::parse(&which)?;
+    magic_link_send_any(request_id, app, caller, client, which, req).await
 }
 
 /// `magic_links/authenticate`: the token from the link and the PKCE verifier.

@@ -50,12 +50,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             post(factors::magic_link_login_or_create),
         )
         .route(
-            "/magic_links/email/send/primary",
-            post(factors::magic_link_send_primary),
-        )
-        .route(
-            "/magic_links/email/send/secondary",
-            post(factors::magic_link_send_secondary),
+            "/magic_links/email/send/{which}",
+            post(factors::magic_link_send),
         )
         .route(
             "/magic_links/authenticate",
