@@ -17,6 +17,8 @@ use serde::de::DeserializeOwned;
 pub use tessera_proto as proto;
 use tessera_proto::ErrorResponse;
 
+/// Local verification of session JWTs against the project's JWKS.
+pub mod jwt;
 /// `/v1/magic_links`.
 mod magic_links;
 /// `/v1/otps`.
@@ -26,9 +28,10 @@ mod sessions;
 /// `/v1/users`.
 mod users;
 
+pub use jwt::{JwtError, JwtVerifier};
 pub use magic_links::MagicLinks;
 pub use otps::{OtpChannel, Otps};
-pub use sessions::Sessions;
+pub use sessions::{JwtSession, Sessions};
 pub use users::Users;
 
 pub(crate) const NO_BODY: Option<&()> = None;
@@ -53,6 +56,9 @@ pub enum ClientError {
     /// The base URL is not an absolute http(s) URL.
     #[error("invalid base URL: {0}")]
     InvalidBaseUrl(String),
+    /// A session JWT was refused by local verification.
+    #[error("{0}")]
+    Jwt(#[from] JwtError),
 }
 
 impl ClientError {
@@ -82,9 +88,18 @@ pub struct ClientBuilder {
     secret: String,
     timeout: Duration,
     root_certificates: Vec<Vec<u8>>,
+    jwks_refetch_interval: Duration,
 }
 
 impl ClientBuilder {
+    /// The shortest time between two JWKS fetches caused by JWTs with unknown key ids
+    /// (default [`jwt::DEFAULT_REFETCH_INTERVAL`]): forged key ids cannot make the client
+    /// hammer the server.
+    pub fn jwks_refetch_interval(mut self, interval: Duration) -> Self {
+        self.jwks_refetch_interval = interval;
+        self
+    }
+
     /// Per-request timeout (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -113,6 +128,10 @@ impl ClientBuilder {
         Ok(Client {
             http: http.build()?,
             base,
+            jwt: std::sync::Arc::new(JwtVerifier::new(
+                &self.project_id,
+                self.jwks_refetch_interval,
+            )),
             project_id: self.project_id,
             secret: self.secret,
         })
@@ -126,6 +145,7 @@ pub struct Client {
     base: url::Url,
     project_id: String,
     secret: String,
+    jwt: std::sync::Arc<JwtVerifier>,
 }
 
 impl Client {
@@ -142,12 +162,18 @@ impl Client {
             secret: secret.to_owned(),
             timeout: Duration::from_secs(30),
             root_certificates: Vec::new(),
+            jwks_refetch_interval: jwt::DEFAULT_REFETCH_INTERVAL,
         }
     }
 
     /// The project this client acts for.
     pub fn project_id(&self) -> &str {
         &self.project_id
+    }
+
+    /// The verifier of this project's session JWTs (its keys are fetched on first use).
+    pub fn jwt_verifier(&self) -> &JwtVerifier {
+        &self.jwt
     }
 
     /// The Users API.

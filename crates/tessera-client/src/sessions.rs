@@ -1,7 +1,20 @@
+use std::time::Duration;
+
 use reqwest::Method;
 use tessera_proto::sessions::*;
 
+use crate::jwt::{self, JwtError};
 use crate::{Client, ClientError};
+
+/// A session accepted by [`Sessions::authenticate_jwt`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtSession {
+    /// The session.
+    pub session: Session,
+    /// A fresh JWT when the API was asked (the given one was stale); `None` when the given JWT
+    /// was verified locally.
+    pub session_jwt: Option<String>,
+}
 
 /// The Sessions API: `client.sessions().authenticate(..)`.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +45,61 @@ impl Sessions<'_> {
         self.client
             .call(Method::POST, &["v1", "sessions", "revoke"], Some(req))
             .await
+    }
+
+    /// Verifies a session JWT locally: signature against the project's JWKS (fetched once and
+    /// cached; fetched again when an unknown key id appears, so rotations need no restart),
+    /// issuer, audience, `exp`/`nbf` (with [`jwt::CLOCK_SKEW`]) and, when given, that it was
+    /// issued at most `max_token_age` ago. No network round trip once the keys are known.
+    pub async fn authenticate_jwt_local(
+        &self,
+        session_jwt: &str,
+        max_token_age: Option<Duration>,
+    ) -> Result<Session, ClientError> {
+        let verifier = &self.client.jwt;
+        match verifier.verify(session_jwt, max_token_age) {
+            Err(JwtError::UnknownKey) => {
+                let kid = jwt::kid_of(session_jwt);
+                verifier
+                    .refresh(kid.as_deref(), || async { Ok(self.jwks().await?.keys) })
+                    .await
+                    .map_err(|e: ClientError| e)?;
+                Ok(verifier.verify(session_jwt, max_token_age)?)
+            }
+            r => Ok(r?),
+        }
+    }
+
+    /// Verifies a session JWT locally, and asks the API when it is genuine but expired or
+    /// older than `max_token_age` (a revoked session then fails; a live one gets a fresh JWT).
+    /// A forged or foreign JWT fails without a request.
+    pub async fn authenticate_jwt(
+        &self,
+        session_jwt: &str,
+        max_token_age: Option<Duration>,
+    ) -> Result<JwtSession, ClientError> {
+        match self
+            .authenticate_jwt_local(session_jwt, max_token_age)
+            .await
+        {
+            Ok(session) => Ok(JwtSession {
+                session,
+                session_jwt: None,
+            }),
+            Err(ClientError::Jwt(e)) if e.is_stale() => {
+                let r = self
+                    .authenticate(&AuthenticateSessionRequest {
+                        session_jwt: Some(session_jwt.to_owned()),
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok(JwtSession {
+                    session: r.session,
+                    session_jwt: Some(r.session_jwt),
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /v1/sessions/jwks/{project_id}` for this client's project.
