@@ -25,8 +25,10 @@ use tessera_proto::sessions::{AuthenticationFactor, Jwk, Session, SessionAttribu
 
 /// How far the local clock may be from the server's when checking `exp` and `nbf`.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(10);
-/// The default shortest time between two JWKS fetches caused by unknown key ids.
-pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// The default shortest time between two JWKS fetches caused by unknown key ids: short enough
+/// that JWTs of a rotated key are accepted within a second, long enough that forged key ids
+/// cannot make a process fetch more than once a second.
+pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why a JWT was not accepted locally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +82,7 @@ pub struct JwtVerifier {
     /// When the keys were last fetched; held across a fetch so that fetches are single-flight.
     fetched: tokio::sync::Mutex<Option<Instant>>,
     refetch_interval: Duration,
+    fetches: std::sync::atomic::AtomicU64,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
 }
 
@@ -111,6 +114,7 @@ impl JwtVerifier {
             keys: RwLock::default(),
             fetched: tokio::sync::Mutex::new(None),
             refetch_interval,
+            fetches: Default::default(),
             verified: RwLock::default(),
         }
     }
@@ -128,6 +132,11 @@ impl JwtVerifier {
             .collect();
         *self.keys.write().expect("jwks lock poisoned") = keys;
         self.verified.write().expect("jwt memory poisoned").clear();
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets which JWTs verified (the next call of each checks its signature again).
@@ -256,6 +265,8 @@ impl JwtVerifier {
         {
             return Ok(false);
         }
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let keys = fetch().await?;
         self.set_keys(&keys);
         *fetched = Some(Instant::now());

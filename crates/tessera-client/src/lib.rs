@@ -17,6 +17,12 @@ use serde::de::DeserializeOwned;
 pub use tessera_proto as proto;
 use tessera_proto::ErrorResponse;
 
+/// axum extractors that authenticate a request's session.
+#[cfg(feature = "axum")]
+pub mod axum;
+/// The headless session client over the frontend API (`/sdk/v1`).
+#[cfg(feature = "headless")]
+pub mod headless;
 /// Local verification of session JWTs against the project's JWKS.
 pub mod jwt;
 /// `/v1/magic_links`.

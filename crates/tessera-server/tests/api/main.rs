@@ -12,6 +12,7 @@ mod frontend;
 mod magic_links;
 mod openapi;
 mod otps;
+mod rust_sdk;
 mod sdk;
 mod sessions;
 mod tls;
