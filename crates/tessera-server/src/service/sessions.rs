@@ -148,7 +148,8 @@ pub fn issuer(project_id: &str) -> String {
 /// A 5-minute JWT for `session` (never past the session's own expiry). A JWT minted for the
 /// same claim content less than [`JWT_REUSE_SECONDS`](crate::service::cache::JWT_REUSE_SECONDS)
 /// ago is handed out again instead of
-/// signing a new one, so `iat` and `last_accessed_at` inside a JWT are at most that stale.
+/// signing a new one, so `iat` inside a JWT is at most that stale, and `last_accessed_at` at
+/// most that plus the write-behind bound (2 minutes in all).
 pub async fn mint_jwt(
     app: &AppState,
     project: &Project,
@@ -178,7 +179,12 @@ pub async fn mint_jwt(
         },
         custom: s.custom_claims.clone(),
     };
+    // `last_accessed_at` is left out of the comparison: a write-behind that only records the
+    // access does not cost a new signature. A reused JWT's `last_accessed_at` is then at most
+    // the reuse window behind the stored one, itself at most the write-behind bound behind.
+    let last_accessed = std::mem::take(&mut claims.session.last_accessed_at);
     let fp = fingerprint(&serde_json::to_vec(&claims).map_err(anyhow::Error::from)?);
+    claims.session.last_accessed_at = last_accessed;
     let key = app
         .keys
         .signing_key(&app.store, &project.project_id)
