@@ -104,6 +104,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let purge = tokio::spawn(purge_loop(store.clone(), self.purge_interval));
+        let _checkpoints = store.start_checkpoints();
         let app =
             crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {

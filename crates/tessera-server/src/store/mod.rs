@@ -12,6 +12,8 @@ use sqlx::{PgPool, SqlitePool};
 
 /// The hottest SQLite read through rusqlite on the calling thread.
 mod hot;
+/// SQLite WAL checkpoints on their own thread.
+pub mod checkpoint;
 /// Session signing keys.
 pub mod keys;
 /// Magic links (token digests, single use).
@@ -225,6 +227,15 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
+    /// On SQLite, starts WAL checkpoints off the request path (stopped when the guard drops);
+    /// nothing on PostgreSQL.
+    pub fn start_checkpoints(&self) -> Option<checkpoint::Checkpointer> {
+        match &self.pools {
+            Pools::Sqlite { path, .. } => Some(checkpoint::start(path.as_ref().clone())),
+            Pools::Postgres(_) => None,
+        }
+    }
+
     /// Connects to the database; does not migrate.
     pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
         use anyhow::Context;
@@ -244,7 +255,9 @@ impl Store {
                     .connect_with(
                         base.clone()
                             .create_if_missing(true)
-                            .journal_mode(SqliteJournalMode::Wal),
+                            .journal_mode(SqliteJournalMode::Wal)
+                            // Checkpoints run on their own thread (`checkpoint.rs`).
+                            .pragma("wal_autocheckpoint", "0"),
                     )
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
