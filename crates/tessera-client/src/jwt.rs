@@ -15,9 +15,9 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -69,9 +69,54 @@ impl JwtError {
     }
 }
 
-struct PublicKey {
-    n: Vec<u8>,
-    e: Vec<u8>,
+/// A JWKS key, parsed once: verifying with a pre-parsed key skips the per-call key setup
+/// (Montgomery constants) that ring's `RsaPublicKeyComponents` redoes on every signature.
+struct PublicKey(ParsedPublicKey);
+
+impl PublicKey {
+    fn from_jwk(k: &Jwk) -> Option<Self> {
+        let n = URL_SAFE_NO_PAD.decode(&k.n).ok()?;
+        let e = URL_SAFE_NO_PAD.decode(&k.e).ok()?;
+        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa_public_key_der(&n, &e))
+            .ok()
+            .map(PublicKey)
+    }
+}
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn push_len(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, v: &[u8]) {
+        let v = &v[v
+            .iter()
+            .take_while(|b| **b == 0)
+            .count()
+            .min(v.len().saturating_sub(1))..];
+        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+        out.push(0x02);
+        push_len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(0x30);
+    push_len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
 }
 
 /// A project's verification keys and the rules its JWTs must follow.
@@ -124,11 +169,7 @@ impl JwtVerifier {
         let keys = jwks
             .iter()
             .filter(|k| k.kty == "RSA")
-            .filter_map(|k| {
-                let n = URL_SAFE_NO_PAD.decode(&k.n).ok()?;
-                let e = URL_SAFE_NO_PAD.decode(&k.e).ok()?;
-                Some((k.kid.clone(), Arc::new(PublicKey { n, e })))
-            })
+            .filter_map(|k| Some((k.kid.clone(), Arc::new(PublicKey::from_jwk(k)?))))
             .collect();
         *self.keys.write().expect("jwks lock poisoned") = keys;
         self.verified.write().expect("jwt memory poisoned").clear();
@@ -205,12 +246,9 @@ impl JwtVerifier {
         let mut sig_buf = [0u8; 1024];
         let sig = decode(sig_b64, &mut sig_buf)?;
         let signed = &jwt.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        RsaPublicKeyComponents {
-            n: &key.n[..],
-            e: &key.e[..],
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, signed, sig)
-        .map_err(|_| JwtError::BadSignature)?;
+        key.0
+            .verify_sig(signed, sig)
+            .map_err(|_| JwtError::BadSignature)?;
 
         let mut payload_buf = [0u8; 4096];
         let heap;
@@ -479,5 +517,24 @@ impl<'de> Visitor<'de> for AudienceSeed<'_> {
             found |= a.0 == self.project_id;
         }
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_public_keys_are_encoded_as_pkcs1_der() {
+        // A high bit set needs a leading zero; leading zero bytes are dropped.
+        assert_eq!(
+            rsa_public_key_der(&[0x00, 0x80, 0x01], &[0x01, 0x00, 0x01]),
+            [0x30, 0x0a, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01]
+        );
+        // Long-form lengths for a 2048-bit modulus.
+        let der = rsa_public_key_der(&[0xff; 256], &[0x01, 0x00, 0x01]);
+        assert_eq!(&der[..4], &[0x30, 0x82, 0x01, 0x0a]);
+        assert_eq!(&der[4..8], &[0x02, 0x82, 0x01, 0x01]);
+        assert_eq!(der.len(), 4 + 0x010a);
     }
 }

@@ -57,9 +57,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = client.session().get_sync().expect("logged in");
     let user = client.user().get_sync().expect("logged in");
     println!("logged in as {} ({})", user.user_id, email);
-    println!("session {} expires at {}", session.session_id, session.expires_at);
+    println!(
+        "session {} expires at {}",
+        session.session_id, session.expires_at
+    );
     if let Some(t) = client.session().get_tokens() {
-        println!("session JWT: {}…", &t.session_jwt[..t.session_jwt.len().min(40)]);
+        println!(
+            "session JWT: {}…",
+            &t.session_jwt[..t.session_jwt.len().min(40)]
+        );
     }
     println!(
         "The session is refreshed every {} s in the background. Press Enter to log out.",

@@ -10,10 +10,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-/// The hottest SQLite read through rusqlite on the calling thread.
-mod hot;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
+/// The hottest SQLite read through rusqlite on the calling thread.
+mod hot;
 /// Session signing keys.
 pub mod keys;
 /// Magic links (token digests, single use).
