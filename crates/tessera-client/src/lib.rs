@@ -86,6 +86,21 @@ impl ClientError {
     }
 }
 
+/// A pooled HTTP client with a timeout, a user agent and extra trusted roots (PEM).
+pub(crate) fn http_client(
+    timeout: Duration,
+    user_agent: &'static str,
+    root_certificates: &[Vec<u8>],
+) -> Result<reqwest::Client, ClientError> {
+    let mut http = reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(user_agent);
+    for pem in root_certificates {
+        http = http.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+    }
+    Ok(http.build()?)
+}
+
 /// Options for [`Client::builder`].
 #[derive(Debug)]
 pub struct ClientBuilder {
@@ -125,14 +140,13 @@ impl ClientBuilder {
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ClientError::InvalidBaseUrl(self.base_url));
         }
-        let mut http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .user_agent(concat!("tessera-client/", env!("CARGO_PKG_VERSION")));
-        for pem in &self.root_certificates {
-            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
-        }
+        let http = http_client(
+            self.timeout,
+            concat!("tessera-client/", env!("CARGO_PKG_VERSION")),
+            &self.root_certificates,
+        )?;
         Ok(Client {
-            http: http.build()?,
+            http,
             base,
             jwt: std::sync::Arc::new(JwtVerifier::new(
                 &self.project_id,
