@@ -362,6 +362,18 @@ impl TestApp {
     pub(crate) async fn login(&self, email: &str, minutes: i64) -> FactorAuthenticateResponse {
         login(&self.client, &self.smtp, email, minutes).await
     }
+
+    /// Revokes the session of `token` through the backend API.
+    pub(crate) async fn revoke_token(&self, token: &str) {
+        self.client
+            .sessions()
+            .revoke(&tessera_client::proto::sessions::RevokeSessionRequest {
+                session_token: Some(token.to_owned()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
 }
 
 /// Sends a login_or_create magic link to `email` through `client` and returns its token.

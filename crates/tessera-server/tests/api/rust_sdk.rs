@@ -182,14 +182,7 @@ async fn stale_jwts_fall_back_to_the_api(app: &TestApp) {
 
     // Revoked: the local check still passes until the JWT expires (the documented bound), the
     // API fallback sees the revocation at once.
-    app.client
-        .sessions()
-        .revoke(&RevokeSessionRequest {
-            session_token: Some(login.session_token.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    app.revoke_token(&login.session_token).await;
     assert!(
         sessions
             .authenticate_jwt(&login.session_jwt, None)
@@ -284,14 +277,7 @@ async fn axum_extractor_protects_routes(app: &TestApp) {
     );
 
     // A revoked session's opaque token is refused at once (it is always checked by the API).
-    app.client
-        .sessions()
-        .revoke(&RevokeSessionRequest {
-            session_token: Some(login.session_token.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    app.revoke_token(&login.session_token).await;
     let r = get(
         "/me",
         Some(("cookie", format!("stytch_session={}", login.session_token))),

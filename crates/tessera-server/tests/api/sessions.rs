@@ -445,14 +445,7 @@ async fn expired_jwt_of_a_live_session_is_refreshed(app: &TestApp) {
         .expect("the fresh JWT is valid");
 
     // Once the session is revoked, the same JWT is refused.
-    app.client
-        .sessions()
-        .revoke(&RevokeSessionRequest {
-            session_token: Some(login.session_token.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    app.revoke_token(&login.session_token).await;
     let r = app
         .client
         .sessions()
