@@ -86,6 +86,15 @@ impl ClientError {
     }
 }
 
+/// An absolute http(s) base URL.
+pub(crate) fn parse_base_url(s: &str) -> Result<url::Url, ClientError> {
+    let base = url::Url::parse(s).map_err(|e| ClientError::InvalidBaseUrl(format!("{s}: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(ClientError::InvalidBaseUrl(s.to_owned()));
+    }
+    Ok(base)
+}
+
 /// A pooled HTTP client with a timeout, a user agent and extra trusted roots (PEM).
 pub(crate) fn http_client(
     timeout: Duration,
@@ -135,11 +144,7 @@ impl ClientBuilder {
 
     /// Builds the client. Connections are pooled and reused across calls and clones.
     pub fn build(self) -> Result<Client, ClientError> {
-        let base = url::Url::parse(&self.base_url)
-            .map_err(|e| ClientError::InvalidBaseUrl(format!("{}: {e}", self.base_url)))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(ClientError::InvalidBaseUrl(self.base_url));
-        }
+        let base = parse_base_url(&self.base_url)?;
         let http = http_client(
             self.timeout,
             concat!("tessera-client/", env!("CARGO_PKG_VERSION")),

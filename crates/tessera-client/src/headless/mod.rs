@@ -194,21 +194,16 @@ impl HeadlessBuilder {
     /// Builds the client and loads the stored state. Must run inside a tokio runtime: when a
     /// session was stored, it is confirmed with the server at once, in the background.
     pub fn build(self) -> Result<HeadlessClient, ClientError> {
-        let base = url::Url::parse(&self.base_url)
-            .map_err(|e| ClientError::InvalidBaseUrl(format!("{}: {e}", self.base_url)))?;
-        let mut http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .user_agent(concat!(
-                "tessera-client-headless/",
-                env!("CARGO_PKG_VERSION")
-            ));
-        for pem in &self.root_certificates {
-            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
-        }
+        let base = crate::parse_base_url(&self.base_url)?;
+        let http = crate::http_client(
+            self.timeout,
+            concat!("tessera-client-headless/", env!("CARGO_PKG_VERSION")),
+            &self.root_certificates,
+        )?;
         let persisted = self.storage.load().unwrap_or_default();
         let has_session = persisted.session_token.is_some();
         let inner = Arc::new(Inner {
-            http: http.build()?,
+            http,
             base,
             public_token: self.public_token,
             session_tx: watch::Sender::new(persisted.session.clone()),
@@ -291,6 +286,18 @@ impl HeadlessClient {
     /// How many session requests (refreshes, extensions, logouts) this client has sent.
     pub fn session_requests_sent(&self) -> u64 {
         self.inner.requests_sent.load(Ordering::Relaxed)
+    }
+
+    /// Registers a listener under a fresh id; the subscription removes it when dropped.
+    fn subscribe(&self, add: impl FnOnce(&mut Listeners, u64)) -> Subscription {
+        let mut l = self.inner.listeners.lock().expect("listeners poisoned");
+        l.next += 1;
+        let id = l.next;
+        add(&mut l, id);
+        Subscription {
+            inner: Arc::downgrade(&self.inner),
+            id,
+        }
     }
 
     fn token(&self) -> Option<String> {
@@ -537,14 +544,9 @@ impl SessionApi<'_> {
     /// "gone"), not for a refresh that only moves `last_accessed_at`. Dropping the returned
     /// subscription unsubscribes.
     pub fn on_change(&self, f: impl Fn(Option<&Session>) + Send + Sync + 'static) -> Subscription {
-        let mut l = self.c.inner.listeners.lock().expect("listeners poisoned");
-        l.next += 1;
-        let id = l.next;
-        l.session.insert(id, Arc::new(f));
-        Subscription {
-            inner: Arc::downgrade(&self.c.inner),
-            id,
-        }
+        self.c.subscribe(|l, id| {
+            l.session.insert(id, Arc::new(f));
+        })
     }
 
     /// The session as a `watch` channel (await `changed()`, or wrap in a stream).
@@ -637,14 +639,9 @@ impl UserApi<'_> {
 
     /// Calls `f` whenever the user changes; dropping the subscription unsubscribes.
     pub fn on_change(&self, f: impl Fn(Option<&User>) + Send + Sync + 'static) -> Subscription {
-        let mut l = self.c.inner.listeners.lock().expect("listeners poisoned");
-        l.next += 1;
-        let id = l.next;
-        l.user.insert(id, Arc::new(f));
-        Subscription {
-            inner: Arc::downgrade(&self.c.inner),
-            id,
-        }
+        self.c.subscribe(|l, id| {
+            l.user.insert(id, Arc::new(f));
+        })
     }
 
     /// The user as a `watch` channel.
