@@ -67,6 +67,8 @@ impl Server {
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
                 projects: Arc::default(),
                 jwts: Arc::default(),
+                rendered: Arc::default(),
+                verified_jwts: Arc::default(),
                 limiter: Arc::new(Limiter::new(config.send_limits)),
             },
             purge_interval: config.purge_interval,

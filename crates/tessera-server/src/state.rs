@@ -2,7 +2,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
-use crate::service::cache::{JwtCache, ProjectCache};
+use crate::service::cache::{JwtCache, ProjectCache, RenderCache, VerifiedJwts};
 use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
 use crate::store::Store;
@@ -22,6 +22,10 @@ pub struct AppState {
     pub projects: Arc<ProjectCache>,
     /// Recently minted session JWTs.
     pub jwts: Arc<JwtCache>,
+    /// Rendered `sessions/authenticate` answers.
+    pub rendered: Arc<RenderCache>,
+    /// Verified session JWTs.
+    pub verified_jwts: Arc<VerifiedJwts>,
     /// Send limits of the frontend API.
     pub limiter: Arc<Limiter>,
 }

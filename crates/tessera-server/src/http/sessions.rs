@@ -1,5 +1,8 @@
 use axum::extract::State;
-use serde::Deserialize;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tessera_proto::ErrorResponse;
 use tessera_proto::sessions as wire;
 use utoipa::IntoParams;
@@ -11,7 +14,9 @@ use crate::error::{Error, ErrorType, Result};
 use crate::model::Timestamp;
 use crate::model::session::parse_duration_minutes;
 use crate::service::magic_links::{Authenticated, MatchOptions};
-use crate::service::sessions::{self, Issued, Locator, RevokeBy, SessionRequest};
+use crate::service::sessions::{
+    self, AuthenticatedSession, Issued, Locator, RevokeBy, SessionRequest,
+};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -82,32 +87,75 @@ async fn authenticate(
     request_id: RequestId,
     State(app): State<AppState>,
     Json(req): Json<wire::AuthenticateSessionRequest>,
-) -> Result<axum::Json<wire::AuthenticateSessionResponse>> {
+) -> Result<Response> {
     let loc = Locator::from_pair(req.session_token, req.session_jwt)?
         .ok_or_else(|| Error::new(ErrorType::NoSessionArguments))?;
     let duration = req
         .session_duration_minutes
         .map(parse_duration_minutes)
         .transpose()?;
-    let now = Timestamp::now();
-    let (issued, user) = sessions::authenticate(
+    let a = sessions::authenticate(
         &app,
         &project,
         loc,
         duration,
         req.session_custom_claims,
-        now,
+        Timestamp::now(),
     )
     .await?;
-    let roles = user.effective_roles();
-    Ok(axum::Json(wire::AuthenticateSessionResponse {
-        request_id: request_id.into_string(),
+    Ok(authenticated(&request_id, &a, false))
+}
+
+/// An authenticate answer made of its rendered parts: the fields of
+/// [`wire::AuthenticateSessionResponse`] (and, for the frontend API, `user_id`, as in
+/// `tessera_proto::sdk::AuthenticateResponse`), in the same order.
+#[derive(Serialize)]
+struct Answer<'a> {
+    request_id: &'a str,
+    status_code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    session: &'a RawValue,
+    session_token: &'a str,
+    session_jwt: &'a str,
+    user: &'a RawValue,
+}
+
+/// The JSON answer to `sessions/authenticate`; wrapped in `{"data": …}` for the frontend API.
+/// Written in one buffer of the right size: the rendered parts are copied, not re-serialized.
+pub(crate) fn authenticated(
+    request_id: &RequestId,
+    a: &AuthenticatedSession,
+    sdk: bool,
+) -> Response {
+    let r = &a.rendered;
+    let answer = Answer {
+        request_id: request_id.as_str(),
         status_code: 200,
-        session: crate::wire::session(&issued.session, roles),
-        session_token: issued.token,
-        session_jwt: issued.jwt,
-        user: crate::wire::user(user, now),
-    }))
+        user_id: sdk.then_some(r.basis.user_id.as_str()),
+        session: &r.session,
+        session_token: &a.token,
+        session_jwt: &r.jwt.jwt,
+        user: &r.user,
+    };
+    let size = r.session.get().len() + r.user.get().len() + r.jwt.jwt.len() + a.token.len() + 256;
+    let mut body = Vec::with_capacity(size);
+    let written = if sdk {
+        serde_json::to_writer(&mut body, &tessera_proto::sdk::Data { data: answer })
+    } else {
+        serde_json::to_writer(&mut body, &answer)
+    };
+    match written {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => Error::Internal(e.into()).into_response(),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -6,8 +6,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
+
 use crate::crypto::Digest256;
 use crate::model::Project;
+use crate::store::sessions::SessionBasis;
 
 /// How long a verified `project_id:secret` pair is trusted without asking the database.
 pub const PROJECT_TTL: Duration = Duration::from_secs(10);
@@ -88,12 +91,46 @@ impl ProjectCache {
     }
 }
 
-struct MintedJwt {
-    kid: Arc<str>,
-    fingerprint: u64,
-    iat: i64,
-    exp: i64,
-    jwt: Arc<str>,
+/// A minted JWT and when it may be handed out again.
+#[derive(Debug)]
+pub struct MintedJwt {
+    /// The key that signed it.
+    pub kid: Arc<str>,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Handed out again until then (seconds): a random moment between half and all of
+    /// [`JWT_REUSE_SECONDS`] after `iat`, so JWTs signed together come due at different times.
+    pub reuse_until: i64,
+    /// Expiry (seconds).
+    pub exp: i64,
+    /// The JWT.
+    pub jwt: Arc<str>,
+}
+
+impl MintedJwt {
+    /// A JWT minted at `iat` for up to `exp`, reusable for a random part of the window.
+    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>) -> Self {
+        let window = rand::Rng::gen_range(
+            &mut rand::thread_rng(),
+            JWT_REUSE_SECONDS / 2..=JWT_REUSE_SECONDS,
+        );
+        MintedJwt {
+            kid: Arc::from(kid),
+            iat,
+            reuse_until: iat + window,
+            exp,
+            jwt,
+        }
+    }
+
+    /// Whether it may be handed out at `now_s` while `kid` is the current signing key: signed
+    /// by it, inside the reuse window, and valid for longer than the window.
+    pub fn reusable(&self, kid: &str, now_s: i64) -> bool {
+        &*self.kid == kid
+            && now_s >= self.iat
+            && now_s < self.reuse_until
+            && self.exp - now_s > JWT_REUSE_SECONDS
+    }
 }
 
 /// The last JWT minted for each session, handed out again for up to [`JWT_REUSE_SECONDS`] when
@@ -101,8 +138,11 @@ struct MintedJwt {
 /// CPU, far more than the rest of `sessions/authenticate`.
 #[derive(Default)]
 pub struct JwtCache {
-    map: Mutex<HashMap<(String, String), MintedJwt>>,
+    map: Mutex<HashMap<SessionOf, (u64, Arc<MintedJwt>)>>,
 }
+
+/// `(project_id, session_id)`.
+type SessionOf = (String, String);
 
 /// A stable hash of the claim content.
 pub fn fingerprint(bytes: &[u8]) -> u64 {
@@ -112,8 +152,7 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 impl JwtCache {
-    /// A JWT with this claim content, signed by the current key `kid`, minted less than
-    /// [`JWT_REUSE_SECONDS`] before `now_s` and still valid for longer than the reuse window.
+    /// A JWT with this claim content that is [reusable](MintedJwt::reusable) at `now_s`.
     pub fn get(
         &self,
         project_id: &str,
@@ -121,45 +160,20 @@ impl JwtCache {
         kid: &str,
         fp: u64,
         now_s: i64,
-    ) -> Option<Arc<str>> {
+    ) -> Option<Arc<MintedJwt>> {
         let map = self.map.lock().expect("jwt cache poisoned");
         map.get(&(project_id.to_owned(), session_id.to_owned()))
-            .filter(|m| {
-                m.fingerprint == fp
-                    && &*m.kid == kid
-                    && now_s - m.iat < JWT_REUSE_SECONDS
-                    && now_s >= m.iat
-                    && m.exp - now_s > JWT_REUSE_SECONDS
-            })
-            .map(|m| Arc::clone(&m.jwt))
+            .filter(|(f, m)| *f == fp && m.reusable(kid, now_s))
+            .map(|(_, m)| Arc::clone(m))
     }
 
-    /// Remembers a freshly minted JWT.
-    #[allow(clippy::too_many_arguments)]
-    pub fn put(
-        &self,
-        project_id: &str,
-        session_id: &str,
-        kid: &str,
-        fp: u64,
-        iat: i64,
-        exp: i64,
-        jwt: Arc<str>,
-    ) {
+    /// Remembers a freshly minted JWT for claims with fingerprint `fp`.
+    pub fn put(&self, project_id: &str, session_id: &str, fp: u64, minted: Arc<MintedJwt>) {
         let mut map = self.map.lock().expect("jwt cache poisoned");
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(
-            (project_id.to_owned(), session_id.to_owned()),
-            MintedJwt {
-                kid: Arc::from(kid),
-                fingerprint: fp,
-                iat,
-                exp,
-                jwt,
-            },
-        );
+        map.insert((project_id.to_owned(), session_id.to_owned()), (fp, minted));
     }
 
     /// Forgets a session's JWT (revocation).
@@ -171,6 +185,109 @@ impl JwtCache {
     }
 }
 
+/// An answer to `sessions/authenticate` rendered once for a [`SessionBasis`]: the session and
+/// the user as JSON, and the JWT that goes with them.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The project.
+    pub project_id: String,
+    /// What it was rendered from.
+    pub basis: SessionBasis,
+    /// The wire `session` object.
+    pub session: Box<RawValue>,
+    /// The wire `user` object.
+    pub user: Box<RawValue>,
+    /// The session JWT.
+    pub jwt: Arc<MintedJwt>,
+}
+
+/// Rendered answers by session id. An entry is used only when a fresh read of the session's
+/// basis equals the one it was rendered from and its JWT is still reusable, so it is never
+/// staler than the database: a revoked session fails the read, and a changed session or user
+/// changes the basis. What it saves is reading the whole user, building and serializing the
+/// answer, and claim fingerprinting.
+#[derive(Default)]
+pub struct RenderCache {
+    map: Mutex<HashMap<String, Arc<Rendered>>>,
+}
+
+impl RenderCache {
+    /// The answer rendered from exactly `basis`, if its JWT is reusable at `now_s` under the
+    /// current signing key `kid`.
+    pub fn get(
+        &self,
+        project_id: &str,
+        basis: &SessionBasis,
+        kid: &str,
+        now_s: i64,
+    ) -> Option<Arc<Rendered>> {
+        let map = self.map.lock().expect("render cache poisoned");
+        map.get(basis.session_id.as_str())
+            .filter(|r| {
+                r.project_id == project_id && r.basis == *basis && r.jwt.reusable(kid, now_s)
+            })
+            .map(Arc::clone)
+    }
+
+    /// Remembers a rendered answer.
+    pub fn put(&self, r: Arc<Rendered>) {
+        let mut map = self.map.lock().expect("render cache poisoned");
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(r.basis.session_id.clone(), r);
+    }
+
+    /// Forgets a session's answer (revocation).
+    pub fn forget(&self, session_id: &str) {
+        self.map
+            .lock()
+            .expect("render cache poisoned")
+            .remove(session_id);
+    }
+}
+
+/// What a verified JWT said, remembered by the digest of its text.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    /// The project whose key verified it.
+    pub project_id: String,
+    /// That key.
+    pub kid: String,
+    /// The session claim's id.
+    pub session_id: String,
+    /// The user.
+    pub sub: String,
+}
+
+/// JWTs whose signature, audience and issuer were verified, by SHA-256 of their text: the same
+/// JWT is presented many times in its life, and its RS256 verification (~40 µs) is the largest
+/// cost of authenticating by JWT. The key that verified it is still looked up on every use, so a
+/// key that is no longer published stops its JWTs at once.
+#[derive(Default)]
+pub struct VerifiedJwts {
+    map: Mutex<HashMap<[u8; 32], VerifiedJwt>>,
+}
+
+impl VerifiedJwts {
+    /// What this exact JWT text was verified to say for `project_id`.
+    pub fn get(&self, project_id: &str, digest: &Digest256) -> Option<VerifiedJwt> {
+        let map = self.map.lock().expect("verified jwt cache poisoned");
+        map.get(&digest.0)
+            .filter(|v| v.project_id == project_id)
+            .cloned()
+    }
+
+    /// Remembers a verified JWT.
+    pub fn put(&self, digest: &Digest256, v: VerifiedJwt) {
+        let mut map = self.map.lock().expect("verified jwt cache poisoned");
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(digest.0, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,12 +295,14 @@ mod tests {
     #[test]
     fn jwts_are_reused_only_while_fresh_and_unchanged() {
         let c = JwtCache::default();
-        c.put("p", "s", "k1", 7, 1000, 1300, Arc::from("jwt"));
+        let m = Arc::new(MintedJwt::new("k1", 1000, 1300, Arc::from("jwt")));
+        assert!((1030..=1060).contains(&m.reuse_until));
+        c.put("p", "s", 7, Arc::clone(&m));
         assert!(c.get("p", "s", "k1", 7, 1000).is_some());
-        assert!(c.get("p", "s", "k1", 7, 1059).is_some());
+        assert!(c.get("p", "s", "k1", 7, 1029).is_some());
         assert!(
-            c.get("p", "s", "k1", 7, 1060).is_none(),
-            "older than the reuse window"
+            c.get("p", "s", "k1", 7, m.reuse_until).is_none(),
+            "past the reuse window"
         );
         assert!(c.get("p", "s", "k1", 8, 1001).is_none(), "claims changed");
         assert!(
@@ -191,7 +310,12 @@ mod tests {
             "the signing key was rotated"
         );
         assert!(c.get("q", "s", "k1", 7, 1001).is_none(), "another project");
-        c.put("p", "t", "k1", 7, 1000, 1030, Arc::from("short"));
+        c.put(
+            "p",
+            "t",
+            7,
+            Arc::new(MintedJwt::new("k1", 1000, 1030, Arc::from("short"))),
+        );
         assert!(
             c.get("p", "t", "k1", 7, 1001).is_none(),
             "too close to its exp to hand out"

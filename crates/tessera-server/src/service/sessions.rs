@@ -11,10 +11,10 @@ use crate::model::user::User;
 use crate::model::{Project, Timestamp};
 use std::sync::Arc;
 
-use crate::service::cache::fingerprint;
+use crate::service::cache::{MintedJwt, Rendered, VerifiedJwt, fingerprint};
 use crate::service::sandbox;
 use crate::state::AppState;
-use crate::store::sessions::SessionKey;
+use crate::store::sessions::{SessionBasis, SessionKey};
 use crate::wire;
 
 /// Lifetime of a session JWT.
@@ -157,6 +157,17 @@ pub async fn mint_jwt(
     roles: Vec<String>,
     now: Timestamp,
 ) -> Result<String> {
+    Ok(mint(app, project, s, roles, now).await?.jwt.to_string())
+}
+
+/// [`mint_jwt`], with when the JWT may be handed out again.
+async fn mint(
+    app: &AppState,
+    project: &Project,
+    s: &Session,
+    roles: Vec<String>,
+    now: Timestamp,
+) -> Result<Arc<MintedJwt>> {
     let now_s = now.millis().div_euclid(1000);
     let mut claims = Claims {
         aud: vec![project.project_id.clone()],
@@ -189,11 +200,11 @@ pub async fn mint_jwt(
         .keys
         .signing_key(&app.store, &project.project_id)
         .await?;
-    if let Some(jwt) = app
+    if let Some(minted) = app
         .jwts
         .get(&project.project_id, &s.session_id, &key.kid, fp, now_s)
     {
-        return Ok(jwt.to_string());
+        return Ok(minted);
     }
     claims.iat = now_s;
     claims.nbf = now_s;
@@ -206,16 +217,10 @@ pub async fn mint_jwt(
     let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
         .await
         .map_err(anyhow::Error::from)??;
-    app.jwts.put(
-        &project.project_id,
-        &s.session_id,
-        &key.kid,
-        fp,
-        iat,
-        exp,
-        Arc::from(jwt.as_str()),
-    );
-    Ok(jwt)
+    let minted = Arc::new(MintedJwt::new(&key.kid, iat, exp, Arc::from(jwt)));
+    app.jwts
+        .put(&project.project_id, &s.session_id, fp, Arc::clone(&minted));
+    Ok(minted)
 }
 
 /// Verifies a JWT's signature against the project's published keys, and its audience and
@@ -237,6 +242,34 @@ pub async fn verify_jwt(app: &AppState, project: &Project, jwt: &str) -> Result<
     Ok(claims)
 }
 
+/// The session id and user a JWT names, verified as [`verify_jwt`] does. A JWT verified
+/// before is recognised by the SHA-256 of its text, provided the key that verified it is still
+/// published.
+async fn jwt_session(app: &AppState, project: &Project, jwt: &str) -> Result<VerifiedJwt> {
+    let digest = Digest256::of(jwt);
+    if let Some(v) = app.verified_jwts.get(&project.project_id, &digest)
+        && app
+            .keys
+            .verification_key(&app.store, &project.project_id, &v.kid)
+            .await?
+            .is_some()
+    {
+        return Ok(v);
+    }
+    let kid = UnverifiedJwt::parse(jwt)
+        .map(|p| p.kid)
+        .ok_or_else(|| Error::new(ErrorType::UnableToParseSessionJwt))?;
+    let claims = verify_jwt(app, project, jwt).await?;
+    let v = VerifiedJwt {
+        project_id: project.project_id.clone(),
+        kid: kid.to_string(),
+        session_id: claims.session.id,
+        sub: claims.sub,
+    };
+    app.verified_jwts.put(&digest, v.clone());
+    Ok(v)
+}
+
 fn not_found() -> Error {
     Error::new(ErrorType::SessionNotFound)
 }
@@ -248,6 +281,18 @@ pub async fn resolve_with_user(
     loc: &Locator,
     now: Timestamp,
 ) -> Result<(Session, User)> {
+    resolve_full(app, project, loc, now)
+        .await
+        .map(|(s, u, _)| (s, u))
+}
+
+/// [`resolve_with_user`], with the basis the answer is made of.
+async fn resolve_full(
+    app: &AppState,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<(Session, User, SessionBasis)> {
     let pid = &project.project_id;
     match loc {
         Locator::Token(t) => {
@@ -265,16 +310,44 @@ pub async fn resolve_with_user(
             }
         }
         Locator::Jwt(j) => {
-            let claims = verify_jwt(app, project, j).await?;
-            let (s, user) = app
+            let v = jwt_session(app, project, j).await?;
+            let found = app
                 .store
-                .session_with_user(pid, SessionKey::Id(&claims.session.id), now)
+                .session_with_user(pid, SessionKey::Id(&v.session_id), now)
                 .await?
                 .ok_or_else(not_found)?;
-            if s.user_id != claims.sub {
+            if found.0.user_id != v.sub {
                 return Err(not_found());
             }
-            Ok((s, user))
+            Ok(found)
+        }
+    }
+}
+
+/// The basis of the live session a locator names, one small read; `None` when there is none
+/// (a sandbox token may still have to be created: [`resolve_full`] decides).
+async fn basis_of(
+    app: &AppState,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Option<SessionBasis>> {
+    let pid = &project.project_id;
+    match loc {
+        Locator::Token(t) => Ok(app
+            .store
+            .session_basis(pid, SessionKey::Token(Digest256::of(t)), now)
+            .await?),
+        Locator::Jwt(j) => {
+            let v = jwt_session(app, project, j).await?;
+            match app
+                .store
+                .session_basis(pid, SessionKey::Id(&v.session_id), now)
+                .await?
+            {
+                Some(b) if b.user_id == v.sub => Ok(Some(b)),
+                _ => Err(not_found()),
+            }
         }
     }
 }
@@ -306,6 +379,24 @@ struct Change {
 
 /// Applies a change to a session, persists it when it matters (see
 /// [`TOUCH_GRANULARITY_MS`]) and mints a JWT.
+/// A random bound between half and all of [`TOUCH_GRANULARITY_MS`], drawn per request, so
+/// sessions written together (after a restart, a bulk extension) spread out instead of coming
+/// due together again.
+fn touch_bound() -> i64 {
+    rand::Rng::gen_range(
+        &mut rand::thread_rng(),
+        TOUCH_GRANULARITY_MS / 2..=TOUCH_GRANULARITY_MS,
+    )
+}
+
+/// What [`touch`] did besides the answer.
+struct Touched {
+    /// The JWT, with its reuse window.
+    minted: Arc<MintedJwt>,
+    /// Whether the session was written.
+    wrote: bool,
+}
+
 async fn touch(
     app: &AppState,
     project: &Project,
@@ -313,13 +404,8 @@ async fn touch(
     token: String,
     change: Change,
     now: Timestamp,
-) -> Result<(Issued, User)> {
-    // A random bound between half and all of the granularity, so sessions written together
-    // (after a restart, a bulk extension) spread out instead of coming due together again.
-    let bound = rand::Rng::gen_range(
-        &mut rand::thread_rng(),
-        TOUCH_GRANULARITY_MS / 2..=TOUCH_GRANULARITY_MS,
-    );
+    bound: i64,
+) -> Result<(Issued, User, Touched)> {
     let mut dirty = now.millis() - s.last_accessed_at.millis() >= bound;
     if let Some(f) = change.factor {
         s.add_factor(f);
@@ -349,19 +435,42 @@ async fn touch(
             return Err(not_found());
         }
     }
-    let jwt = mint_jwt(app, project, &s, user.effective_roles(), now).await?;
+    let minted = mint(app, project, &s, user.effective_roles(), now).await?;
     Ok((
         Issued {
             session: s,
             token,
-            jwt,
+            jwt: minted.jwt.to_string(),
         },
         user,
+        Touched {
+            minted,
+            wrote: dirty,
+        },
     ))
+}
+
+/// `v` as JSON text, kept as it is.
+fn raw<T: Serialize>(v: &T) -> Result<Box<serde_json::value::RawValue>> {
+    Ok(serde_json::value::to_raw_value(v).map_err(anyhow::Error::from)?)
+}
+
+/// `sessions/authenticate`'s answer: the rendering shared by every request with the same
+/// basis, and the caller's token (`""` when it named the session by JWT).
+pub struct AuthenticatedSession {
+    /// Session, user and JWT, rendered.
+    pub rendered: Arc<Rendered>,
+    /// The session token the caller sent.
+    pub token: String,
 }
 
 /// `sessions/authenticate`: checks the session, optionally extends it and merges claims,
 /// records the access and returns a fresh JWT.
+///
+/// Every call reads the session from the database, so a revoked session fails at once. When
+/// nothing is to be written and the session row and user version read equal those of a
+/// rendered answer whose JWT is still reusable, that answer is returned as it is: one small
+/// read and no serialization. Otherwise the whole user is read and the answer rendered again.
 pub async fn authenticate(
     app: &AppState,
     project: &Project,
@@ -369,18 +478,53 @@ pub async fn authenticate(
     duration_minutes: Option<i64>,
     custom_claims: Option<Map<String, Value>>,
     now: Timestamp,
-) -> Result<(Issued, User)> {
-    let found = resolve_with_user(app, project, &loc, now).await?;
-    let token = match loc {
-        Locator::Token(t) => t,
+) -> Result<AuthenticatedSession> {
+    let bound = touch_bound();
+    let token = match &loc {
+        Locator::Token(t) => t.clone(),
         Locator::Jwt(_) => String::new(),
     };
+    if duration_minutes.is_none()
+        && custom_claims.is_none()
+        && let Some(basis) = basis_of(app, project, &loc, now).await?
+        && now.millis() - basis.last_accessed_at < bound
+        && basis.user_lock_expires_at.is_none()
+    {
+        let key = app
+            .keys
+            .signing_key(&app.store, &project.project_id)
+            .await?;
+        let now_s = now.millis().div_euclid(1000);
+        if let Some(rendered) = app
+            .rendered
+            .get(&project.project_id, &basis, &key.kid, now_s)
+        {
+            return Ok(AuthenticatedSession { rendered, token });
+        }
+    }
+    let (s, user, basis) = resolve_full(app, project, &loc, now).await?;
     let change = Change {
         duration_minutes,
         custom_claims,
         factor: None,
     };
-    touch(app, project, found, token, change, now).await
+    let (issued, user, touched) = touch(app, project, (s, user), token, change, now, bound).await?;
+    let roles = user.effective_roles();
+    let rendered = Arc::new(Rendered {
+        project_id: project.project_id.clone(),
+        session: raw(&wire::session(&issued.session, roles))?,
+        user: raw(&wire::user(user, now))?,
+        basis,
+        jwt: touched.minted,
+    });
+    // After a write the stored basis is new; the next request reads and renders it.
+    if !touched.wrote && rendered.basis.user_lock_expires_at.is_none() {
+        app.rendered.put(Arc::clone(&rendered));
+    }
+    Ok(AuthenticatedSession {
+        rendered,
+        token: issued.token,
+    })
 }
 
 /// After a factor succeeded for `user`: attaches it to the named session, or creates a session
@@ -408,7 +552,9 @@ pub async fn start_or_attach(
             custom_claims: req.custom_claims,
             factor: Some(factor),
         };
-        let (issued, _) = touch(app, project, (s, user.clone()), token, change, now).await?;
+        let bound = touch_bound();
+        let (issued, _, _) =
+            touch(app, project, (s, user.clone()), token, change, now, bound).await?;
         return Ok(Some(issued));
     }
     let Some(minutes) = req.duration_minutes else {
@@ -475,6 +621,7 @@ pub async fn revoke(app: &AppState, project: &Project, by: RevokeBy, now: Timest
         return Err(Error::new(ErrorType::CannotRevokeSandboxSession));
     }
     app.jwts.forget(&project.project_id, &session_id);
+    app.rendered.forget(&session_id);
     if app
         .store
         .delete_session(&project.project_id, &session_id, now)

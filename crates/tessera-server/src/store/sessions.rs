@@ -34,13 +34,27 @@ struct SessionUserRow {
     user_agent: String,
     factors: String,
     custom_claims: String,
+    user_version: i64,
     #[sqlx(flatten)]
     user: UserRow,
 }
 
 impl SessionUserRow {
-    fn split(self) -> (Session, User) {
+    fn split(self) -> (Session, User, SessionBasis) {
         let user = self.user.into_user();
+        let basis = SessionBasis {
+            session_id: self.session_id.clone(),
+            user_id: user.user_id.clone(),
+            started_at: self.started_at,
+            last_accessed_at: self.last_accessed_at,
+            expires_at: self.expires_at,
+            ip_address: self.ip_address.clone(),
+            user_agent: self.user_agent.clone(),
+            factors: self.factors.clone(),
+            custom_claims: self.custom_claims.clone(),
+            user_version: self.user_version,
+            user_lock_expires_at: user.lock.map(|(_, until)| until.millis()),
+        };
         let session = Session::from(SessionRow {
             session_id: self.session_id,
             user_id: user.user_id.clone(),
@@ -52,9 +66,54 @@ impl SessionUserRow {
             factors: self.factors,
             custom_claims: self.custom_claims,
         });
-        (session, user)
+        (session, user, basis)
     }
 }
+
+/// Everything an answer to `sessions/authenticate` is made of, as stored: the session row and
+/// its user's version (bumped by triggers on any change to the user, its emails or phone
+/// numbers). Two equal bases give the same answer, bar the JWT, so a rendering of the answer
+/// can be reused after a read of this small row instead of the whole user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionBasis {
+    /// Session id.
+    pub session_id: String,
+    /// Its user.
+    pub user_id: String,
+    /// Epoch ms.
+    pub started_at: i64,
+    /// Epoch ms.
+    pub last_accessed_at: i64,
+    /// Epoch ms.
+    pub expires_at: i64,
+    /// As stored.
+    pub ip_address: String,
+    /// As stored.
+    pub user_agent: String,
+    /// The stored JSON text.
+    pub factors: String,
+    /// The stored JSON text.
+    pub custom_claims: String,
+    /// The user's version.
+    pub user_version: i64,
+    /// The end of the user's lock, if any: a lock makes the answer depend on the time.
+    pub user_lock_expires_at: Option<i64>,
+}
+
+/// [`Store::session_basis`] by token digest and by id; static text, so the prepared statement
+/// is found by the cache without formatting anything.
+const BASIS_SQL: [&str; 2] = [
+    "SELECT s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
+     s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
+     users.lock_expires_at AS user_lock_expires_at FROM sessions s \
+     JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
+     WHERE s.project_id = $1 AND s.token_digest = $2 AND s.expires_at > $3",
+    "SELECT s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
+     s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
+     users.lock_expires_at AS user_lock_expires_at FROM sessions s \
+     JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
+     WHERE s.project_id = $1 AND s.session_id = $2 AND s.expires_at > $3",
+];
 
 /// Which column finds the session.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +183,7 @@ impl Store {
         project_id: &str,
         key: SessionKey<'_>,
         now: Timestamp,
-    ) -> StoreResult<Option<(Session, User)>> {
+    ) -> StoreResult<Option<(Session, User, SessionBasis)>> {
         let column = match key {
             SessionKey::Token(_) => "token_digest",
             SessionKey::Id(_) => "session_id",
@@ -132,7 +191,8 @@ impl Store {
         let sql = |d| {
             format!(
                 "SELECT s.session_id, s.started_at, s.last_accessed_at, s.expires_at, s.ip_address, \
-                 s.user_agent, s.factors, s.custom_claims, {} FROM sessions s \
+                 s.user_agent, s.factors, s.custom_claims, users.version AS user_version, {} \
+                 FROM sessions s \
                  JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
                  WHERE s.project_id = $1 AND s.{column} = $2 AND s.expires_at > $3",
                 user_select(d),
@@ -161,7 +221,8 @@ impl Store {
                         user_agent: r.get(5)?,
                         factors: r.get(6)?,
                         custom_claims: r.get(7)?,
-                        user: UserRow::from_rusqlite(r, 8)?,
+                        user_version: r.get(8)?,
+                        user: UserRow::from_rusqlite(r, 9)?,
                     })
                 },
             )?;
@@ -177,6 +238,47 @@ impl Store {
             q.bind(now.millis()).fetch_optional(pool).await?
         });
         Ok(row.map(SessionUserRow::split))
+    }
+
+    /// The basis of a live session: the session row and its user's version, one indexed read
+    /// without the user's emails and phone numbers. The hot path of `sessions/authenticate`.
+    pub async fn session_basis(
+        &self,
+        project_id: &str,
+        key: SessionKey<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Option<SessionBasis>> {
+        let sql = BASIS_SQL[matches!(key, SessionKey::Id(_)) as usize];
+        if let super::Pools::Sqlite { path, .. } = &self.pools {
+            let map = |r: &rusqlite::Row<'_>| {
+                Ok(SessionBasis {
+                    session_id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    started_at: r.get(2)?,
+                    last_accessed_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    ip_address: r.get(5)?,
+                    user_agent: r.get(6)?,
+                    factors: r.get(7)?,
+                    custom_claims: r.get(8)?,
+                    user_version: r.get(9)?,
+                    user_lock_expires_at: r.get(10)?,
+                })
+            };
+            let params: [&dyn rusqlite::ToSql; 3] = match &key {
+                SessionKey::Token(d) => [&project_id, &d.0, &now.millis()],
+                SessionKey::Id(id) => [&project_id, id, &now.millis()],
+            };
+            return Ok(super::hot::query_row(path, sql, &params, map)?);
+        }
+        Ok(on_read!(self, pool => {
+            let q = sqlx::query_as(sql).bind(project_id);
+            let q = match key {
+                SessionKey::Token(digest) => q.bind(digest.0.to_vec()),
+                SessionKey::Id(id) => q.bind(id.to_owned()),
+            };
+            q.bind(now.millis()).fetch_optional(pool).await?
+        }))
     }
 
     /// The live session with this id.

@@ -26,6 +26,7 @@ both_backends!(
     expired_sessions_are_rejected_at_once_and_purged,
     sandbox_session_behaves_as_at_stytch,
     deleting_a_user_ends_its_sessions,
+    answers_follow_every_change_at_once,
 );
 
 fn by_token(t: &str) -> AuthenticateSessionRequest {
@@ -797,4 +798,108 @@ async fn deleting_a_user_ends_its_sessions(app: &TestApp) {
         .1,
         "session_not_found"
     );
+}
+
+/// `sessions/authenticate` reuses a rendered answer only while a fresh read of the session row
+/// and the user's version match it: every change, by any path, shows in the very next answer,
+/// whether the session is named by token or by a JWT verified before.
+async fn answers_follow_every_change_at_once(app: &TestApp) {
+    use tessera_client::proto::common::Name;
+    use tessera_client::proto::users::UpdateUserRequest;
+    use tessera_server::model::user::{PhoneFactor, PhoneNumber};
+    use tessera_server::store::users::NewFactor;
+
+    let login = app.login("cache@example.com", 60).await;
+    let (pid, uid) = (&app.creds.project_id, &login.user_id);
+    let by_jwt = AuthenticateSessionRequest {
+        session_jwt: Some(login.session_jwt.clone()),
+        ..Default::default()
+    };
+    let both = || async {
+        let t = app
+            .client
+            .sessions()
+            .authenticate(&by_token(&login.session_token))
+            .await
+            .unwrap();
+        let j = app.client.sessions().authenticate(&by_jwt).await.unwrap();
+        assert_eq!(t.user, j.user);
+        assert_eq!(t.session, j.session);
+        assert_eq!(j.session_token, "", "a JWT caller is not handed the token");
+        t
+    };
+    // Twice, so the second answer is the reused one.
+    let first = both().await;
+    let again = both().await;
+    assert_eq!(first.user, again.user);
+    assert_eq!(first.session_jwt, again.session_jwt);
+
+    // A change through the API.
+    app.client
+        .users()
+        .update(
+            uid,
+            &UpdateUserRequest {
+                name: Some(Name {
+                    first_name: Some("Grace".into()),
+                    ..Default::default()
+                }),
+                trusted_metadata: Some(json!({ "plan": "pro" })),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let r = both().await;
+    assert_eq!(r.user.name.first_name.as_deref(), Some("Grace"));
+    assert_eq!(r.user.trusted_metadata["plan"], "pro");
+
+    // A factor added straight through the store (no service code runs): the triggers see it.
+    let now = Timestamp::now();
+    let phone = PhoneFactor {
+        phone_id: format!("phone-number-test-{}", uuid::Uuid::new_v4()),
+        phone_number: PhoneNumber::parse("+15555550199").unwrap(),
+        verified: false,
+    };
+    app.store
+        .add_factor(pid, uid, &NewFactor::Phone(phone.clone()), now)
+        .await
+        .unwrap();
+    let r = both().await;
+    assert_eq!(r.user.phone_numbers.len(), 1);
+    assert_eq!(r.user.phone_numbers[0].phone_id, phone.phone_id);
+
+    // Removing it, and the email, through the API.
+    app.client
+        .users()
+        .delete_phone_number(&phone.phone_id)
+        .await
+        .unwrap();
+    app.client
+        .users()
+        .delete_email(&r.user.emails[0].email_id)
+        .await
+        .unwrap();
+    let r = both().await;
+    assert!(r.user.phone_numbers.is_empty() && r.user.emails.is_empty());
+
+    // The session row changed behind the service's back.
+    let mut stored = app
+        .store
+        .session_by_id(pid, &r.session.session_id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    stored.custom_claims.insert("tier".into(), json!("gold"));
+    assert!(app.store.update_session(pid, &stored, now).await.unwrap());
+    let r = both().await;
+    assert_eq!(r.session.custom_claims["tier"], "gold");
+    assert_ne!(r.session_jwt, first.session_jwt, "new claims, new JWT");
+
+    // Revoked: both ways fail at once.
+    app.revoke_token(&login.session_token).await;
+    for req in [by_token(&login.session_token), by_jwt.clone()] {
+        let r = app.client.sessions().authenticate(&req).await;
+        assert_eq!(api_error(r), (404, "session_not_found".to_owned()));
+    }
 }

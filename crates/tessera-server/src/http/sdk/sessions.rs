@@ -1,5 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::json;
 use tessera_proto::sdk as wire;
 
@@ -84,16 +85,15 @@ pub(super) async fn authenticate(
     State(app): State<AppState>,
     caller: Caller,
     JsonOrEmpty(req): JsonOrEmpty<wire::SessionAuthenticateRequest>,
-) -> Result<Data<wire::AuthenticateResponse>> {
+) -> Result<Response> {
     let loc = caller.session()?;
     let duration = req
         .session_duration_minutes
         .map(parse_duration_minutes)
         .transpose()?;
-    let now = Timestamp::now();
-    let (issued, user) =
-        sessions::authenticate(&app, &caller.project, loc, duration, None, now).await?;
-    Ok(authenticated(request_id, issued, user, None, now))
+    let a = sessions::authenticate(&app, &caller.project, loc, duration, None, Timestamp::now())
+        .await?;
+    Ok(crate::http::sessions::authenticated(&request_id, &a, true))
 }
 
 /// Logs out: revokes the session in the Basic secret (the SDK posts no body).
