@@ -63,6 +63,9 @@ impl From<crate::store::StoreError> for Error {
             StoreError::Sqlite(e) => {
                 Error::Internal(anyhow::Error::new(e).context("database error"))
             }
+            StoreError::Shared(e) => {
+                Error::Internal(anyhow::Error::new(e).context("database error"))
+            }
         }
     }
 }

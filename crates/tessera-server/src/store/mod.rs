@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+/// Coalesced session-basis reads on PostgreSQL.
+mod batch;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
 /// The hottest SQLite read through rusqlite on the calling thread.
@@ -85,6 +87,9 @@ pub enum StoreError {
     /// Anything else from the database.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A database failure shared by every lookup of a coalesced read.
+    #[error(transparent)]
+    Shared(std::sync::Arc<sqlx::Error>),
     /// A failure of the synchronous SQLite read path.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
@@ -181,6 +186,8 @@ enum Pools {
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
+    /// On PostgreSQL, the coalescing reader of session bases.
+    batcher: Option<std::sync::Arc<batch::Batcher>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's read pool; the body is written once and
@@ -273,7 +280,12 @@ impl Store {
                 }
             }
             DatabaseUrl::Postgres(u) => {
-                let opts = PgConnectOptions::from_str(u).context("parsing the PostgreSQL URL")?;
+                // Every statement is prepared once per connection and planned once: a custom
+                // plan per execution re-reads (and decompresses) column statistics each time,
+                // which was most of PostgreSQL's CPU for the coalesced session reads.
+                let opts = PgConnectOptions::from_str(u)
+                    .context("parsing the PostgreSQL URL")?
+                    .options([("plan_cache_mode", "force_generic_plan")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -283,7 +295,11 @@ impl Store {
                 Pools::Postgres(pool)
             }
         };
-        Ok(Store { pools })
+        let batcher = match &pools {
+            Pools::Postgres(pool) => Some(batch::Batcher::new(pool.clone())),
+            Pools::Sqlite { .. } => None,
+        };
+        Ok(Store { pools, batcher })
     }
 
     /// Applies pending migrations of this backend's tree.

@@ -271,6 +271,13 @@ impl Store {
             };
             return Ok(super::hot::query_row(path, sql, &params, map)?);
         }
+        if let Some(b) = &self.batcher {
+            let wanted = match key {
+                SessionKey::Token(d) => super::batch::Wanted::Token(d.0.to_vec()),
+                SessionKey::Id(id) => super::batch::Wanted::Id(id.to_owned()),
+            };
+            return b.basis(project_id, wanted, now.millis()).await;
+        }
         Ok(on_read!(self, pool => {
             let q = sqlx::query_as(sql).bind(project_id);
             let q = match key {

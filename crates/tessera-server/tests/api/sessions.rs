@@ -27,6 +27,7 @@ both_backends!(
     sandbox_session_behaves_as_at_stytch,
     deleting_a_user_ends_its_sessions,
     answers_follow_every_change_at_once,
+    concurrent_authenticates_each_get_their_own_session,
 );
 
 fn by_token(t: &str) -> AuthenticateSessionRequest {
@@ -901,5 +902,47 @@ async fn answers_follow_every_change_at_once(app: &TestApp) {
     for req in [by_token(&login.session_token), by_jwt.clone()] {
         let r = app.client.sessions().authenticate(&req).await;
         assert_eq!(api_error(r), (404, "session_not_found".to_owned()));
+    }
+}
+
+/// Many concurrent `sessions/authenticate` calls (on PostgreSQL they are coalesced into shared
+/// queries) each get exactly the session they named, and a revoked one fails among them.
+async fn concurrent_authenticates_each_get_their_own_session(app: &TestApp) {
+    let mut logins = Vec::new();
+    for i in 0..4 {
+        logins.push(app.login(&format!("crowd{i}@example.com"), 60).await);
+    }
+    let revoked = logins.pop().unwrap();
+    app.revoke_token(&revoked.session_token).await;
+    let client = std::sync::Arc::new(app.client.clone());
+    let mut tasks = Vec::new();
+    for round in 0..20 {
+        for (i, login) in logins.iter().chain([&revoked]).enumerate() {
+            let req = if (round + i) % 2 == 0 {
+                by_token(&login.session_token)
+            } else {
+                AuthenticateSessionRequest {
+                    session_jwt: Some(login.session_jwt.clone()),
+                    ..Default::default()
+                }
+            };
+            let expected = login.session.as_ref().unwrap().session_id.clone();
+            let live = login.session_token != revoked.session_token;
+            let client = std::sync::Arc::clone(&client);
+            tasks.push(tokio::spawn(async move {
+                let r = client.sessions().authenticate(&req).await;
+                (expected, live, r)
+            }));
+        }
+    }
+    for t in tasks {
+        let (expected, live, r) = t.await.unwrap();
+        if live {
+            let r = r.unwrap();
+            assert_eq!(r.session.session_id, expected);
+            assert_eq!(r.user.user_id, r.session.user_id);
+        } else {
+            assert_eq!(api_error(r), (404, "session_not_found".to_owned()));
+        }
     }
 }
