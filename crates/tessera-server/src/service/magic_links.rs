@@ -606,24 +606,33 @@ pub async fn authenticate(
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
     }
+    // Spending the link verifies its email in the same transaction.
     if !sandbox_link
         && !app
             .store
-            .consume_magic_link(&project.project_id, digest, now)
+            .consume_magic_link(
+                &project.project_id,
+                digest,
+                &record.user_id,
+                record.email_id.as_deref(),
+                now,
+            )
             .await?
     {
         return Err(Error::new(ErrorType::UnableToAuthMagicLink));
     }
+    if sandbox_link && let Some(email_id) = &record.email_id {
+        app.store
+            .verify_factor(
+                &project.project_id,
+                &record.user_id,
+                &FactorRef::Email(email_id.clone()),
+            )
+            .await?;
+    }
+    let user = users::get(&app.store, project, &record.user_id).await?;
     let (factor, method_id) = match &record.email_id {
         Some(email_id) => {
-            app.store
-                .verify_factor(
-                    &project.project_id,
-                    &record.user_id,
-                    &FactorRef::Email(email_id.clone()),
-                )
-                .await?;
-            let user = users::get(&app.store, project, &record.user_id).await?;
             let address = user
                 .emails
                 .iter()
@@ -653,7 +662,6 @@ pub async fn authenticate(
             String::new(),
         ),
     };
-    let user = users::get(&app.store, project, &record.user_id).await?;
     let issued = sessions::start_or_attach(
         app,
         project,

@@ -1,6 +1,7 @@
 use super::{Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
+use crate::store::users::FactorRef;
 
 /// A magic link as stored (its token only as a digest).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -72,26 +73,36 @@ impl Store {
         Ok(row)
     }
 
-    /// Marks the link used if it is unused and unexpired. Exactly one of any number of
-    /// concurrent callers gets `true`.
+    /// Spends a magic link and, when it names an email, marks that email verified and a
+    /// pending owner active, all in one transaction. `false` (and nothing written) when the link
+    /// is already used, expired or unknown: of many concurrent calls exactly one wins.
     pub async fn consume_magic_link(
         &self,
         project_id: &str,
         token: Digest256,
+        user_id: &str,
+        email_id: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let n = on_write!(self, pool, _d =>
-            sqlx::query(
+        let won = on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
                 "UPDATE magic_links SET used_at = $3 WHERE project_id = $1 AND token_digest = $2 \
                  AND used_at IS NULL AND expires_at > $3",
             )
             .bind(project_id)
             .bind(&token.0[..])
             .bind(now.millis())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected());
-        Ok(n == 1)
+            .rows_affected();
+            if n == 1 && let Some(email_id) = email_id {
+                super::users::verify_in(&mut tx, project_id, user_id, &FactorRef::Email(email_id.to_owned())).await?;
+            }
+            tx.commit().await?;
+            n == 1
+        });
+        Ok(won)
     }
 
     /// Invalidates a user's unused invite links; how many there were.

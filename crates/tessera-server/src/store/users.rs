@@ -410,31 +410,54 @@ impl Store {
         user_id: &str,
         factor: &FactorRef,
     ) -> StoreResult<()> {
-        let (sql, id) = match factor {
-            FactorRef::Email(id) => (
-                "UPDATE user_emails SET verified = TRUE WHERE project_id = $1 AND user_id = $2 \
-                 AND email_id = $3",
-                id,
-            ),
-            FactorRef::Phone(id) => (
-                "UPDATE user_phone_numbers SET verified = TRUE WHERE project_id = $1 \
-                 AND user_id = $2 AND phone_id = $3",
-                id,
-            ),
-        };
         on_write!(self, pool, _d => {
             let mut tx = pool.begin().await?;
-            sqlx::query(sql).bind(project_id).bind(user_id).bind(id).execute(&mut *tx).await?;
-            sqlx::query(
-                "UPDATE users SET status = 'active' WHERE project_id = $1 AND user_id = $2 \
-                 AND status = 'pending'",
-            )
-            .bind(project_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+            verify_in(&mut tx, project_id, user_id, factor).await?;
             tx.commit().await?;
         });
         Ok(())
     }
+}
+
+/// [`Store::verify_factor`] inside a caller's transaction. Rows already in the wanted state are
+/// not written (nor is the user's version bumped).
+pub(super) async fn verify_in<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    project_id: &str,
+    user_id: &str,
+    factor: &FactorRef,
+) -> StoreResult<()>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let (sql, id) = match factor {
+        FactorRef::Email(id) => (
+            "UPDATE user_emails SET verified = TRUE WHERE project_id = $1 AND user_id = $2 \
+             AND email_id = $3 AND NOT verified",
+            id,
+        ),
+        FactorRef::Phone(id) => (
+            "UPDATE user_phone_numbers SET verified = TRUE WHERE project_id = $1 \
+             AND user_id = $2 AND phone_id = $3 AND NOT verified",
+            id,
+        ),
+    };
+    sqlx::query(sql)
+        .bind(project_id)
+        .bind(user_id)
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE users SET status = 'active' WHERE project_id = $1 AND user_id = $2 \
+         AND status = 'pending'",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
