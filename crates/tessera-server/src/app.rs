@@ -11,8 +11,10 @@ use crate::delivery::Delivery;
 use crate::model::Timestamp;
 use crate::model::project::ProjectCredentials;
 use crate::service;
+use crate::service::cache::{JwtCache, RenderCache};
 use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
+use crate::service::presign::Presigner;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -57,6 +59,10 @@ impl Server {
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         listener.set_nonblocking(true)?;
+        let jwts: Arc<JwtCache> = Arc::default();
+        let rendered: Arc<RenderCache> = Arc::default();
+        let presigner = Presigner::start(Arc::clone(&jwts), Arc::clone(&rendered))
+            .context("starting the JWT signing thread")?;
         Ok(Server {
             listener,
             tls,
@@ -66,8 +72,9 @@ impl Server {
                 delivery: Arc::new(delivery),
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
                 projects: Arc::default(),
-                jwts: Arc::default(),
-                rendered: Arc::default(),
+                jwts,
+                rendered,
+                presigner: Arc::new(presigner),
                 verified_jwts: Arc::default(),
                 limiter: Arc::new(Limiter::new(config.send_limits)),
             },

@@ -5,6 +5,7 @@ use crate::delivery::Delivery;
 use crate::service::cache::{JwtCache, ProjectCache, RenderCache, VerifiedJwts};
 use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
+use crate::service::presign::Presigner;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone; no globals.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub jwts: Arc<JwtCache>,
     /// Rendered `sessions/authenticate` answers.
     pub rendered: Arc<RenderCache>,
+    /// The background signer of JWTs coming due.
+    pub presigner: Arc<Presigner>,
     /// Verified session JWTs.
     pub verified_jwts: Arc<VerifiedJwts>,
     /// Send limits of the frontend API.

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,11 @@ use crate::store::sessions::SessionBasis;
 
 /// How long a verified `project_id:secret` pair is trusted without asking the database.
 pub const PROJECT_TTL: Duration = Duration::from_secs(10);
-/// How long a minted JWT is handed out again while nothing in its claims changed.
-pub const JWT_REUSE_SECONDS: i64 = 60;
+/// How long a minted JWT is handed out again while nothing in its claims changed, before a new
+/// one is signed (at most; see [`MintedJwt::refresh_at`]). With [`JWT_GRACE_SECONDS`], a JWT
+/// handed out is at most 120 s old, so it has at least 180 s left: the browser SDK's refresh
+/// interval.
+pub const JWT_REUSE_SECONDS: i64 = 100;
 const MAX_ENTRIES: usize = 20_000;
 
 /// `(project_id, secret digest)`.
@@ -91,6 +95,10 @@ impl ProjectCache {
     }
 }
 
+/// How long past its refresh point a JWT may still be handed out while a new one is signed in
+/// the background.
+pub const JWT_GRACE_SECONDS: i64 = 20;
+
 /// A minted JWT and when it may be handed out again.
 #[derive(Debug)]
 pub struct MintedJwt {
@@ -98,18 +106,29 @@ pub struct MintedJwt {
     pub kid: Arc<str>,
     /// Issued at (seconds).
     pub iat: i64,
-    /// Handed out again until then (seconds): a random moment between half and all of
-    /// [`JWT_REUSE_SECONDS`] after `iat`, so JWTs signed together come due at different times.
+    /// From then on (seconds) a new JWT is signed in the background: a random moment between
+    /// half and all of [`JWT_REUSE_SECONDS`] after `iat`, so JWTs signed together come due at
+    /// different times.
+    pub refresh_at: i64,
+    /// Handed out again until then (seconds): [`JWT_GRACE_SECONDS`] after `refresh_at`. Past it,
+    /// the request that needs a JWT signs one itself.
     pub reuse_until: i64,
     /// Expiry (seconds).
     pub exp: i64,
     /// The JWT.
     pub jwt: Arc<str>,
+    /// The fingerprint of `content`.
+    pub fingerprint: u64,
+    /// Its claims as JSON with the times zeroed and `last_accessed_at` empty: what the next
+    /// one is signed from (compact: kept for every session in use).
+    pub content: Box<[u8]>,
+    /// Whether the next one was asked for.
+    refresh_asked: AtomicBool,
 }
 
 impl MintedJwt {
     /// A JWT minted at `iat` for up to `exp`, reusable for a random part of the window.
-    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>) -> Self {
+    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>, content: Box<[u8]>) -> Self {
         let window = rand::Rng::gen_range(
             &mut rand::thread_rng(),
             JWT_REUSE_SECONDS / 2..=JWT_REUSE_SECONDS,
@@ -117,23 +136,38 @@ impl MintedJwt {
         MintedJwt {
             kid: Arc::from(kid),
             iat,
-            reuse_until: iat + window,
+            refresh_at: iat + window,
+            reuse_until: iat + window + JWT_GRACE_SECONDS,
             exp,
             jwt,
+            fingerprint: fingerprint(&content),
+            content,
+            refresh_asked: AtomicBool::new(false),
         }
     }
 
     /// Whether it may be handed out at `now_s` while `kid` is the current signing key: signed
-    /// by it, inside the reuse window, and valid for longer than the window.
+    /// by it, before `reuse_until`, and valid for longer than [`JWT_REUSE_SECONDS`] (a session
+    /// about to end gets JWTs minted for what is left of it).
     pub fn reusable(&self, kid: &str, now_s: i64) -> bool {
         &*self.kid == kid
             && now_s >= self.iat
             && now_s < self.reuse_until
             && self.exp - now_s > JWT_REUSE_SECONDS
     }
+
+    /// `true` once, at the first call at or past `refresh_at`: the caller asks for the next JWT.
+    pub fn take_refresh(&self, now_s: i64) -> bool {
+        now_s >= self.refresh_at && !self.refresh_asked.swap(true, Ordering::Relaxed)
+    }
+
+    /// Lets a later call ask again (the request could not be queued).
+    pub fn release_refresh(&self) {
+        self.refresh_asked.store(false, Ordering::Relaxed);
+    }
 }
 
-/// The last JWT minted for each session, handed out again for up to [`JWT_REUSE_SECONDS`] when
+/// The last JWT minted for each session, handed out again (see [`MintedJwt::reusable`]) when
 /// its claims (everything but the times) are unchanged: an RS256 signature costs ~0.7 ms of
 /// CPU, far more than the rest of `sessions/authenticate`.
 #[derive(Default)]
@@ -168,12 +202,31 @@ impl JwtCache {
     }
 
     /// Remembers a freshly minted JWT for claims with fingerprint `fp`.
-    pub fn put(&self, project_id: &str, session_id: &str, fp: u64, minted: Arc<MintedJwt>) {
+    pub fn put(&self, project_id: &str, session_id: &str, minted: Arc<MintedJwt>) {
         let mut map = self.map.lock().expect("jwt cache poisoned");
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert((project_id.to_owned(), session_id.to_owned()), (fp, minted));
+        map.insert(
+            (project_id.to_owned(), session_id.to_owned()),
+            (minted.fingerprint, minted),
+        );
+    }
+
+    /// Puts `new` in place of `old`, if `old` is still the session's JWT.
+    pub fn replace(
+        &self,
+        project_id: &str,
+        session_id: &str,
+        old: &Arc<MintedJwt>,
+        new: Arc<MintedJwt>,
+    ) {
+        let mut map = self.map.lock().expect("jwt cache poisoned");
+        if let Some(entry) = map.get_mut(&(project_id.to_owned(), session_id.to_owned()))
+            && Arc::ptr_eq(&entry.1, old)
+        {
+            *entry = (new.fingerprint, new);
+        }
     }
 
     /// Forgets a session's JWT (revocation).
@@ -238,6 +291,22 @@ impl RenderCache {
         map.insert(r.basis.session_id.clone(), r);
     }
 
+    /// Puts `new` in the answer of `session_id` if that answer still carries `old`.
+    pub fn replace_jwt(&self, session_id: &str, old: &Arc<MintedJwt>, new: Arc<MintedJwt>) {
+        let mut map = self.map.lock().expect("render cache poisoned");
+        if let Some(r) = map.get_mut(session_id)
+            && Arc::ptr_eq(&r.jwt, old)
+        {
+            *r = Arc::new(Rendered {
+                project_id: r.project_id.clone(),
+                basis: r.basis.clone(),
+                session: r.session.clone(),
+                user: r.user.clone(),
+                jwt: new,
+            });
+        }
+    }
+
     /// Forgets a session's answer (revocation).
     pub fn forget(&self, session_id: &str) {
         self.map
@@ -292,35 +361,64 @@ impl VerifiedJwts {
 mod tests {
     use super::*;
 
+    fn content(v: u8) -> Box<[u8]> {
+        Box::from([v].as_slice())
+    }
+
     #[test]
     fn jwts_are_reused_only_while_fresh_and_unchanged() {
         let c = JwtCache::default();
-        let m = Arc::new(MintedJwt::new("k1", 1000, 1300, Arc::from("jwt")));
-        assert!((1030..=1060).contains(&m.reuse_until));
-        c.put("p", "s", 7, Arc::clone(&m));
-        assert!(c.get("p", "s", "k1", 7, 1000).is_some());
-        assert!(c.get("p", "s", "k1", 7, 1029).is_some());
+        let m = Arc::new(MintedJwt::new(
+            "k1",
+            1000,
+            1300,
+            Arc::from("jwt"),
+            content(7),
+        ));
+        let fp = m.fingerprint;
+        assert_eq!(fp, fingerprint(&[7]));
+        assert!((1050..=1100).contains(&m.refresh_at));
+        assert_eq!(m.reuse_until, m.refresh_at + JWT_GRACE_SECONDS);
+        c.put("p", "s", Arc::clone(&m));
+        assert!(c.get("p", "s", "k1", fp, 1000).is_some());
+        assert!(!m.take_refresh(m.refresh_at - 1), "not yet due");
+        assert!(m.take_refresh(m.refresh_at), "due: asked once");
+        assert!(!m.take_refresh(m.refresh_at + 1), "and only once");
+        m.release_refresh();
+        assert!(m.take_refresh(m.refresh_at + 1), "unless released");
         assert!(
-            c.get("p", "s", "k1", 7, m.reuse_until).is_none(),
+            c.get("p", "s", "k1", fp, m.reuse_until - 1).is_some(),
+            "in the grace"
+        );
+        assert!(
+            c.get("p", "s", "k1", fp, m.reuse_until).is_none(),
             "past the reuse window"
         );
-        assert!(c.get("p", "s", "k1", 8, 1001).is_none(), "claims changed");
         assert!(
-            c.get("p", "s", "k2", 7, 1001).is_none(),
+            c.get("p", "s", "k1", fp + 1, 1001).is_none(),
+            "claims changed"
+        );
+        assert!(
+            c.get("p", "s", "k2", fp, 1001).is_none(),
             "the signing key was rotated"
         );
-        assert!(c.get("q", "s", "k1", 7, 1001).is_none(), "another project");
+        assert!(c.get("q", "s", "k1", fp, 1001).is_none(), "another project");
         c.put(
             "p",
             "t",
-            7,
-            Arc::new(MintedJwt::new("k1", 1000, 1030, Arc::from("short"))),
+            Arc::new(MintedJwt::new(
+                "k1",
+                1000,
+                1100,
+                Arc::from("short"),
+                content(7),
+            )),
         );
         assert!(
-            c.get("p", "t", "k1", 7, 1001).is_none(),
+            c.get("p", "t", "k1", fp, 1001).is_none(),
             "too close to its exp to hand out"
         );
         c.forget("p", "s");
-        assert!(c.get("p", "s", "k1", 7, 1001).is_none());
+        assert!(c.get("p", "s", "k1", fp, 1001).is_none());
     }
 }

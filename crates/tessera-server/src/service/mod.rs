@@ -11,6 +11,8 @@ pub mod limits;
 pub mod magic_links;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
+/// Session JWTs re-signed in the background before they are needed.
+pub mod presign;
 /// Creating projects and checking their secrets.
 pub mod projects;
 /// Stytch's sandbox values for test projects.

@@ -99,7 +99,7 @@ pub struct Issued {
 }
 
 /// The `https://stytch.com/session` claim.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionClaim {
     /// Session id.
     pub id: String,
@@ -118,7 +118,7 @@ pub struct SessionClaim {
 }
 
 /// The claims of a session JWT.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// `[project_id]`.
     pub aud: Vec<String>,
@@ -146,10 +146,10 @@ pub fn issuer(project_id: &str) -> String {
 }
 
 /// A 5-minute JWT for `session` (never past the session's own expiry). A JWT minted for the
-/// same claim content less than [`JWT_REUSE_SECONDS`](crate::service::cache::JWT_REUSE_SECONDS)
-/// ago is handed out again instead of
-/// signing a new one, so `iat` inside a JWT is at most that stale, and `last_accessed_at` at
-/// most that plus the write-behind bound (2 minutes in all).
+/// same claim content is handed out again instead of signing a new one while it is
+/// [reusable](MintedJwt::reusable): at most 120 s old (its reuse window, then the grace while its
+/// successor is signed in the background), so `iat` inside a JWT is at most that stale, and
+/// `last_accessed_at` at most that plus the write-behind bound (3 minutes in all).
 pub async fn mint_jwt(
     app: &AppState,
     project: &Project,
@@ -194,7 +194,8 @@ async fn mint(
     // access does not cost a new signature. A reused JWT's `last_accessed_at` is then at most
     // the reuse window behind the stored one, itself at most the write-behind bound behind.
     let last_accessed = std::mem::take(&mut claims.session.last_accessed_at);
-    let fp = fingerprint(&serde_json::to_vec(&claims).map_err(anyhow::Error::from)?);
+    let content = serde_json::to_vec(&claims).map_err(anyhow::Error::from)?;
+    let fp = fingerprint(&content);
     claims.session.last_accessed_at = last_accessed;
     let key = app
         .keys
@@ -204,6 +205,13 @@ async fn mint(
         .jwts
         .get(&project.project_id, &s.session_id, &key.kid, fp, now_s)
     {
+        app.presigner.refresh_if_due(
+            &project.project_id,
+            &minted,
+            &key,
+            (s.last_accessed_at.millis(), s.expires_at.millis()),
+            now_s,
+        );
         return Ok(minted);
     }
     claims.iat = now_s;
@@ -217,9 +225,15 @@ async fn mint(
     let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
         .await
         .map_err(anyhow::Error::from)??;
-    let minted = Arc::new(MintedJwt::new(&key.kid, iat, exp, Arc::from(jwt)));
+    let minted = Arc::new(MintedJwt::new(
+        &key.kid,
+        iat,
+        exp,
+        Arc::from(jwt),
+        content.into(),
+    ));
     app.jwts
-        .put(&project.project_id, &s.session_id, fp, Arc::clone(&minted));
+        .put(&project.project_id, &s.session_id, Arc::clone(&minted));
     Ok(minted)
 }
 
@@ -499,6 +513,13 @@ pub async fn authenticate(
             .rendered
             .get(&project.project_id, &basis, &key.kid, now_s)
         {
+            app.presigner.refresh_if_due(
+                &project.project_id,
+                &rendered.jwt,
+                &key,
+                (basis.last_accessed_at, basis.expires_at),
+                now_s,
+            );
             return Ok(AuthenticatedSession { rendered, token });
         }
     }
