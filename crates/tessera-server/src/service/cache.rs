@@ -22,14 +22,15 @@ pub const PROJECT_TTL: Duration = Duration::from_secs(10);
 pub const JWT_REUSE_SECONDS: i64 = 100;
 const MAX_ENTRIES: usize = 20_000;
 
-/// `(project_id, secret digest)`.
-type Credentials = (String, [u8; 32]);
+/// A project and when its credentials were verified.
+type Verified = (Arc<Project>, Instant);
 
 /// Verified project credentials: saves a database read on every `/v1` call. Also the projects
 /// named by public tokens and the set of all authorized origins, for the frontend API.
 #[derive(Default)]
 pub struct ProjectCache {
-    map: Mutex<HashMap<Credentials, (Arc<Project>, Instant)>>,
+    /// By secret digest; the project id is compared on use.
+    map: Mutex<HashMap<[u8; 32], Verified>>,
     public: Mutex<HashMap<String, (Arc<Project>, Instant)>>,
     origins: Mutex<Option<(Arc<HashSet<String>>, Instant)>>,
 }
@@ -74,8 +75,8 @@ impl ProjectCache {
     /// The project these credentials were verified for, if that was under [`PROJECT_TTL`] ago.
     pub fn get(&self, project_id: &str, secret: &Digest256) -> Option<Arc<Project>> {
         let map = self.map.lock().expect("project cache poisoned");
-        map.get(&(project_id.to_owned(), secret.0))
-            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
+        map.get(&secret.0)
+            .filter(|(p, at)| p.project_id == project_id && at.elapsed() < PROJECT_TTL)
             .map(|(p, _)| Arc::clone(p))
     }
 
@@ -88,10 +89,7 @@ impl ProjectCache {
                 map.clear();
             }
         }
-        map.insert(
-            (project.project_id.clone(), secret.0),
-            (project, Instant::now()),
-        );
+        map.insert(secret.0, (project, Instant::now()));
     }
 }
 
@@ -205,7 +203,12 @@ impl JwtCache {
     pub fn put(&self, project_id: &str, session_id: &str, minted: Arc<MintedJwt>) {
         let mut map = self.map.lock().expect("jwt cache poisoned");
         if map.len() >= MAX_ENTRIES {
-            map.clear();
+            // JWTs past their reuse window are of no use any more; if that is not enough,
+            // start over.
+            map.retain(|_, (_, m)| m.reuse_until > minted.iat);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
         }
         map.insert(
             (project_id.to_owned(), session_id.to_owned()),

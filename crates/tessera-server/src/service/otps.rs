@@ -295,15 +295,14 @@ pub async fn authenticate(
         .attempt_otp(pid, &input.method_id)
         .await?
         .ok_or_else(dead)?;
+    // An attempt past the limit fails whatever its code, but does not delete the code: an
+    // earlier attempt (within the limit, with the right code) may be about to spend it, and
+    // must win. The code row stays until it is spent, replaced or purged at expiry.
     if record.expires_at <= now.millis() || record.attempts > MAX_ATTEMPTS {
-        app.store.delete_otp(pid, &input.method_id, None).await?;
         return Err(dead());
     }
     let digest = code_digest(&input.method_id, &input.code);
     if !bool::from(digest.0[..].ct_eq(&record.code_digest)) {
-        if record.attempts >= MAX_ATTEMPTS {
-            app.store.delete_otp(pid, &input.method_id, None).await?;
-        }
         return Err(Error::new(ErrorType::OtpCodeNotFound));
     }
     check_attributes(

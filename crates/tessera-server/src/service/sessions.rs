@@ -222,6 +222,12 @@ async fn mint(
     let (iat, exp) = (claims.iat, claims.exp);
     // ~0.85 ms of CPU: off the async workers, so requests queued behind it are not stalled.
     let signer = Arc::clone(&key);
+    // At most one signature per core at a time: more only time-slice the same cores, and
+    // each extra blocking thread keeps its own allocator heap.
+    let _permit = signing_slots()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
     let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
         .await
         .map_err(anyhow::Error::from)??;
@@ -235,6 +241,14 @@ async fn mint(
     app.jwts
         .put(&project.project_id, &s.session_id, Arc::clone(&minted));
     Ok(minted)
+}
+
+/// Slots for inline signatures, one per core.
+fn signing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
 }
 
 /// Verifies a JWT's signature against the project's published keys, and its audience and
