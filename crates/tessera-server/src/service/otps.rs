@@ -316,11 +316,7 @@ pub async fn authenticate(
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
     }
-    if !app
-        .store
-        .delete_otp(pid, &input.method_id, Some(digest))
-        .await?
-    {
+    if !app.store.delete_otp(pid, &input.method_id, digest).await? {
         return Err(dead());
     }
     let factor_ref = if input.method_id.starts_with("email-") {

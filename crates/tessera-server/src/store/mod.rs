@@ -179,15 +179,17 @@ enum Pools {
         write: SqlitePool,
         path: std::sync::Arc<PathBuf>,
     },
-    Postgres(PgPool),
+    /// The pool, and the reader that coalesces concurrent session-basis reads on it.
+    Postgres {
+        pool: PgPool,
+        batcher: std::sync::Arc<batch::Batcher>,
+    },
 }
 
 /// The handle services use. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
-    /// On PostgreSQL, the coalescing reader of session bases.
-    batcher: Option<std::sync::Arc<batch::Batcher>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's read pool; the body is written once and
@@ -196,7 +198,7 @@ macro_rules! on_read {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pools {
             $crate::store::Pools::Sqlite { read: $pool, .. } => $body,
-            $crate::store::Pools::Postgres($pool) => $body,
+            $crate::store::Pools::Postgres { pool: $pool, .. } => $body,
         }
     };
     ($store:expr, $pool:ident, $dialect:ident => $body:expr) => {
@@ -205,7 +207,7 @@ macro_rules! on_read {
                 let $dialect = $crate::store::Dialect::Sqlite;
                 $body
             }
-            $crate::store::Pools::Postgres($pool) => {
+            $crate::store::Pools::Postgres { pool: $pool, .. } => {
                 let $dialect = $crate::store::Dialect::Postgres;
                 $body
             }
@@ -221,7 +223,7 @@ macro_rules! on_write {
                 let $dialect = $crate::store::Dialect::Sqlite;
                 $body
             }
-            $crate::store::Pools::Postgres($pool) => {
+            $crate::store::Pools::Postgres { pool: $pool, .. } => {
                 let $dialect = $crate::store::Dialect::Postgres;
                 $body
             }
@@ -239,7 +241,7 @@ impl Store {
     pub fn start_checkpoints(&self) -> Option<checkpoint::Checkpointer> {
         match &self.pools {
             Pools::Sqlite { path, .. } => Some(checkpoint::start(path.as_ref().clone())),
-            Pools::Postgres(_) => None,
+            Pools::Postgres { .. } => None,
         }
     }
 
@@ -292,21 +294,20 @@ impl Store {
                     .connect_with(opts)
                     .await
                     .with_context(|| format!("connecting to {}", url.redacted()))?;
-                Pools::Postgres(pool)
+                Pools::Postgres {
+                    batcher: batch::Batcher::new(pool.clone()),
+                    pool,
+                }
             }
         };
-        let batcher = match &pools {
-            Pools::Postgres(pool) => Some(batch::Batcher::new(pool.clone())),
-            Pools::Sqlite { .. } => None,
-        };
-        Ok(Store { pools, batcher })
+        Ok(Store { pools })
     }
 
     /// Applies pending migrations of this backend's tree.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.pools {
             Pools::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Pools::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+            Pools::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -324,7 +325,7 @@ impl Store {
                 read.close().await;
                 write.close().await;
             }
-            Pools::Postgres(p) => p.close().await,
+            Pools::Postgres { pool, .. } => pool.close().await,
         }
     }
 

@@ -75,30 +75,22 @@ impl Store {
     }
 
     /// Deletes the code of `method_id` if it is still `code_digest`: exactly one of any number
-    /// of concurrent callers gets `true`. With `None`, deletes whatever code there is.
+    /// of concurrent callers gets `true`.
     pub async fn delete_otp(
         &self,
         project_id: &str,
         method_id: &str,
-        code_digest: Option<Digest256>,
+        code_digest: Digest256,
     ) -> StoreResult<bool> {
-        let n = on_write!(self, pool, _d => match code_digest {
-            Some(d) => sqlx::query(
+        let n = on_write!(self, pool, _d => sqlx::query(
                 "DELETE FROM otp_codes WHERE project_id = $1 AND method_id = $2 AND code_digest = $3",
             )
             .bind(project_id)
             .bind(method_id)
-            .bind(d.0.to_vec())
+            .bind(code_digest.0.to_vec())
             .execute(pool)
             .await?
-            .rows_affected(),
-            None => sqlx::query("DELETE FROM otp_codes WHERE project_id = $1 AND method_id = $2")
-                .bind(project_id)
-                .bind(method_id)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        });
+            .rows_affected());
         Ok(n == 1)
     }
 

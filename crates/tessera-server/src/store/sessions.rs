@@ -100,8 +100,8 @@ pub struct SessionBasis {
     pub user_lock_expires_at: Option<i64>,
 }
 
-/// [`Store::session_basis`] by token digest and by id; static text, so the prepared statement
-/// is found by the cache without formatting anything.
+/// [`Store::session_basis`] on SQLite, by token digest and by id; static text, so the prepared
+/// statement is found by the cache without formatting anything.
 const BASIS_SQL: [&str; 2] = [
     "SELECT s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
      s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
@@ -248,44 +248,37 @@ impl Store {
         key: SessionKey<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<SessionBasis>> {
+        let path = match &self.pools {
+            super::Pools::Sqlite { path, .. } => path,
+            super::Pools::Postgres { batcher, .. } => {
+                let wanted = match key {
+                    SessionKey::Token(d) => super::batch::Wanted::Token(d.0.to_vec()),
+                    SessionKey::Id(id) => super::batch::Wanted::Id(id.to_owned()),
+                };
+                return batcher.basis(project_id, wanted, now.millis()).await;
+            }
+        };
         let sql = BASIS_SQL[matches!(key, SessionKey::Id(_)) as usize];
-        if let super::Pools::Sqlite { path, .. } = &self.pools {
-            let map = |r: &rusqlite::Row<'_>| {
-                Ok(SessionBasis {
-                    session_id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    started_at: r.get(2)?,
-                    last_accessed_at: r.get(3)?,
-                    expires_at: r.get(4)?,
-                    ip_address: r.get(5)?,
-                    user_agent: r.get(6)?,
-                    factors: r.get(7)?,
-                    custom_claims: r.get(8)?,
-                    user_version: r.get(9)?,
-                    user_lock_expires_at: r.get(10)?,
-                })
-            };
-            let params: [&dyn rusqlite::ToSql; 3] = match &key {
-                SessionKey::Token(d) => [&project_id, &d.0, &now.millis()],
-                SessionKey::Id(id) => [&project_id, id, &now.millis()],
-            };
-            return Ok(super::hot::query_row(path, sql, &params, map)?);
-        }
-        if let Some(b) = &self.batcher {
-            let wanted = match key {
-                SessionKey::Token(d) => super::batch::Wanted::Token(d.0.to_vec()),
-                SessionKey::Id(id) => super::batch::Wanted::Id(id.to_owned()),
-            };
-            return b.basis(project_id, wanted, now.millis()).await;
-        }
-        Ok(on_read!(self, pool => {
-            let q = sqlx::query_as(sql).bind(project_id);
-            let q = match key {
-                SessionKey::Token(digest) => q.bind(digest.0.to_vec()),
-                SessionKey::Id(id) => q.bind(id.to_owned()),
-            };
-            q.bind(now.millis()).fetch_optional(pool).await?
-        }))
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(SessionBasis {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                started_at: r.get(2)?,
+                last_accessed_at: r.get(3)?,
+                expires_at: r.get(4)?,
+                ip_address: r.get(5)?,
+                user_agent: r.get(6)?,
+                factors: r.get(7)?,
+                custom_claims: r.get(8)?,
+                user_version: r.get(9)?,
+                user_lock_expires_at: r.get(10)?,
+            })
+        };
+        let params: [&dyn rusqlite::ToSql; 3] = match &key {
+            SessionKey::Token(d) => [&project_id, &d.0, &now.millis()],
+            SessionKey::Id(id) => [&project_id, id, &now.millis()],
+        };
+        Ok(super::hot::query_row(path, sql, &params, map)?)
     }
 
     /// The live session with this id.
