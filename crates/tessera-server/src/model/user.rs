@@ -41,6 +41,17 @@ impl User {
             .collect()
     }
 
+    /// What verifying one of its emails does to a user, as the store applies it: that email
+    /// verified, and a pending user active.
+    pub fn mark_verified(&mut self, email_id: &str) {
+        if let Some(e) = self.emails.iter_mut().find(|e| e.email_id == email_id) {
+            e.verified = true;
+            if self.status == UserStatus::Pending {
+                self.status = UserStatus::Active;
+            }
+        }
+    }
+
     /// Whether the user is locked at `now`.
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.lock.is_some_and(|(_, until)| until > now)

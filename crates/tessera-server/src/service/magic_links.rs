@@ -12,7 +12,7 @@ use crate::model::{Project, Timestamp};
 use crate::service::sessions::{self, ClientAttributes, Issued, Locator, SessionRequest};
 use crate::service::{sandbox, users};
 use crate::state::AppState;
-use crate::store::magic_links::MagicLinkRecord;
+use crate::store::magic_links::{MagicLinkRecord, Spend};
 use crate::store::users::{FactorRef, NewFactor};
 
 /// Link lifetimes Stytch accepts, in minutes.
@@ -606,21 +606,6 @@ pub async fn authenticate(
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
     }
-    // Spending the link verifies its email in the same transaction.
-    if !sandbox_link
-        && !app
-            .store
-            .consume_magic_link(
-                &project.project_id,
-                digest,
-                &record.user_id,
-                record.email_id.as_deref(),
-                now,
-            )
-            .await?
-    {
-        return Err(Error::new(ErrorType::UnableToAuthMagicLink));
-    }
     if sandbox_link && let Some(email_id) = &record.email_id {
         app.store
             .verify_factor(
@@ -630,7 +615,9 @@ pub async fn authenticate(
             )
             .await?;
     }
-    let user = users::get(&app.store, project, &record.user_id).await?;
+    // Everything is read and decided before the link is spent; spending it then verifies its
+    // email and stores the new session in the same transaction.
+    let mut user = users::get(&app.store, project, &record.user_id).await?;
     let (factor, method_id) = match &record.email_id {
         Some(email_id) => {
             let address = user
@@ -662,16 +649,37 @@ pub async fn authenticate(
             String::new(),
         ),
     };
-    let issued = sessions::start_or_attach(
-        app,
-        project,
-        &user,
-        factor,
-        input.session,
-        &input.attrs,
-        now,
-    )
-    .await?;
+    let (fresh, attach) = match input.session.existing {
+        Some(_) => (None, Some((factor, input.session))),
+        None => (
+            sessions::plan_new(project, &user, factor, input.session, &input.attrs, now)?,
+            None,
+        ),
+    };
+    if !sandbox_link {
+        let spend = Spend {
+            user_id: &record.user_id,
+            email_id: record.email_id.as_deref(),
+            session: fresh.as_ref().map(|f| (&f.session, f.digest())),
+        };
+        if !app
+            .store
+            .consume_magic_link(&project.project_id, digest, spend, now)
+            .await?
+        {
+            return Err(Error::new(ErrorType::UnableToAuthMagicLink));
+        }
+        if let Some(email_id) = &record.email_id {
+            user.mark_verified(email_id);
+        }
+    }
+    let issued = match (fresh, attach) {
+        (Some(fresh), _) => Some(sessions::issue_new(app, project, &user, fresh, now).await?),
+        (None, Some((factor, req))) => {
+            sessions::start_or_attach(app, project, &user, factor, req, &input.attrs, now).await?
+        }
+        (None, None) => None,
+    };
     Ok(Authenticated {
         user,
         method_id,

@@ -592,6 +592,42 @@ pub async fn start_or_attach(
             touch(app, project, (s, user.clone()), token, change, now, bound).await?;
         return Ok(Some(issued));
     }
+    let Some(fresh) = plan_new(project, user, factor, req, attrs, now)? else {
+        return Ok(None);
+    };
+    app.store
+        .insert_session(&project.project_id, &fresh.session, fresh.digest())
+        .await?;
+    Ok(Some(issue_new(app, project, user, fresh, now).await?))
+}
+
+/// A session decided on but not yet stored: its row and the token it will be known by.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The row to insert.
+    pub session: Session,
+    /// The opaque token (only its digest is stored).
+    pub token: String,
+}
+
+impl NewSession {
+    /// The digest the row is stored under.
+    pub fn digest(&self) -> Digest256 {
+        Digest256::of(&self.token)
+    }
+}
+
+/// The session a factor creates when no existing one is named: `None` without a duration.
+/// Pure, so callers can store the row in the same transaction as the factor's own writes.
+pub fn plan_new(
+    project: &Project,
+    user: &User,
+    factor: AuthFactor,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Option<NewSession>> {
+    debug_assert!(req.existing.is_none());
     let Some(minutes) = req.duration_minutes else {
         return Ok(None);
     };
@@ -599,27 +635,36 @@ pub async fn start_or_attach(
         Some(c) => session::merge_custom_claims(&Map::new(), c)?,
         None => Map::new(),
     };
-    let token = crypto::random_b64_nopad(33);
-    let s = Session {
-        session_id: IdKind::Session.mint(project.env),
-        user_id: user.user_id.clone(),
-        started_at: now,
-        last_accessed_at: now,
-        expires_at: now.plus_minutes(minutes),
-        ip_address: attrs.ip_address.clone(),
-        user_agent: attrs.user_agent.clone(),
-        factors: vec![factor],
-        custom_claims,
-    };
-    app.store
-        .insert_session(&project.project_id, &s, Digest256::of(&token))
-        .await?;
-    let jwt = mint_jwt(app, project, &s, user.effective_roles(), now).await?;
-    Ok(Some(Issued {
-        session: s,
-        token,
-        jwt,
+    Ok(Some(NewSession {
+        session: Session {
+            session_id: IdKind::Session.mint(project.env),
+            user_id: user.user_id.clone(),
+            started_at: now,
+            last_accessed_at: now,
+            expires_at: now.plus_minutes(minutes),
+            ip_address: attrs.ip_address.clone(),
+            user_agent: attrs.user_agent.clone(),
+            factors: vec![factor],
+            custom_claims,
+        },
+        token: crypto::random_b64_nopad(33),
     }))
+}
+
+/// Signs the first JWT of a session [`plan_new`] planned, once its row is stored.
+pub async fn issue_new(
+    app: &AppState,
+    project: &Project,
+    user: &User,
+    fresh: NewSession,
+    now: Timestamp,
+) -> Result<Issued> {
+    let jwt = mint_jwt(app, project, &fresh.session, user.effective_roles(), now).await?;
+    Ok(Issued {
+        session: fresh.session,
+        token: fresh.token,
+        jwt,
+    })
 }
 
 /// A user's live sessions.

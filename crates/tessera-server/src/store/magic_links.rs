@@ -1,6 +1,8 @@
-use super::{Store, StoreResult, on_read, on_write};
+use super::sessions::{insert_session_query, json, session_columns};
+use super::{Pools, Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
+use crate::model::session::Session;
 use crate::store::users::FactorRef;
 
 /// A magic link as stored (its token only as a digest).
@@ -23,6 +25,35 @@ pub struct MagicLinkRecord {
     /// When it was used (epoch ms), if it was.
     pub used_at: Option<i64>,
 }
+
+/// What spending a magic link writes besides the link itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Spend<'a> {
+    /// The link's user.
+    pub user_id: &'a str,
+    /// The email to mark verified, if the link went to one.
+    pub email_id: Option<&'a str>,
+    /// The session to create, under the digest of its token.
+    pub session: Option<(&'a Session, Digest256)>,
+}
+
+/// The PostgreSQL spend in one statement: the data-modifying CTEs all see the link's update
+/// through `link`, so nothing else is written unless the link was won. The triggers that bump
+/// `users.version` run at the end of the statement and see every row it changed.
+const SPEND_PG: &str = concat!(
+    "WITH link AS (UPDATE magic_links SET used_at = $3 WHERE project_id = $1 \
+     AND token_digest = $2 AND used_at IS NULL AND expires_at > $3 RETURNING 1), \
+     email AS (UPDATE user_emails SET verified = TRUE WHERE project_id = $1 AND user_id = $4 \
+     AND email_id = $5 AND NOT verified AND EXISTS (SELECT 1 FROM link)), \
+     owner AS (UPDATE users SET status = 'active' WHERE $5::text IS NOT NULL \
+     AND project_id = $1 AND user_id = $4 AND status = 'pending' \
+     AND EXISTS (SELECT 1 FROM link)), \
+     session AS (INSERT INTO sessions (",
+    session_columns!(),
+    ") SELECT $1, $6, $4, $7, $8, $9, $10, $11, $12, $13, $14 \
+     WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM link)) \
+     SELECT count(*) FROM link"
+);
 
 impl Store {
     /// Stores a new link.
@@ -73,17 +104,38 @@ impl Store {
         Ok(row)
     }
 
-    /// Spends a magic link and, when it names an email, marks that email verified and a
-    /// pending owner active, all in one transaction. `false` (and nothing written) when the link
-    /// is already used, expired or unknown: of many concurrent calls exactly one wins.
+    /// Spends a magic link and, in the same transaction, writes what spending it implies:
+    /// the email it names marked verified (and a pending owner active), and the session it
+    /// creates. `false`, and nothing written, when the link is already used, expired or
+    /// unknown: of many concurrent calls exactly one wins. On PostgreSQL it is one statement.
     pub async fn consume_magic_link(
         &self,
         project_id: &str,
         token: Digest256,
-        user_id: &str,
-        email_id: Option<&str>,
+        spend: Spend<'_>,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        if let Pools::Postgres { pool, .. } = &self.pools {
+            let session = spend.session.map(|(s, _)| s);
+            let won: i64 = sqlx::query_scalar(SPEND_PG)
+                .bind(project_id)
+                .bind(&token.0[..])
+                .bind(now.millis())
+                .bind(spend.user_id)
+                .bind(spend.email_id)
+                .bind(session.map(|s| s.session_id.as_str()))
+                .bind(spend.session.map(|(_, d)| d.0.to_vec()))
+                .bind(session.map(|s| s.started_at.millis()))
+                .bind(session.map(|s| s.last_accessed_at.millis()))
+                .bind(session.map(|s| s.expires_at.millis()))
+                .bind(session.map(|s| s.ip_address.as_str()))
+                .bind(session.map(|s| s.user_agent.as_str()))
+                .bind(session.map(|s| json(&s.factors)))
+                .bind(session.map(|s| json(&s.custom_claims)))
+                .fetch_one(pool)
+                .await?;
+            return Ok(won == 1);
+        }
         let won = on_write!(self, pool, _d => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(
@@ -96,8 +148,16 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 1 && let Some(email_id) = email_id {
-                super::users::verify_in(&mut tx, project_id, user_id, &FactorRef::Email(email_id.to_owned())).await?;
+            if n == 1 {
+                if let Some(email_id) = spend.email_id {
+                    let factor = FactorRef::Email(email_id.to_owned());
+                    super::users::verify_in(&mut tx, project_id, spend.user_id, &factor).await?;
+                }
+                if let Some((session, digest)) = spend.session {
+                    insert_session_query!(project_id, session, digest)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             tx.commit().await?;
             n == 1

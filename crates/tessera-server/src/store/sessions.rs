@@ -141,9 +141,43 @@ impl From<SessionRow> for Session {
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
+pub(super) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
+
+/// The columns a new session row is written with, in bind order from `$1` (the PostgreSQL
+/// magic-link spend writes the row in its own statement, with these columns).
+macro_rules! session_columns {
+    () => {
+        "project_id, session_id, user_id, token_digest, started_at, last_accessed_at, \
+         expires_at, ip_address, user_agent, factors, custom_claims"
+    };
+}
+pub(super) use session_columns;
+
+/// The INSERT of a session row, bound and ready to execute on a pool or in a transaction of
+/// either backend.
+macro_rules! insert_session_query {
+    ($project_id:expr, $s:expr, $token:expr) => {
+        sqlx::query(concat!(
+            "INSERT INTO sessions (",
+            $crate::store::sessions::session_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind($project_id)
+        .bind($s.session_id.as_str())
+        .bind($s.user_id.as_str())
+        .bind(&$token.0[..])
+        .bind($s.started_at.millis())
+        .bind($s.last_accessed_at.millis())
+        .bind($s.expires_at.millis())
+        .bind($s.ip_address.as_str())
+        .bind($s.user_agent.as_str())
+        .bind($crate::store::sessions::json(&$s.factors))
+        .bind($crate::store::sessions::json(&$s.custom_claims))
+    };
+}
+pub(super) use insert_session_query;
 
 impl Store {
     /// Inserts a new session under the digest of its token.
@@ -154,24 +188,7 @@ impl Store {
         token: Digest256,
     ) -> StoreResult<()> {
         on_write!(self, pool, _d => {
-            sqlx::query(
-                "INSERT INTO sessions (project_id, session_id, user_id, token_digest, started_at, \
-                 last_accessed_at, expires_at, ip_address, user_agent, factors, custom_claims) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(project_id)
-            .bind(&s.session_id)
-            .bind(&s.user_id)
-            .bind(&token.0[..])
-            .bind(s.started_at.millis())
-            .bind(s.last_accessed_at.millis())
-            .bind(s.expires_at.millis())
-            .bind(&s.ip_address)
-            .bind(&s.user_agent)
-            .bind(json(&s.factors))
-            .bind(json(&s.custom_claims))
-            .execute(pool)
-            .await?;
+            insert_session_query!(project_id, s, token).execute(pool).await?;
         });
         Ok(())
     }

@@ -362,14 +362,43 @@ async fn invites_and_their_revocation(app: &TestApp) {
         })
         .await
         .unwrap();
+    // With a session: the link, the email, the status and the session are written together.
     let r = ml
-        .authenticate(&auth(&link_token(
-            &app.smtp.last_to("joiner@example.com").await,
-        )))
+        .authenticate(&AuthenticateMagicLinkRequest {
+            session: SessionOptions {
+                session_duration_minutes: Some(30),
+                ..Default::default()
+            },
+            ..auth(&link_token(&app.smtp.last_to("joiner@example.com").await))
+        })
         .await
         .unwrap();
     assert_eq!(r.user_id, inv.user_id);
     assert_eq!(r.user.status, "active");
+    assert!(r.user.emails[0].verified);
+    let stored = app.client.users().get(&inv.user_id).await.unwrap().user;
+    assert_eq!(stored.status, "active");
+    assert!(stored.emails[0].verified);
+    let seen = app
+        .client
+        .sessions()
+        .authenticate(
+            &tessera_client::proto::sessions::AuthenticateSessionRequest {
+                session_token: Some(r.session_token.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.session.session_id,
+        r.session.as_ref().unwrap().session_id
+    );
+    assert_eq!(seen.user.status, "active");
+    assert!(seen.user.emails[0].verified);
+    let factors = &seen.session.authentication_factors;
+    assert_eq!(factors.len(), 1);
+    assert_eq!(factors[0].delivery_method, "email");
     assert_eq!(
         api_error(
             ml.invite(&InviteRequest {
