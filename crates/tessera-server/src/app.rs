@@ -76,6 +76,7 @@ impl Server {
                 rendered,
                 presigner: Arc::new(presigner),
                 verified_jwts: Arc::default(),
+                access: Arc::default(),
                 limiter: Arc::new(Limiter::new(config.send_limits)),
             },
             purge_interval: config.purge_interval,
@@ -114,6 +115,11 @@ impl Server {
         let store = self.state.store.clone();
         let purge = tokio::spawn(purge_loop(store.clone(), self.purge_interval));
         let _checkpoints = store.start_checkpoints();
+        let access = Arc::clone(&self.state.access);
+        let writer = {
+            let (access, store) = (Arc::clone(&access), store.clone());
+            tokio::spawn(async move { access.run(store).await })
+        };
         let app =
             crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
@@ -137,6 +143,8 @@ impl Server {
             }
         }
         purge.abort();
+        access.stop();
+        let _ = writer.await;
         store.close().await;
         Ok(())
     }

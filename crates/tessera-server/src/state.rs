@@ -2,6 +2,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
+use crate::service::access::AccessLog;
 use crate::service::cache::{JwtCache, ProjectCache, RenderCache, VerifiedJwts};
 use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub presigner: Arc<Presigner>,
     /// Verified session JWTs.
     pub verified_jwts: Arc<VerifiedJwts>,
+    /// Session access times waiting to be written.
+    pub access: Arc<AccessLog>,
     /// Send limits of the frontend API.
     pub limiter: Arc<Limiter>,
 }

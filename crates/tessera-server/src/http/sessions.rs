@@ -1,8 +1,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Deserialize;
 use tessera_proto::ErrorResponse;
 use tessera_proto::sessions as wire;
 use utoipa::IntoParams;
@@ -106,55 +105,61 @@ async fn authenticate(
     Ok(authenticated(&request_id, &a, false))
 }
 
-/// An authenticate answer made of its rendered parts: the fields of
+/// The JSON answer to `sessions/authenticate`: the fields of
 /// [`wire::AuthenticateSessionResponse`] (and, for the frontend API, `user_id`, as in
-/// `tessera_proto::sdk::AuthenticateResponse`), in the same order.
-#[derive(Serialize)]
-struct Answer<'a> {
-    request_id: &'a str,
-    status_code: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<&'a str>,
-    session: &'a RawValue,
-    session_token: &'a str,
-    session_jwt: &'a str,
-    user: &'a RawValue,
-}
-
-/// The JSON answer to `sessions/authenticate`; wrapped in `{"data": …}` for the frontend API.
-/// Written in one buffer of the right size: the rendered parts are copied, not re-serialized.
+/// `tessera_proto::sdk::AuthenticateResponse`), in the same order, wrapped in `{"data": …}` for
+/// the frontend API. Written in one buffer of the right size: the rendered parts are copied, not
+/// re-serialized, and the JWT is copied without an escaping pass over its ~1 KB.
 pub(crate) fn authenticated(
     request_id: &RequestId,
     a: &AuthenticatedSession,
     sdk: bool,
 ) -> Response {
     let r = &a.rendered;
-    let answer = Answer {
-        request_id: request_id.as_str(),
-        status_code: 200,
-        user_id: sdk.then_some(r.basis.user_id.as_str()),
-        session: &r.session,
-        session_token: &a.token,
-        session_jwt: &r.jwt.jwt,
-        user: &r.user,
-    };
     let size = r.session.get().len() + r.user.get().len() + r.jwt.jwt.len() + a.token.len() + 256;
     let mut body = Vec::with_capacity(size);
-    let written = if sdk {
-        serde_json::to_writer(&mut body, &tessera_proto::sdk::Data { data: answer })
+    if sdk {
+        body.extend_from_slice(b"{\"data\":");
+    }
+    body.extend_from_slice(b"{\"request_id\":");
+    json_str(&mut body, request_id.as_str());
+    body.extend_from_slice(b",\"status_code\":200");
+    if sdk {
+        body.extend_from_slice(b",\"user_id\":");
+        json_str(&mut body, &r.basis.user_id);
+    }
+    body.extend_from_slice(b",\"session\":");
+    body.extend_from_slice(r.session.get().as_bytes());
+    body.extend_from_slice(b",\"session_token\":");
+    json_str(&mut body, &a.token);
+    body.extend_from_slice(b",\"session_jwt\":");
+    json_str(&mut body, &r.jwt.jwt);
+    body.extend_from_slice(b",\"user\":");
+    body.extend_from_slice(r.user.get().as_bytes());
+    body.push(b'}');
+    if sdk {
+        body.push(b'}');
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Appends `s` as a JSON string: as it is when nothing in it needs escaping (ids, tokens and
+/// JWTs never do), else through serde_json.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     } else {
-        serde_json::to_writer(&mut body, &answer)
-    };
-    match written {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
-        Err(e) => Error::Internal(e.into()).into_response(),
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
@@ -257,4 +262,27 @@ async fn jwks(
             })
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_str;
+
+    #[test]
+    fn strings_are_written_as_json() {
+        for s in [
+            "abc-DEF_123.xyz=",
+            "",
+            "a\"b",
+            "back\\slash",
+            "line\nbreak",
+            "tab\t",
+            "é ü",
+        ] {
+            let mut out = Vec::new();
+            json_str(&mut out, s);
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, s);
+        }
+    }
 }

@@ -249,6 +249,8 @@ pub struct Rendered {
     pub project_id: String,
     /// What it was rendered from.
     pub basis: SessionBasis,
+    /// The `last_accessed_at` it shows (ms): the basis's, or a later one written behind.
+    pub accessed_at: i64,
     /// The wire `session` object.
     pub session: Box<RawValue>,
     /// The wire `user` object.
@@ -303,6 +305,7 @@ impl RenderCache {
             *r = Arc::new(Rendered {
                 project_id: r.project_id.clone(),
                 basis: r.basis.clone(),
+                accessed_at: r.accessed_at,
                 session: r.session.clone(),
                 user: r.user.clone(),
                 jwt: new,

@@ -1,6 +1,8 @@
 //! Domain rules: what may happen and what it means. Services take the store, the time and typed
 //! inputs; they know neither HTTP nor SQL.
 
+/// Session access times written behind, in batches.
+pub mod access;
 /// Per-instance caches of the hot path, each with a staleness bound.
 pub mod cache;
 /// Signing keys: the per-instance cache, generation and rotation.

@@ -434,7 +434,8 @@ async fn touch(
     now: Timestamp,
     bound: i64,
 ) -> Result<(Issued, User, Touched)> {
-    let mut dirty = now.millis() - s.last_accessed_at.millis() >= bound;
+    let accessed = now.millis() - s.last_accessed_at.millis() >= bound;
+    let mut dirty = false;
     if let Some(f) = change.factor {
         s.add_factor(f);
         dirty = true;
@@ -462,6 +463,11 @@ async fn touch(
         {
             return Err(not_found());
         }
+    } else if accessed {
+        // Only the access time moved: written behind, with others (see `service::access`).
+        s.last_accessed_at = now;
+        app.access
+            .record(&project.project_id, &s.session_id, now.millis());
     }
     let minted = mint(app, project, &s, user.effective_roles(), now).await?;
     Ok((
@@ -515,7 +521,6 @@ pub async fn authenticate(
     if duration_minutes.is_none()
         && custom_claims.is_none()
         && let Some(basis) = basis_of(app, project, &loc, now).await?
-        && now.millis() - basis.last_accessed_at < bound
         && basis.user_lock_expires_at.is_none()
     {
         let key = app
@@ -526,12 +531,13 @@ pub async fn authenticate(
         if let Some(rendered) = app
             .rendered
             .get(&project.project_id, &basis, &key.kid, now_s)
+            && now.millis() - rendered.accessed_at < bound
         {
             app.presigner.refresh_if_due(
                 &project.project_id,
                 &rendered.jwt,
                 &key,
-                (basis.last_accessed_at, basis.expires_at),
+                (rendered.accessed_at, basis.expires_at),
                 now_s,
             );
             return Ok(AuthenticatedSession { rendered, token });
@@ -547,6 +553,7 @@ pub async fn authenticate(
     let roles = user.effective_roles();
     let rendered = Arc::new(Rendered {
         project_id: project.project_id.clone(),
+        accessed_at: issued.session.last_accessed_at.millis(),
         session: raw(&wire::session(&issued.session, roles))?,
         user: raw(&wire::user(user, now))?,
         basis,

@@ -12,9 +12,6 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-/// How much of the database file a reader maps.
-const MMAP_BYTES: i64 = 1 << 30;
-
 thread_local! {
     static READERS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
 }
@@ -32,10 +29,9 @@ pub(super) fn with_reader<T>(
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             c.busy_timeout(Duration::from_secs(10))?;
-            // Pages are read through a memory map: each commit by the writer resets this
-            // connection's page cache, and re-reading the pages it needs is then a memory
-            // access instead of a pread(2) per page.
-            c.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+            // No memory map of the file: each commit by the writer makes a reader drop its
+            // page cache and unmap the file, and access times are written behind in batches
+            // (`service::access`) so that commits stay rare; pages are read with pread(2).
             c.set_prepared_statement_cache_capacity(32);
             map.insert(path.to_owned(), c);
         }

@@ -1,7 +1,7 @@
 use serde_json::{Map, Value};
 
 use super::users::{UserRow, user_select};
-use super::{Store, StoreResult, on_read, on_write};
+use super::{Pools, Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
 use crate::model::session::{AuthFactor, Session};
@@ -343,7 +343,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let n = on_write!(self, pool, _d =>
             sqlx::query(
-                "UPDATE sessions SET last_accessed_at = $3, expires_at = $4, factors = $5, \
+                "UPDATE sessions SET last_accessed_at = CASE WHEN last_accessed_at > $3 \
+                 THEN last_accessed_at ELSE $3 END, expires_at = $4, factors = $5, \
                  custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7",
             )
             .bind(project_id)
@@ -357,6 +358,52 @@ impl Store {
             .await?
             .rows_affected());
         Ok(n == 1)
+    }
+
+    /// Records accesses written behind, `(project_id, session_id, at_ms)`, in one transaction
+    /// (one statement on PostgreSQL). An access time only moves forward; a session deleted
+    /// meanwhile stays deleted.
+    pub async fn record_accesses(&self, batch: &[(String, String, i64)]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match &self.pools {
+            Pools::Postgres { pool, .. } => {
+                let (mut pids, mut sids, mut ats) = (Vec::new(), Vec::new(), Vec::new());
+                for (p, s, at) in batch {
+                    pids.push(p.as_str());
+                    sids.push(s.as_str());
+                    ats.push(*at);
+                }
+                sqlx::query(
+                    "UPDATE sessions s SET last_accessed_at = v.at \
+                     FROM unnest($1::text[], $2::text[], $3::int8[]) AS v(project_id, session_id, at) \
+                     WHERE s.project_id = v.project_id AND s.session_id = v.session_id \
+                     AND s.last_accessed_at < v.at",
+                )
+                .bind(&pids)
+                .bind(&sids)
+                .bind(&ats)
+                .execute(pool)
+                .await?;
+            }
+            Pools::Sqlite { write, .. } => {
+                let mut tx = write.begin().await?;
+                for (p, s, at) in batch {
+                    sqlx::query(
+                        "UPDATE sessions SET last_accessed_at = $3 WHERE project_id = $1 \
+                         AND session_id = $2 AND last_accessed_at < $3",
+                    )
+                    .bind(p)
+                    .bind(s)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes a live session: revocation. `false` when there was none.

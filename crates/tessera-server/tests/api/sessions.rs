@@ -84,10 +84,56 @@ async fn remember_me_for_30_days_after_login(app: &TestApp) {
         .unwrap();
     assert!((ts(&r.session.last_accessed_at) - Timestamp::now().millis()).abs() < 2_000);
     assert_eq!(r.session.expires_at, s.expires_at);
-    let listed = app.client.sessions().list(&login.user_id).await.unwrap();
-    assert_eq!(
-        listed.sessions[0].last_accessed_at, r.session.last_accessed_at,
-        "and it was stored"
+    // The access is written behind, within a flush interval (250 ms).
+    let mut stored_at = String::new();
+    for _ in 0..100 {
+        let listed = app.client.sessions().list(&login.user_id).await.unwrap();
+        stored_at = listed.sessions[0].last_accessed_at.clone();
+        if stored_at == r.session.last_accessed_at {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(stored_at, r.session.last_accessed_at, "and it was stored");
+
+    // Written behind, an access time only moves forward, and never brings a session back.
+    let sid = s.session_id.clone();
+    let stored = app.store.session_by_id(pid, &sid, Timestamp::now()).await;
+    let at = stored.unwrap().unwrap().last_accessed_at.millis();
+    app.store
+        .record_accesses(&[(pid.clone(), sid.clone(), at - 5_000)])
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let row = app
+        .store
+        .session_by_id(pid, &sid, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.last_accessed_at.millis(), at, "not moved back");
+    app.store
+        .record_accesses(&[(pid.clone(), sid.clone(), at + 1_000)])
+        .await
+        .unwrap();
+    let row = app
+        .store
+        .session_by_id(pid, &sid, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.last_accessed_at.millis(), at + 1_000, "moved forward");
+    assert!(app.store.delete_session(pid, &sid, now).await.unwrap());
+    app.store
+        .record_accesses(&[(pid.clone(), sid.clone(), at + 2_000)])
+        .await
+        .unwrap();
+    assert!(
+        app.store
+            .session_by_id(pid, &sid, now)
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 
