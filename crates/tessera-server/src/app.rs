@@ -15,7 +15,7 @@ use crate::service::cache::{JwtCache, RenderCache};
 use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
 use crate::service::presign::Presigner;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::Store;
 
 /// A bound, migrated server, not yet serving. `build` then `run`; tests bind port 0 and read
@@ -66,7 +66,7 @@ impl Server {
         Ok(Server {
             listener,
             tls,
-            state: AppState {
+            state: AppState::new(Shared {
                 store,
                 keys: Arc::new(KeyRing::new(config.key_cache_ttl)),
                 delivery: Arc::new(delivery),
@@ -78,7 +78,7 @@ impl Server {
                 verified_jwts: Arc::default(),
                 access: Arc::default(),
                 limiter: Arc::new(Limiter::new(config.send_limits)),
-            },
+            }),
             purge_interval: config.purge_interval,
             first_project,
         })

@@ -9,9 +9,28 @@ use crate::service::limits::Limiter;
 use crate::service::presign::Presigner;
 use crate::store::Store;
 
-/// What every handler can reach. Cheap to clone; no globals.
+/// What every handler can reach: one shared [`Shared`], so a clone (axum makes several per
+/// request) is one reference count, not one per part. No globals.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Shares `parts` between every handler.
+    pub fn new(parts: Shared) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// This instance's cache of signing keys.

@@ -115,18 +115,17 @@ pub struct MintedJwt {
     pub exp: i64,
     /// The JWT.
     pub jwt: Arc<str>,
-    /// The fingerprint of `content`.
+    /// The [`fingerprint`] of its claims as JSON with the times zeroed and `last_accessed_at`
+    /// empty. The claims themselves are read back from `jwt` when the next one is signed, so
+    /// nothing but the JWT is kept per session.
     pub fingerprint: u64,
-    /// Its claims as JSON with the times zeroed and `last_accessed_at` empty: what the next
-    /// one is signed from (compact: kept for every session in use).
-    pub content: Box<[u8]>,
     /// Whether the next one was asked for.
     refresh_asked: AtomicBool,
 }
 
 impl MintedJwt {
     /// A JWT minted at `iat` for up to `exp`, reusable for a random part of the window.
-    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>, content: Box<[u8]>) -> Self {
+    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>, fingerprint: u64) -> Self {
         let window = rand::Rng::gen_range(
             &mut rand::thread_rng(),
             JWT_REUSE_SECONDS / 2..=JWT_REUSE_SECONDS,
@@ -138,8 +137,7 @@ impl MintedJwt {
             reuse_until: iat + window + JWT_GRACE_SECONDS,
             exp,
             jwt,
-            fingerprint: fingerprint(&content),
-            content,
+            fingerprint,
             refresh_asked: AtomicBool::new(false),
         }
     }
@@ -367,8 +365,8 @@ impl VerifiedJwts {
 mod tests {
     use super::*;
 
-    fn content(v: u8) -> Box<[u8]> {
-        Box::from([v].as_slice())
+    fn content(v: u8) -> u64 {
+        fingerprint(&[v])
     }
 
     #[test]

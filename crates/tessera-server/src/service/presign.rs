@@ -7,6 +7,9 @@
 use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::jwt::SigningKey;
 use crate::model::Timestamp;
 use crate::service::cache::{JwtCache, MintedJwt, RenderCache};
@@ -71,14 +74,17 @@ impl Presigner {
     }
 }
 
+/// The claims of a JWT this instance signed, read back from its payload.
+fn claims_of(jwt: &str) -> Option<Claims> {
+    let payload = jwt.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
 fn sign(jwts: &JwtCache, rendered: &RenderCache, job: Job) {
     let now_s = Timestamp::now().millis().div_euclid(1000);
-    let mut claims: Claims = match serde_json::from_slice(&job.old.content) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "unreadable JWT claims kept for re-signing");
-            return;
-        }
+    let Some(mut claims) = claims_of(&job.old.jwt) else {
+        tracing::warn!("unreadable JWT kept for re-signing");
+        return;
     };
     let session_id = claims.session.id.clone();
     claims.iat = now_s;
@@ -104,7 +110,7 @@ fn sign(jwts: &JwtCache, rendered: &RenderCache, job: Job) {
         iat,
         exp,
         Arc::from(jwt),
-        job.old.content.clone(),
+        job.old.fingerprint,
     ));
     jwts.replace(&job.project_id, &session_id, &job.old, Arc::clone(&new));
     rendered.replace_jwt(&session_id, &job.old, new);
@@ -127,22 +133,22 @@ mod tests {
         let presigner = Presigner::start(Arc::clone(&jwts), Arc::clone(&rendered)).unwrap();
         let now_s = Timestamp::now().millis().div_euclid(1000);
         let iat = now_s - 100;
-        let content = serde_json::json!({
-            "aud": ["p"], "exp": 0, "iat": 0, "iss": "stytch.com/p", "nbf": 0,
+        let claims: Claims = serde_json::from_value(serde_json::json!({
+            "aud": ["p"], "exp": iat + 300, "iat": iat, "iss": "stytch.com/p", "nbf": iat,
             "sub": "u", "plan": "pro",
             "https://stytch.com/session": {
                 "id": "s", "started_at": "", "last_accessed_at": "", "expires_at": "",
                 "attributes": {"ip_address": "", "user_agent": ""},
                 "authentication_factors": [], "roles": []
             }
-        });
-        let content: Box<[u8]> = serde_json::to_vec(&content).unwrap().into();
+        }))
+        .unwrap();
         let old = Arc::new(MintedJwt::new(
             &key.kid,
             iat,
             iat + 300,
-            Arc::from("old"),
-            content,
+            Arc::from(key.sign(&claims).unwrap()),
+            42,
         ));
         let fp = old.fingerprint;
         jwts.put("p", "s", Arc::clone(&old));

@@ -231,13 +231,7 @@ async fn mint(
     let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
         .await
         .map_err(anyhow::Error::from)??;
-    let minted = Arc::new(MintedJwt::new(
-        &key.kid,
-        iat,
-        exp,
-        Arc::from(jwt),
-        content.into(),
-    ));
+    let minted = Arc::new(MintedJwt::new(&key.kid, iat, exp, Arc::from(jwt), fp));
     app.jwts
         .put(&project.project_id, &s.session_id, Arc::clone(&minted));
     Ok(minted)
