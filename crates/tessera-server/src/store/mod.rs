@@ -240,7 +240,11 @@ impl Store {
     /// nothing on PostgreSQL.
     pub fn start_checkpoints(&self) -> Option<checkpoint::Checkpointer> {
         match &self.pools {
-            Pools::Sqlite { path, .. } => Some(checkpoint::start(path.as_ref().clone())),
+            Pools::Sqlite { path, write, .. } => Some(checkpoint::start(
+                path.as_ref().clone(),
+                write.clone(),
+                tokio::runtime::Handle::current(),
+            )),
             Pools::Postgres { .. } => None,
         }
     }
@@ -266,7 +270,12 @@ impl Store {
                             .create_if_missing(true)
                             .journal_mode(SqliteJournalMode::Wal)
                             // Checkpoints run on their own thread (`checkpoint.rs`).
-                            .pragma("wal_autocheckpoint", "0"),
+                            .pragma("wal_autocheckpoint", "0")
+                            // A WAL grown under load is cut back when it restarts.
+                            .pragma(
+                                "journal_size_limit",
+                                checkpoint::WAL_LIMIT_BYTES.to_string(),
+                            ),
                     )
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
