@@ -271,11 +271,8 @@ impl Store {
                             .journal_mode(SqliteJournalMode::Wal)
                             // Checkpoints run on their own thread (`checkpoint.rs`).
                             .pragma("wal_autocheckpoint", "0")
-                            // A WAL grown under load is cut back when it restarts.
-                            .pragma(
-                                "journal_size_limit",
-                                checkpoint::WAL_LIMIT_BYTES.to_string(),
-                            ),
+                            // A WAL grown past this (a long read held it) is cut back when it restarts.
+                            .pragma("journal_size_limit", checkpoint::WAL_KEEP_BYTES.to_string()),
                     )
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
