@@ -97,12 +97,16 @@ pub fn router(state: AppState) -> Router {
         // Only the method and path are logged: queries, headers and bodies may carry secrets.
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let request_id = req
-                    .extensions()
-                    .get::<extract::RequestId>()
-                    .map(|r| r.as_str().to_owned())
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), %request_id)
+                // Fields are only evaluated when the span is enabled.
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id = %req
+                        .extensions()
+                        .get::<extract::RequestId>()
+                        .map_or("", |r| r.as_str()),
+                )
             }),
         )
         .layer(middleware::from_fn(error::render_errors))
