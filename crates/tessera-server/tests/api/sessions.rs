@@ -98,43 +98,28 @@ async fn remember_me_for_30_days_after_login(app: &TestApp) {
 
     // Written behind, an access time only moves forward, and never brings a session back.
     let sid = s.session_id.clone();
-    let stored = app.store.session_by_id(pid, &sid, Timestamp::now()).await;
-    let at = stored.unwrap().unwrap().last_accessed_at.millis();
-    app.store
-        .record_accesses(&[(pid.clone(), sid.clone(), at - 5_000)])
-        .await
-        .unwrap();
-    let now = Timestamp::now();
-    let row = app
-        .store
-        .session_by_id(pid, &sid, now)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.last_accessed_at.millis(), at, "not moved back");
-    app.store
-        .record_accesses(&[(pid.clone(), sid.clone(), at + 1_000)])
-        .await
-        .unwrap();
-    let row = app
-        .store
-        .session_by_id(pid, &sid, now)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.last_accessed_at.millis(), at + 1_000, "moved forward");
-    assert!(app.store.delete_session(pid, &sid, now).await.unwrap());
-    app.store
-        .record_accesses(&[(pid.clone(), sid.clone(), at + 2_000)])
-        .await
-        .unwrap();
-    assert!(
-        app.store
-            .session_by_id(pid, &sid, now)
-            .await
-            .unwrap()
-            .is_none()
+    let record_then_read = |at: i64| {
+        let (pid, sid) = (pid.clone(), sid.clone());
+        async move {
+            if at > 0 {
+                let batch = [(pid.clone(), sid.clone(), at)];
+                app.store.record_accesses(&batch).await.unwrap();
+            }
+            let row = app.store.session_by_id(&pid, &sid, Timestamp::now());
+            row.await.unwrap().map(|r| r.last_accessed_at.millis())
+        }
+    };
+    let at = record_then_read(0).await.unwrap();
+    assert_eq!(
+        record_then_read(at - 5_000).await,
+        Some(at),
+        "not moved back"
     );
+    let later = Some(at + 1_000);
+    assert_eq!(record_then_read(at + 1_000).await, later, "moved forward");
+    let now = Timestamp::now();
+    assert!(app.store.delete_session(pid, &sid, now).await.unwrap());
+    assert_eq!(record_then_read(at + 2_000).await, None, "not brought back");
 }
 
 async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
