@@ -7,12 +7,12 @@
 //!
 //! Under sustained writes a PASSIVE checkpoint catches up but the WAL never restarts: some
 //! reader always still uses it, and it grows by every page written (~35 MB/s while minting
-//! 1,200 sessions/s). So when the WAL passes [`WAL_LIMIT_BYTES`], the checkpoint that follows
-//! the PASSIVE passes (repeated, each copying what was written during the last, until under
-//! [`SMALL_REMAINDER`] frames are left) are followed by one more on the writer's own connection:
-//! no write can start during it, so it copies the last few frames and leaves the WAL fully
-//! copied back, which lets the next write start the WAL over. Writes wait for that copy: on a
-//! large database under sustained minting this costs ~8 % of the throughput and raises the p99
+//! 1,200 sessions/s). So when the WAL passes [`WAL_LIMIT_BYTES`], the PASSIVE passes (repeated,
+//! each copying what was written during the last, until under [`SMALL_REMAINDER`] frames are
+//! left) are followed by one more on the writer's own connection: no write can start during it,
+//! so it copies the last few frames and leaves the WAL fully copied back, which lets the next
+//! write start the WAL over. Writes wait for that copy: on a large database under sustained
+//! minting this costs ~8 % of the throughput and raises the p99
 //! (BENCHMARKS.md), the price of a WAL that stays near 100 MB instead of growing by ~35 MB/s.
 
 use std::path::PathBuf;

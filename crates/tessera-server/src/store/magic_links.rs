@@ -115,54 +115,55 @@ impl Store {
         spend: Spend<'_>,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        if let Pools::Postgres { pool, .. } = &self.pools {
-            let session = spend.session.map(|(s, _)| s);
-            let won: i64 = sqlx::query_scalar(SPEND_PG)
-                .bind(project_id)
-                .bind(&token.0[..])
-                .bind(now.millis())
-                .bind(spend.user_id)
-                .bind(spend.email_id)
-                .bind(session.map(|s| s.session_id.as_str()))
-                .bind(spend.session.map(|(_, d)| d.0.to_vec()))
-                .bind(session.map(|s| s.started_at.millis()))
-                .bind(session.map(|s| s.last_accessed_at.millis()))
-                .bind(session.map(|s| s.expires_at.millis()))
-                .bind(session.map(|s| s.ip_address.as_str()))
-                .bind(session.map(|s| s.user_agent.as_str()))
-                .bind(session.map(|s| json(&s.factors)))
-                .bind(session.map(|s| json(&s.custom_claims)))
-                .fetch_one(pool)
-                .await?;
-            return Ok(won == 1);
-        }
-        let won = on_write!(self, pool, _d => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "UPDATE magic_links SET used_at = $3 WHERE project_id = $1 AND token_digest = $2 \
-                 AND used_at IS NULL AND expires_at > $3",
-            )
-            .bind(project_id)
-            .bind(&token.0[..])
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                if let Some(email_id) = spend.email_id {
-                    let factor = FactorRef::Email(email_id.to_owned());
-                    super::users::verify_in(&mut tx, project_id, spend.user_id, &factor).await?;
-                }
-                if let Some((session, digest)) = spend.session {
-                    insert_session_query!(project_id, session, digest)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+        let pool = match &self.pools {
+            Pools::Sqlite { write, .. } => write,
+            Pools::Postgres { pool, .. } => {
+                let session = spend.session.map(|(s, _)| s);
+                let won: i64 = sqlx::query_scalar(SPEND_PG)
+                    .bind(project_id)
+                    .bind(&token.0[..])
+                    .bind(now.millis())
+                    .bind(spend.user_id)
+                    .bind(spend.email_id)
+                    .bind(session.map(|s| s.session_id.as_str()))
+                    .bind(spend.session.map(|(_, d)| d.0.to_vec()))
+                    .bind(session.map(|s| s.started_at.millis()))
+                    .bind(session.map(|s| s.last_accessed_at.millis()))
+                    .bind(session.map(|s| s.expires_at.millis()))
+                    .bind(session.map(|s| s.ip_address.as_str()))
+                    .bind(session.map(|s| s.user_agent.as_str()))
+                    .bind(session.map(|s| json(&s.factors)))
+                    .bind(session.map(|s| json(&s.custom_claims)))
+                    .fetch_one(pool)
+                    .await?;
+                return Ok(won == 1);
             }
-            tx.commit().await?;
-            n == 1
-        });
-        Ok(won)
+        };
+        // SQLite: the same writes in one transaction on the single writer.
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE magic_links SET used_at = $3 WHERE project_id = $1 AND token_digest = $2 \
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(project_id)
+        .bind(&token.0[..])
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            if let Some(email_id) = spend.email_id {
+                let factor = FactorRef::Email(email_id.to_owned());
+                super::users::verify_in(&mut tx, project_id, spend.user_id, &factor).await?;
+            }
+            if let Some((session, digest)) = spend.session {
+                insert_session_query!(project_id, session, digest)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Invalidates a user's unused invite links; how many there were.
