@@ -39,7 +39,7 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         install_crypto_provider();
         let delivery = Delivery::new(&config.delivery)?;
-        let store = Store::connect(&config.database).await?;
+        let store = Store::connect_with(&config.database, config.sqlite_sharing).await?;
         store.migrate().await.context("running migrations")?;
         let first_project = service::projects::ensure_first_project(&store).await?;
         let tls = match &config.tls {
@@ -120,16 +120,14 @@ impl Server {
             let (access, store) = (Arc::clone(&access), store.clone());
             tokio::spawn(async move { access.run(store).await })
         };
-        let app =
-            crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let router = crate::http::router(self.state);
         match self.tls {
             None => {
                 let listener = tokio::net::TcpListener::from_std(self.listener)?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await?;
+                crate::http::serve::serve(listener, router, shutdown).await;
             }
             Some(tls) => {
+                let app = router.into_make_service_with_connect_info::<SocketAddr>();
                 let handle = axum_server::Handle::new();
                 let h = handle.clone();
                 tokio::spawn(async move {

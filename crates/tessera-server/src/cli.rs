@@ -115,6 +115,11 @@ struct ServeArgs {
     /// Seconds between purges of expired sessions, links and codes [default: 60].
     #[arg(long, env = "TESSERA_PURGE_INTERVAL_SECONDS")]
     purge_interval_seconds: Option<u64>,
+    /// Let other processes open the embedded SQLite database while the server runs (backup
+    /// tools such as Litestream, the `sqlite3` shell, the admin commands). Without it the
+    /// server keeps the file for itself, which makes every read cheaper.
+    #[arg(long, env = "TESSERA_SQLITE_SHARED")]
+    sqlite_shared: bool,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +315,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or(config::DEFAULT_PURGE_INTERVAL_SECONDS)
                 .max(1),
         ),
+        sqlite_sharing: if args.sqlite_shared || file.sqlite_shared == Some(true) {
+            crate::store::SqliteSharing::Shared
+        } else {
+            crate::store::SqliteSharing::Exclusive
+        },
     };
     let server = crate::Server::build(&config).await?;
     if let Some(creds) = server.first_project() {

@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// See `--purge-interval-seconds`.
     pub purge_interval_seconds: Option<u64>,
+    /// See `--sqlite-shared`.
+    pub sqlite_shared: Option<bool>,
 }
 
 impl FileConfig {
@@ -95,6 +97,8 @@ pub struct Config {
     pub key_cache_ttl: std::time::Duration,
     /// Limits on links and codes the frontend API sends.
     pub send_limits: crate::service::limits::SendLimits,
+    /// Whether other processes may open an embedded SQLite database meanwhile.
+    pub sqlite_sharing: crate::store::SqliteSharing,
 }
 
 /// The default purge interval.
@@ -114,6 +118,7 @@ impl Config {
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
             key_cache_ttl: std::time::Duration::ZERO,
             send_limits: Default::default(),
+            sqlite_sharing: Default::default(),
         }
     }
 }

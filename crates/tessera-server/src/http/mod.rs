@@ -29,6 +29,8 @@ mod meta;
 mod otps;
 /// The frontend API, `/sdk/v1`.
 mod sdk;
+/// The plain-HTTP accept loop.
+pub(crate) mod serve;
 /// `/v1/sessions`.
 mod sessions;
 /// `/v1/users`.

@@ -48,10 +48,11 @@ impl Drop for Checkpointer {
     }
 }
 
-/// Starts checkpointing the database at `path` every [`CHECKPOINT_INTERVAL`]; `writer` is the
+/// Starts checkpointing the database at `path` (opened with `vfs`) every [`CHECKPOINT_INTERVAL`]; `writer` is the
 /// one-connection write pool, reached through `rt`.
 pub(super) fn start(
     path: PathBuf,
+    vfs: &'static str,
     writer: sqlx::SqlitePool,
     rt: tokio::runtime::Handle,
 ) -> Checkpointer {
@@ -60,7 +61,11 @@ pub(super) fn start(
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
-            let conn = match rusqlite::Connection::open(&path) {
+            let conn = match rusqlite::Connection::open_with_flags_and_vfs(
+                &path,
+                rusqlite::OpenFlags::default(),
+                vfs,
+            ) {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, "WAL checkpoints: cannot open the database");

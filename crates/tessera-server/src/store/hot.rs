@@ -16,18 +16,23 @@ thread_local! {
     static READERS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
 }
 
-/// Runs `f` with this thread's read-only connection to `path`, opening it on first use.
+/// Runs `f` with this thread's read-only connection to `path`, opening it with `vfs` on first
+/// use.
 pub(super) fn with_reader<T>(
     path: &Path,
+    vfs: &str,
     f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     READERS.with(|cell| {
         let mut map = cell.borrow_mut();
         if !map.contains_key(path) {
-            let c = Connection::open_with_flags(
+            // Read-write, made read-only with `query_only`: see the read pool in `Store::connect`.
+            let c = Connection::open_with_flags_and_vfs(
                 path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                vfs,
             )?;
+            c.pragma_update(None, "query_only", true)?;
             c.busy_timeout(Duration::from_secs(10))?;
             // No memory map of the file: each commit by the writer makes a reader drop its
             // page cache and unmap the file, and access times are written behind in batches
@@ -41,12 +46,12 @@ pub(super) fn with_reader<T>(
 
 /// One optional row of `sql` with `params`, mapped by `map`.
 pub(super) fn query_row<T>(
-    path: &Path,
+    (path, vfs): (&Path, &str),
     sql: &str,
     params: &[&dyn rusqlite::ToSql],
     map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Option<T>> {
-    with_reader(path, |c| {
+    with_reader(path, vfs, |c| {
         c.prepare_cached(sql)?.query_row(params, map).optional()
     })
 }

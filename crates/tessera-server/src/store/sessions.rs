@@ -215,7 +215,7 @@ impl Store {
                 user_select(d),
             )
         };
-        if let super::Pools::Sqlite { path, .. } = &self.pools {
+        if let super::Pools::Sqlite { path, vfs, .. } = &self.pools {
             let digest;
             let key_param: &dyn rusqlite::ToSql = match &key {
                 SessionKey::Token(d) => {
@@ -225,7 +225,7 @@ impl Store {
                 SessionKey::Id(id) => id,
             };
             let row = super::hot::query_row(
-                path,
+                (path, vfs),
                 &sql(super::Dialect::Sqlite),
                 &[&project_id, key_param, &now.millis()],
                 |r| {
@@ -265,8 +265,8 @@ impl Store {
         key: SessionKey<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<SessionBasis>> {
-        let path = match &self.pools {
-            super::Pools::Sqlite { path, .. } => path,
+        let (path, vfs) = match &self.pools {
+            super::Pools::Sqlite { path, vfs, .. } => (path, *vfs),
             super::Pools::Postgres { batcher, .. } => {
                 let wanted = match key {
                     SessionKey::Token(d) => super::batch::Wanted::Token(d.0.to_vec()),
@@ -295,7 +295,7 @@ impl Store {
             SessionKey::Token(d) => [&project_id, &d.0, &now.millis()],
             SessionKey::Id(id) => [&project_id, id, &now.millis()],
         };
-        Ok(super::hot::query_row(path, sql, &params, map)?)
+        Ok(super::hot::query_row((path, vfs), sql, &params, map)?)
     }
 
     /// The live session with this id.

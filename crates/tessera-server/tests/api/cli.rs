@@ -1,5 +1,5 @@
 //! The `tessera` binary as a user runs it: first start, `project create --json`, `migrate`,
-//! configuration errors and graceful shutdown.
+//! configuration errors, graceful shutdown, and who may open the SQLite file meanwhile.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -27,7 +27,12 @@ struct Running {
 
 /// Starts `tessera serve` on a free port with JSON logs and waits until it listens.
 fn serve(data_dir: &str) -> Running {
-    let mut child = tessera(&[
+    serve_with(data_dir, &[])
+}
+
+/// [`serve`] with more flags.
+fn serve_with(data_dir: &str, extra: &[&str]) -> Running {
+    let mut args = vec![
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -35,11 +40,13 @@ fn serve(data_dir: &str) -> Running {
         "json",
         "--data-dir",
         data_dir,
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    ];
+    args.extend_from_slice(extra);
+    let mut child = tessera(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let stdout = std::thread::spawn(move || {
         let mut s = String::new();
@@ -297,4 +304,69 @@ fn config_file_and_environment_are_read() {
         .unwrap();
     assert!(out.status.success());
     assert!(env_db.exists(), "the environment overrides the file");
+}
+
+/// By default a running server keeps its SQLite file for itself: a second server and the admin
+/// commands are refused at once with what to do. With `--sqlite-shared` they work beside it.
+#[test]
+fn a_running_server_keeps_its_sqlite_file_unless_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = serve(data);
+
+    for args in [
+        &["project", "list", "--data-dir", data][..],
+        &["serve", "--listen", "127.0.0.1:0", "--data-dir", data][..],
+    ] {
+        let started = Instant::now();
+        let out = tessera(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("in use by another process") && err.contains("--sqlite-shared"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "refused at once, not after the 10 s busy timeout"
+        );
+    }
+    // The server itself is undisturbed.
+    let health = block_on(async {
+        reqwest::get(format!("{}/healthz", server.addr))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(health, 200);
+    server.stop();
+
+    let server = serve_with(data, &["--sqlite-shared"]);
+    let out = tessera(&["project", "create", "--json", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The running server sees the project the command created.
+    let client = tessera_client::Client::new(
+        &server.addr,
+        created["project_id"].as_str().unwrap(),
+        created["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    let created_user = block_on(async {
+        client
+            .users()
+            .create(&tessera_client::proto::users::CreateUserRequest {
+                email: Some("shared@example.com".into()),
+                ..Default::default()
+            })
+            .await
+    });
+    assert!(created_user.is_ok(), "{created_user:?}");
+    server.stop();
 }
