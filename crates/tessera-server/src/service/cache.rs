@@ -115,17 +115,27 @@ pub struct MintedJwt {
     pub exp: i64,
     /// The JWT.
     pub jwt: Arc<str>,
-    /// The [`fingerprint`] of its claims as JSON with the times zeroed and `last_accessed_at`
-    /// empty. The claims themselves are read back from `jwt` when the next one is signed, so
-    /// nothing but the JWT is kept per session.
+    /// The [`fingerprint`] of its claims as JSON with the times zeroed and the session's
+    /// `last_accessed_at` and `expires_at` empty. The claims themselves are read back from `jwt`
+    /// when the next one is signed, so nothing but the JWT is kept per session.
     pub fingerprint: u64,
+    /// The session's `expires_at` (ms) its claims state. After an extension it is handed out
+    /// until its successor, signed in the background, states the new one.
+    pub session_expires_at: i64,
     /// Whether the next one was asked for.
     refresh_asked: AtomicBool,
 }
 
 impl MintedJwt {
-    /// A JWT minted at `iat` for up to `exp`, reusable for a random part of the window.
-    pub fn new(kid: &str, iat: i64, exp: i64, jwt: Arc<str>, fingerprint: u64) -> Self {
+    /// A JWT minted at `iat` for up to `exp`, stating a session that ends at
+    /// `session_expires_at`, reusable for a random part of the window.
+    pub fn new(
+        kid: &str,
+        (iat, exp): (i64, i64),
+        jwt: Arc<str>,
+        fingerprint: u64,
+        session_expires_at: i64,
+    ) -> Self {
         let window = rand::Rng::gen_range(
             &mut rand::thread_rng(),
             JWT_REUSE_SECONDS / 2..=JWT_REUSE_SECONDS,
@@ -138,6 +148,7 @@ impl MintedJwt {
             exp,
             jwt,
             fingerprint,
+            session_expires_at,
             refresh_asked: AtomicBool::new(false),
         }
     }
@@ -155,6 +166,12 @@ impl MintedJwt {
     /// `true` once, at the first call at or past `refresh_at`: the caller asks for the next JWT.
     pub fn take_refresh(&self, now_s: i64) -> bool {
         now_s >= self.refresh_at && !self.refresh_asked.swap(true, Ordering::Relaxed)
+    }
+
+    /// `true` unless the next one was already asked for: the caller asks for it now (the
+    /// session was extended).
+    pub fn take_refresh_now(&self) -> bool {
+        !self.refresh_asked.swap(true, Ordering::Relaxed)
     }
 
     /// Lets a later call ask again (the request could not be queued).
@@ -374,10 +391,10 @@ mod tests {
         let c = JwtCache::default();
         let m = Arc::new(MintedJwt::new(
             "k1",
-            1000,
-            1300,
+            (1000, 1300),
             Arc::from("jwt"),
             content(7),
+            1_300_000,
         ));
         let fp = m.fingerprint;
         assert_eq!(fp, fingerprint(&[7]));
@@ -390,6 +407,9 @@ mod tests {
         assert!(!m.take_refresh(m.refresh_at + 1), "and only once");
         m.release_refresh();
         assert!(m.take_refresh(m.refresh_at + 1), "unless released");
+        m.release_refresh();
+        assert!(m.take_refresh_now(), "asked early after an extension");
+        assert!(!m.take_refresh_now(), "once");
         assert!(
             c.get("p", "s", "k1", fp, m.reuse_until - 1).is_some(),
             "in the grace"
@@ -412,10 +432,10 @@ mod tests {
             "t",
             Arc::new(MintedJwt::new(
                 "k1",
-                1000,
-                1100,
+                (1000, 1100),
                 Arc::from("short"),
                 content(7),
+                1_100_000,
             )),
         );
         assert!(

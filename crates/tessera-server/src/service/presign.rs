@@ -53,12 +53,35 @@ impl Presigner {
         project_id: &str,
         old: &Arc<MintedJwt>,
         key: &Arc<SigningKey>,
-        (last_accessed_at, expires_at): (i64, i64),
+        times: (i64, i64),
         now_s: i64,
     ) {
-        if !old.take_refresh(now_s) {
-            return;
+        if old.take_refresh(now_s) {
+            self.ask(project_id, old, key, times);
         }
+    }
+
+    /// Asks for the successor of `old` at once, unless somebody already did: the session was
+    /// extended, and the successor states the new `expires_at`.
+    pub fn refresh_now(
+        &self,
+        project_id: &str,
+        old: &Arc<MintedJwt>,
+        key: &Arc<SigningKey>,
+        times: (i64, i64),
+    ) {
+        if old.take_refresh_now() {
+            self.ask(project_id, old, key, times);
+        }
+    }
+
+    fn ask(
+        &self,
+        project_id: &str,
+        old: &Arc<MintedJwt>,
+        key: &Arc<SigningKey>,
+        (last_accessed_at, expires_at): (i64, i64),
+    ) {
         let job = Job {
             project_id: project_id.to_owned(),
             old: Arc::clone(old),
@@ -94,6 +117,7 @@ fn sign(jwts: &JwtCache, rendered: &RenderCache, job: Job) {
         .max(now_s + 1);
     claims.session = SessionClaim {
         last_accessed_at: Timestamp::from_millis(job.last_accessed_at).to_rfc3339(),
+        expires_at: Timestamp::from_millis(job.expires_at).to_rfc3339(),
         ..claims.session
     };
     let jwt = match job.key.sign(&claims) {
@@ -107,10 +131,10 @@ fn sign(jwts: &JwtCache, rendered: &RenderCache, job: Job) {
     let (iat, exp) = (claims.iat, claims.exp);
     let new = Arc::new(MintedJwt::new(
         &job.key.kid,
-        iat,
-        exp,
+        (iat, exp),
         Arc::from(jwt),
         job.old.fingerprint,
+        job.expires_at,
     ));
     jwts.replace(&job.project_id, &session_id, &job.old, Arc::clone(&new));
     rendered.replace_jwt(&session_id, &job.old, new);
@@ -145,10 +169,10 @@ mod tests {
         .unwrap();
         let old = Arc::new(MintedJwt::new(
             &key.kid,
-            iat,
-            iat + 300,
+            (iat, iat + 300),
             Arc::from(key.sign(&claims).unwrap()),
             42,
+            (iat + 3_600) * 1000,
         ));
         let fp = old.fingerprint;
         jwts.put("p", "s", Arc::clone(&old));

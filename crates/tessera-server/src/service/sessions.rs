@@ -9,6 +9,7 @@ use crate::model::ids::IdKind;
 use crate::model::session::{self, AuthFactor, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::service::cache::{MintedJwt, Rendered, VerifiedJwt, fingerprint};
@@ -149,7 +150,10 @@ pub fn issuer(project_id: &str) -> String {
 /// same claim content is handed out again instead of signing a new one while it is
 /// [reusable](MintedJwt::reusable): at most 120 s old (its reuse window, then the grace while its
 /// successor is signed in the background), so `iat` inside a JWT is at most that stale, and
-/// `last_accessed_at` at most that plus the write-behind bound (3 minutes in all).
+/// `last_accessed_at` at most that plus the write-behind bound (3 minutes in all). After an
+/// extension the current JWT, stating the earlier end, is handed out until its successor is
+/// signed in the background (normally milliseconds, at most the same 120 s); a JWT never states
+/// a later end than the session's, so after a shortening one is signed before answering.
 pub async fn mint_jwt(
     app: &AppState,
     project: &Project,
@@ -193,26 +197,37 @@ async fn mint(
     // `last_accessed_at` is left out of the comparison: a write-behind that only records the
     // access does not cost a new signature. A reused JWT's `last_accessed_at` is then at most
     // the reuse window behind the stored one, itself at most the write-behind bound behind.
+    // So is `expires_at`, compared apart below: a JWT stating an earlier end than the
+    // session's (an extension) is handed out while its successor is signed in the background.
     let last_accessed = std::mem::take(&mut claims.session.last_accessed_at);
+    let expires = std::mem::take(&mut claims.session.expires_at);
     let content = serde_json::to_vec(&claims).map_err(anyhow::Error::from)?;
     let fp = fingerprint(&content);
     claims.session.last_accessed_at = last_accessed;
+    claims.session.expires_at = expires;
     let key = app
         .keys
         .signing_key(&app.store, &project.project_id)
         .await?;
+    let times = (s.last_accessed_at.millis(), s.expires_at.millis());
     if let Some(minted) = app
         .jwts
         .get(&project.project_id, &s.session_id, &key.kid, fp, now_s)
     {
-        app.presigner.refresh_if_due(
-            &project.project_id,
-            &minted,
-            &key,
-            (s.last_accessed_at.millis(), s.expires_at.millis()),
-            now_s,
-        );
-        return Ok(minted);
+        // A JWT never states a later end than the session's: after a shortening, sign now.
+        match minted.session_expires_at.cmp(&times.1) {
+            Ordering::Equal => {
+                app.presigner
+                    .refresh_if_due(&project.project_id, &minted, &key, times, now_s);
+                return Ok(minted);
+            }
+            Ordering::Less => {
+                app.presigner
+                    .refresh_now(&project.project_id, &minted, &key, times);
+                return Ok(minted);
+            }
+            Ordering::Greater => {}
+        }
     }
     claims.iat = now_s;
     claims.nbf = now_s;
@@ -231,7 +246,13 @@ async fn mint(
     let jwt = tokio::task::spawn_blocking(move || signer.sign(&claims))
         .await
         .map_err(anyhow::Error::from)??;
-    let minted = Arc::new(MintedJwt::new(&key.kid, iat, exp, Arc::from(jwt), fp));
+    let minted = Arc::new(MintedJwt::new(
+        &key.kid,
+        (iat, exp),
+        Arc::from(jwt),
+        fp,
+        times.1,
+    ));
     app.jwts
         .put(&project.project_id, &s.session_id, Arc::clone(&minted));
     Ok(minted)

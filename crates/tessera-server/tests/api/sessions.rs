@@ -140,6 +140,32 @@ async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
         after - before > 43000 * 60_000,
         "expires_at moved to now + 30 days"
     );
+    // The JWT never states a later end than the session's. After an extension it may state the
+    // earlier one until its successor, signed in the background, states the new one.
+    let stated = |jwt: &str| {
+        let p = payload(jwt);
+        let claim = ts(p["https://stytch.com/session"]["expires_at"]
+            .as_str()
+            .unwrap());
+        assert!(
+            p["exp"].as_i64().unwrap() * 1000 <= claim,
+            "exp within the session"
+        );
+        claim
+    };
+    assert!([before, after].contains(&stated(&r.session_jwt)));
+    let mut jwt = r.session_jwt.clone();
+    for _ in 0..100 {
+        if stated(&jwt) == after {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let req = by_token(&login.session_token);
+        let again = app.client.sessions().authenticate(&req).await.unwrap();
+        jwt = again.session_jwt;
+    }
+    assert_eq!(stated(&jwt), after, "the successor states the extension");
+    assert!(verify_with_jwks(app, &jwt, true).await.is_ok());
     // And it can be shortened again.
     let r = app
         .client
@@ -152,6 +178,11 @@ async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
         .await
         .unwrap();
     assert!(ts(&r.session.expires_at) < before);
+    assert_eq!(
+        stated(&r.session_jwt),
+        ts(&r.session.expires_at),
+        "a shortened session gets a JWT stating its new end at once"
+    );
 }
 
 async fn log_out_one_session_and_everywhere(app: &TestApp) {
