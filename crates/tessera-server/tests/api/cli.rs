@@ -17,6 +17,17 @@ fn tessera(args: &[&str]) -> Command {
     c
 }
 
+/// Runs a command that must succeed; its stdout.
+fn succeed(args: &[&str]) -> Vec<u8> {
+    let out = tessera(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// A `tessera serve` child process.
 struct Running {
     child: Child,
@@ -164,7 +175,7 @@ fn first_start_prints_credentials_once_and_they_work() {
 fn project_create_json_prints_exactly_the_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let out = tessera(&[
+    let stdout = String::from_utf8(succeed(&[
         "project",
         "create",
         "--json",
@@ -176,15 +187,8 @@ fn project_create_json_prints_exactly_the_credentials() {
         "https://shop.example.com/auth",
         "--authorized-origin",
         "https://shop.example.com",
-    ])
-    .output()
+    ]))
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     let v: Value = serde_json::from_str(stdout.trim()).expect("stdout is exactly one JSON object");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["project_id", "public_token", "secret"]);
@@ -284,14 +288,7 @@ fn config_file_and_environment_are_read() {
         format!("database_url = \"sqlite://{}\"\n", db.display()),
     )
     .unwrap();
-    let out = tessera(&["migrate", "--config", cfg.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(&["migrate", "--config", cfg.to_str().unwrap()]);
     assert!(db.exists(), "the file's database_url was used");
 
     let env_db = dir.path().join("from-env.db");
@@ -342,15 +339,14 @@ fn a_running_server_keeps_its_sqlite_file_unless_shared() {
     server.stop();
 
     let server = serve_with(data, &["--sqlite-shared"]);
-    let out = tessera(&["project", "create", "--json", "--data-dir", data])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created: Value = serde_json::from_slice(&succeed(&[
+        "project",
+        "create",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
     // The running server sees the project the command created.
     let client = tessera_client::Client::new(
         &server.addr,
