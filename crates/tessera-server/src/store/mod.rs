@@ -212,8 +212,9 @@ fn ensure_not_held(path: &std::path::Path, vfs: &str) -> anyhow::Result<()> {
         {
             anyhow::bail!(
                 "the SQLite database {} is in use by another process (a running `tessera serve` \
-                 keeps it for itself): stop that server first, or start it with --sqlite-shared \
-                 to let other processes open the file",
+                 keeps it for itself unless started with --sqlite-shared): stop that process \
+                 first, or start the server with --sqlite-shared to let other processes open \
+                 the file",
                 path.display()
             )
         }
