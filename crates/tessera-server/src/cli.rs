@@ -333,11 +333,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             creds.project_id, creds.secret, creds.public_token
         );
     }
+    // Installed before the server says it listens: see `shutdown_signal`.
+    let shutdown = crate::app::shutdown_signal();
     let scheme = if server.is_tls() { "https" } else { "http" };
     tracing::info!(
         address = %format!("{scheme}://{}", server.local_addr()),
         database = %config.database.redacted(),
         "tessera listening"
     );
-    server.run(crate::app::shutdown_signal()).await
+    server.run(shutdown).await
 }
