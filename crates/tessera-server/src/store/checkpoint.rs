@@ -48,8 +48,8 @@ impl Drop for Checkpointer {
     }
 }
 
-/// Starts checkpointing the database at `path` (opened with `vfs`) every [`CHECKPOINT_INTERVAL`]; `writer` is the
-/// one-connection write pool, reached through `rt`.
+/// Starts checkpointing the database at `path` (opened with `vfs`) every
+/// [`CHECKPOINT_INTERVAL`]; `writer` is the one-connection write pool, reached through `rt`.
 pub(super) fn start(
     path: PathBuf,
     vfs: &'static str,

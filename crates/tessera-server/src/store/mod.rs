@@ -345,14 +345,15 @@ impl Store {
                             .journal_mode(SqliteJournalMode::Wal)
                             // Checkpoints run on their own thread (`checkpoint.rs`).
                             .pragma("wal_autocheckpoint", "0")
-                            // A WAL grown past this (a long read held it) is cut back when it restarts.
+                            // A WAL grown past this (a long read held it) is cut back when
+                            // it restarts.
                             .pragma("journal_size_limit", checkpoint::WAL_KEEP_BYTES.to_string()),
                     )
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
-                // Readers refuse writes with `query_only` rather than by opening the file read-only:
-                // under `unix-excl`, a read-only connection takes a real shared lock, which
-                // replaces the process's exclusive one (POSIX locks belong to the process).
+                // Readers refuse writes with `query_only` rather than by opening the file
+                // read-only: under `unix-excl`, a read-only connection takes a real shared lock,
+                // which replaces the process's exclusive one (POSIX locks belong to the process).
                 let read = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(base.pragma("query_only", "ON"))
