@@ -52,6 +52,15 @@ impl User {
         }
     }
 
+    /// Whether [`User::mark_verified`] would change anything: the email is not yet verified,
+    /// or the user is still pending.
+    pub fn needs_verifying(&self, email_id: &str) -> bool {
+        self.emails
+            .iter()
+            .find(|e| e.email_id == email_id)
+            .is_some_and(|e| !e.verified || self.status == UserStatus::Pending)
+    }
+
     /// Whether the user is locked at `now`.
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.lock.is_some_and(|(_, until)| until > now)
@@ -326,6 +335,39 @@ pub fn parse_roles(roles: Vec<String>) -> Result<Vec<String>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn needs_verifying_says_whether_mark_verified_changes_the_user() {
+        let email = |id: &str, verified| EmailFactor {
+            email_id: id.into(),
+            email: EmailAddress::from_stored(format!("{id}@example.com")),
+            verified,
+        };
+        let base = User {
+            user_id: "user-test-1".into(),
+            status: UserStatus::Active,
+            name: Name::default(),
+            trusted_metadata: Metadata::default(),
+            untrusted_metadata: Metadata::default(),
+            external_id: None,
+            roles: vec![],
+            lock: None,
+            created_at: Timestamp::from_millis(0),
+            emails: vec![email("a", true), email("b", false)],
+            phone_numbers: vec![],
+        };
+        let pending = User {
+            status: UserStatus::Pending,
+            ..base.clone()
+        };
+        for user in [base, pending] {
+            for id in ["a", "b", "missing"] {
+                let mut marked = user.clone();
+                marked.mark_verified(id);
+                assert_eq!(user.needs_verifying(id), marked != user, "{id} {user:?}");
+            }
+        }
+    }
 
     #[test]
     fn emails_are_normalized_and_checked() {

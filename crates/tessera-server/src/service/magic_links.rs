@@ -569,9 +569,9 @@ pub async fn authenticate(
     }
     let digest = Digest256::of(&input.token);
     let sandbox_link = sandbox::is_sandbox_magic_link(project, &input.token);
-    let record = if sandbox_link {
+    let (record, stored_user) = if sandbox_link {
         sandbox::ensure(&app.store, project).await?;
-        MagicLinkRecord {
+        let record = MagicLinkRecord {
             user_id: sandbox::USER_ID.into(),
             email_id: Some(sandbox::EMAIL_ID.into()),
             kind: LinkKind::Login.as_str().into(),
@@ -580,12 +580,15 @@ pub async fn authenticate(
             user_agent: String::new(),
             expires_at: i64::MAX,
             used_at: None,
-        }
+        };
+        (record, None)
     } else {
-        app.store
-            .magic_link(&project.project_id, digest)
+        let (record, user) = app
+            .store
+            .magic_link_with_user(&project.project_id, digest)
             .await?
-            .ok_or_else(|| Error::new(ErrorType::MagicLinkNotFound))?
+            .ok_or_else(|| Error::new(ErrorType::MagicLinkNotFound))?;
+        (record, Some(user))
     };
     if record.used_at.is_some() || record.expires_at <= now.millis() {
         return Err(Error::new(ErrorType::UnableToAuthMagicLink));
@@ -616,8 +619,12 @@ pub async fn authenticate(
             .await?;
     }
     // Everything is read and decided before the link is spent; spending it then verifies its
-    // email and stores the new session in the same transaction.
-    let mut user = users::get(&app.store, project, &record.user_id).await?;
+    // email and stores the new session in the same transaction. A stored link's user was read
+    // with the link; the sandbox user is read now that it surely exists.
+    let mut user = match stored_user {
+        Some(user) => user,
+        None => users::get(&app.store, project, &record.user_id).await?,
+    };
     let (factor, method_id) = match &record.email_id {
         Some(email_id) => {
             let address = user
@@ -659,7 +666,10 @@ pub async fn authenticate(
     if !sandbox_link {
         let spend = Spend {
             user_id: &record.user_id,
-            email_id: record.email_id.as_deref(),
+            email_id: record
+                .email_id
+                .as_deref()
+                .filter(|id| user.needs_verifying(id)),
             session: fresh.as_ref().map(|f| (&f.session, f.digest())),
         };
         if !app

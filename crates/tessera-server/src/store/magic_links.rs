@@ -1,8 +1,10 @@
 use super::sessions::{insert_session_query, json, session_columns};
-use super::{Pools, Store, StoreResult, on_read, on_write};
+use super::users::{UserRow, user_select};
+use super::{Dialect, Pools, Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
 use crate::model::session::Session;
+use crate::model::user::User;
 use crate::store::users::FactorRef;
 
 /// A magic link as stored (its token only as a digest).
@@ -26,34 +28,71 @@ pub struct MagicLinkRecord {
     pub used_at: Option<i64>,
 }
 
+/// A link and its user, read together: `user_id` is the one column they share.
+#[derive(sqlx::FromRow)]
+struct LinkUserRow {
+    #[sqlx(flatten)]
+    link: MagicLinkRecord,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+fn link_with_user_sql(d: Dialect) -> String {
+    format!(
+        "SELECT ml.email_id, ml.kind, ml.code_challenge, ml.ip_address, ml.user_agent, \
+         ml.expires_at, ml.used_at, {} FROM magic_links ml \
+         JOIN users ON users.project_id = ml.project_id AND users.user_id = ml.user_id \
+         WHERE ml.project_id = $1 AND ml.token_digest = $2",
+        user_select(d)
+    )
+}
+
 /// What spending a magic link writes besides the link itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Spend<'a> {
     /// The link's user.
     pub user_id: &'a str,
-    /// The email to mark verified, if the link went to one.
+    /// The email to mark verified (and its pending owner active), if the link went to one and
+    /// that changes anything.
     pub email_id: Option<&'a str>,
     /// The session to create, under the digest of its token.
     pub session: Option<(&'a Session, Digest256)>,
 }
 
 /// The PostgreSQL spend in one statement: the data-modifying CTEs all see the link's update
-/// through `link`, so nothing else is written unless the link was won. The triggers that bump
-/// `users.version` run at the end of the statement and see every row it changed.
-const SPEND_PG: &str = concat!(
-    "WITH link AS (UPDATE magic_links SET used_at = $3 WHERE project_id = $1 \
-     AND token_digest = $2 AND used_at IS NULL AND expires_at > $3 RETURNING 1), \
-     email AS (UPDATE user_emails SET verified = TRUE WHERE project_id = $1 AND user_id = $4 \
-     AND email_id = $5 AND NOT verified AND EXISTS (SELECT 1 FROM link)), \
-     owner AS (UPDATE users SET status = 'active' WHERE $5::text IS NOT NULL \
-     AND project_id = $1 AND user_id = $4 AND status = 'pending' \
-     AND EXISTS (SELECT 1 FROM link)), \
-     session AS (INSERT INTO sessions (",
-    session_columns!(),
-    ") SELECT $1, $6, $4, $7, $8, $9, $10, $11, $12, $13, $14 \
-     WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM link)) \
-     SELECT count(*) FROM link"
-);
+/// through `link`, so nothing else is written unless the link was won. `$verify` is empty or
+/// `verify_pg!()`; the triggers that bump `users.version` run at the end of the statement and
+/// see every row it changed.
+macro_rules! spend_pg {
+    ($verify:expr) => {
+        concat!(
+            "WITH link AS (UPDATE magic_links SET used_at = $3 WHERE project_id = $1 \
+             AND token_digest = $2 AND used_at IS NULL AND expires_at > $3 RETURNING 1), ",
+            $verify,
+            "session AS (INSERT INTO sessions (",
+            session_columns!(),
+            ") SELECT $1, $6, $4, $7, $8, $9, $10, $11, $12, $13, $14 \
+             WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM link)) \
+             SELECT count(*) FROM link"
+        )
+    };
+}
+
+/// The email verified and a pending owner made active, as CTEs of [`spend_pg!`].
+macro_rules! verify_pg {
+    () => {
+        "email AS (UPDATE user_emails SET verified = TRUE WHERE project_id = $1 \
+         AND user_id = $4 AND email_id = $5 AND NOT verified AND EXISTS (SELECT 1 FROM link)), \
+         owner AS (UPDATE users SET status = 'active' WHERE $5::text IS NOT NULL \
+         AND project_id = $1 AND user_id = $4 AND status = 'pending' \
+         AND EXISTS (SELECT 1 FROM link)), "
+    };
+}
+
+/// The spend when the link verifies its email: the common case of a returning user's link
+/// does not need it, and leaves `users` and `user_emails` untouched.
+const SPEND_VERIFY_PG: &str = spend_pg!(verify_pg!());
+const SPEND_PG: &str = spend_pg!("");
 
 impl Store {
     /// Stores a new link.
@@ -86,22 +125,44 @@ impl Store {
         Ok(())
     }
 
-    /// The link with this token digest, used or not.
-    pub async fn magic_link(
+    /// The link with this token digest, used or not, and its user, in one read: the login path
+    /// needs both, and each round trip to the database costs more than the read itself.
+    pub async fn magic_link_with_user(
         &self,
         project_id: &str,
         token: Digest256,
-    ) -> StoreResult<Option<MagicLinkRecord>> {
-        let row = on_read!(self, pool =>
-            sqlx::query_as(
-                "SELECT user_id, email_id, kind, code_challenge, ip_address, user_agent, \
-                 expires_at, used_at FROM magic_links WHERE project_id = $1 AND token_digest = $2",
-            )
-            .bind(project_id)
-            .bind(&token.0[..])
-            .fetch_optional(pool)
-            .await?);
-        Ok(row)
+    ) -> StoreResult<Option<(MagicLinkRecord, User)>> {
+        if let Pools::Sqlite { path, vfs, .. } = &self.pools {
+            let row = super::hot::query_row(
+                (path, vfs),
+                &link_with_user_sql(Dialect::Sqlite),
+                &[&project_id, &&token.0[..]],
+                |r| {
+                    let user = UserRow::from_rusqlite(r, 7)?;
+                    Ok(LinkUserRow {
+                        link: MagicLinkRecord {
+                            user_id: r.get(7)?,
+                            email_id: r.get(0)?,
+                            kind: r.get(1)?,
+                            code_challenge: r.get(2)?,
+                            ip_address: r.get(3)?,
+                            user_agent: r.get(4)?,
+                            expires_at: r.get(5)?,
+                            used_at: r.get(6)?,
+                        },
+                        user,
+                    })
+                },
+            )?;
+            return Ok(row.map(|r| (r.link, r.user.into_user())));
+        }
+        let row: Option<LinkUserRow> = on_read!(self, pool, d =>
+            sqlx::query_as(&link_with_user_sql(d))
+                .bind(project_id)
+                .bind(&token.0[..])
+                .fetch_optional(pool)
+                .await?);
+        Ok(row.map(|r| (r.link, r.user.into_user())))
     }
 
     /// Spends a magic link and, in the same transaction, writes what spending it implies:
@@ -119,7 +180,11 @@ impl Store {
             Pools::Sqlite { write, .. } => write,
             Pools::Postgres { pool, .. } => {
                 let session = spend.session.map(|(s, _)| s);
-                let won: i64 = sqlx::query_scalar(SPEND_PG)
+                let sql = match spend.email_id {
+                    Some(_) => SPEND_VERIFY_PG,
+                    None => SPEND_PG,
+                };
+                let won: i64 = sqlx::query_scalar(sql)
                     .bind(project_id)
                     .bind(&token.0[..])
                     .bind(now.millis())
