@@ -13,8 +13,15 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::sessions::SessionBasis;
 use super::{StoreError, StoreResult};
 
-/// Queries in flight at once; further lookups queue and form the next batch.
-const IN_FLIGHT: usize = 4;
+/// Queries in flight at once: one per two cores, up to 8; further lookups queue and form the
+/// next batch. Each query costs PostgreSQL and the driver ~60–90 µs of CPU whatever its size, so
+/// fewer, larger batches leave more CPU for everything else: on 2 cores with 64 connections, 1
+/// in flight gave 26,000–28,500 req/s by token, 2 gave 23,300–24,900, 4 gave 17,800–19,500
+/// (BENCHMARKS.md item 25).
+fn in_flight() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores / 2).clamp(1, 8)
+}
 /// Most lookups in one query.
 const MAX_BATCH: usize = 64;
 
@@ -106,7 +113,7 @@ impl Batcher {
 fn spawn(pool: PgPool) -> mpsc::UnboundedSender<Lookup> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Lookup>();
     tokio::spawn(async move {
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        let slots = Arc::new(Semaphore::new(in_flight()));
         loop {
             let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                 return;
