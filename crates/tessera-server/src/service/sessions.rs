@@ -517,7 +517,7 @@ pub struct AuthenticatedSession {
 /// records the access and returns a fresh JWT.
 ///
 /// Every call reads the session from the database, so a revoked session fails at once. When
-/// nothing is to be written and the session row and user version read equal those of a
+/// nothing is to be written (no claims, and no extension due) and the session row and user version read equal those of a
 /// rendered answer whose JWT is still reusable, that answer is returned as it is: one small
 /// read and no serialization. Otherwise the whole user is read and the answer rendered again.
 pub async fn authenticate(
@@ -533,10 +533,16 @@ pub async fn authenticate(
         Locator::Token(t) => t.clone(),
         Locator::Jwt(_) => String::new(),
     };
-    if duration_minutes.is_none()
-        && custom_claims.is_none()
+    // An extension is written only when it moves the expiry by `bound` or more (as in
+    // `touch`); until then a request with a duration is answered like one without.
+    let extends = |basis: &SessionBasis| {
+        duration_minutes
+            .is_some_and(|m| (now.plus_minutes(m).millis() - basis.expires_at).abs() >= bound)
+    };
+    if custom_claims.is_none()
         && let Some(basis) = basis_of(app, project, &loc, now).await?
         && basis.user_lock_expires_at.is_none()
+        && !extends(&basis)
     {
         let key = app
             .keys
