@@ -166,6 +166,17 @@ async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
     }
     assert_eq!(stated(&jwt), after, "the successor states the extension");
     assert!(verify_with_jwks(app, &jwt, true).await.is_ok());
+    // Asked again at once, the extension is not due (it would move the end by under 30 s):
+    // the same end, without a write.
+    let extend = AuthenticateSessionRequest {
+        session_token: Some(login.session_token.clone()),
+        session_duration_minutes: Some(43200),
+        ..Default::default()
+    };
+    for _ in 0..3 {
+        let again = app.client.sessions().authenticate(&extend).await.unwrap();
+        assert_eq!(ts(&again.session.expires_at), after);
+    }
     // And it can be shortened again.
     let r = app
         .client
@@ -183,6 +194,15 @@ async fn remember_me_for_30_days_since_last_seen(app: &TestApp) {
         ts(&r.session.expires_at),
         "a shortened session gets a JWT stating its new end at once"
     );
+    // A revoked session fails at once, with a duration as without.
+    app.revoke_token(&login.session_token).await;
+    let err = app
+        .client
+        .sessions()
+        .authenticate(&extend)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), Some("session_not_found"), "{err:?}");
 }
 
 async fn log_out_one_session_and_everywhere(app: &TestApp) {
