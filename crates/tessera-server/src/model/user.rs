@@ -34,6 +34,24 @@ pub struct User {
 }
 
 impl User {
+    /// A user with nothing but its id, status and creation time: no name, metadata, roles or
+    /// factors.
+    pub fn bare(user_id: String, status: UserStatus, created_at: Timestamp) -> Self {
+        User {
+            user_id,
+            status,
+            name: Name::default(),
+            trusted_metadata: Metadata::default(),
+            untrusted_metadata: Metadata::default(),
+            external_id: None,
+            roles: vec![],
+            lock: None,
+            created_at,
+            emails: vec![],
+            phone_numbers: vec![],
+        }
+    }
+
     /// The roles as Stytch reports them: `stytch_user` first, then the explicit ones.
     pub fn effective_roles(&self) -> Vec<String> {
         std::iter::once(DEFAULT_ROLE.to_owned())
@@ -344,17 +362,12 @@ mod tests {
             verified,
         };
         let base = User {
-            user_id: "user-test-1".into(),
-            status: UserStatus::Active,
-            name: Name::default(),
-            trusted_metadata: Metadata::default(),
-            untrusted_metadata: Metadata::default(),
-            external_id: None,
-            roles: vec![],
-            lock: None,
-            created_at: Timestamp::from_millis(0),
             emails: vec![email("a", true), email("b", false)],
-            phone_numbers: vec![],
+            ..User::bare(
+                "user-test-1".into(),
+                UserStatus::Active,
+                Timestamp::from_millis(0),
+            )
         };
         let pending = User {
             status: UserStatus::Pending,

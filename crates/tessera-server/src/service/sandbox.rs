@@ -8,7 +8,7 @@ use serde_json::Map;
 use crate::crypto::Digest256;
 use crate::error::Result;
 use crate::model::session::{AuthFactor, FactorKind, FactorSubject, Session};
-use crate::model::user::{EmailAddress, EmailFactor, Metadata, Name, User, UserStatus};
+use crate::model::user::{EmailAddress, EmailFactor, User, UserStatus};
 use crate::model::{Environment, Project, Timestamp};
 use crate::store::Store;
 
@@ -92,21 +92,12 @@ async fn create(store: &Store, project: &Project) -> Result<()> {
     let started = Timestamp::parse_rfc3339("2021-08-28T00:41:58Z").unwrap_or(project.created_at);
     let email = EmailAddress::parse(EMAIL)?;
     let user = User {
-        user_id: USER_ID.into(),
-        status: UserStatus::Active,
-        name: Name::default(),
-        trusted_metadata: Metadata::default(),
-        untrusted_metadata: Metadata::default(),
-        external_id: None,
-        roles: vec![],
-        lock: None,
-        created_at: started,
         emails: vec![EmailFactor {
             email_id: EMAIL_ID.into(),
             email,
             verified: true,
         }],
-        phone_numbers: vec![],
+        ..User::bare(USER_ID.into(), UserStatus::Active, started)
     };
     store.insert_user(&project.project_id, &user).await?;
     let factor = AuthFactor::new(
