@@ -517,9 +517,10 @@ pub struct AuthenticatedSession {
 /// records the access and returns a fresh JWT.
 ///
 /// Every call reads the session from the database, so a revoked session fails at once. When
-/// nothing is to be written (no claims, and no extension due) and the session row and user version read equal those of a
-/// rendered answer whose JWT is still reusable, that answer is returned as it is: one small
-/// read and no serialization. Otherwise the whole user is read and the answer rendered again.
+/// nothing is to be written (no claims, and no extension due) and the session row and user
+/// version read equal those of a rendered answer whose JWT is still reusable, that answer is
+/// returned as it is: one small read and no serialization. Otherwise the whole user is read
+/// and the answer rendered again.
 pub async fn authenticate(
     app: &AppState,
     project: &Project,

@@ -92,6 +92,7 @@ macro_rules! verify_pg {
 /// The spend when the link verifies its email: the common case of a returning user's link
 /// does not need it, and leaves `users` and `user_emails` untouched.
 const SPEND_VERIFY_PG: &str = spend_pg!(verify_pg!());
+/// The spend of the link and the session alone.
 const SPEND_PG: &str = spend_pg!("");
 
 impl Store {
