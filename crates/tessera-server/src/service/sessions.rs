@@ -432,6 +432,13 @@ fn touch_bound() -> i64 {
     )
 }
 
+/// Whether extending a session that ends at `expires_at` (ms) to `minutes` from `now` is to be
+/// written: only when it moves the end by `bound` or more, so that a repeated "30 days from now"
+/// costs a write per bound, not per request.
+fn extension_due(minutes: i64, expires_at: i64, now: Timestamp, bound: i64) -> bool {
+    (now.plus_minutes(minutes).millis() - expires_at).abs() >= bound
+}
+
 /// What [`touch`] did besides the answer.
 struct Touched {
     /// The JWT, with its reuse window.
@@ -455,12 +462,11 @@ async fn touch(
         s.add_factor(f);
         dirty = true;
     }
-    if let Some(m) = change.duration_minutes {
-        let expires = now.plus_minutes(m);
-        if (expires.millis() - s.expires_at.millis()).abs() >= bound {
-            s.expires_at = expires;
-            dirty = true;
-        }
+    if let Some(m) = change.duration_minutes
+        && extension_due(m, s.expires_at.millis(), now, bound)
+    {
+        s.expires_at = now.plus_minutes(m);
+        dirty = true;
     }
     if let Some(c) = change.custom_claims {
         let merged = session::merge_custom_claims(&s.custom_claims, c)?;
@@ -534,16 +540,11 @@ pub async fn authenticate(
         Locator::Token(t) => t.clone(),
         Locator::Jwt(_) => String::new(),
     };
-    // An extension is written only when it moves the expiry by `bound` or more (as in
-    // `touch`); until then a request with a duration is answered like one without.
-    let extends = |basis: &SessionBasis| {
-        duration_minutes
-            .is_some_and(|m| (now.plus_minutes(m).millis() - basis.expires_at).abs() >= bound)
-    };
+    // Until an extension is due, a request with a duration is answered like one without.
     if custom_claims.is_none()
         && let Some(basis) = basis_of(app, project, &loc, now).await?
         && basis.user_lock_expires_at.is_none()
-        && !extends(&basis)
+        && !duration_minutes.is_some_and(|m| extension_due(m, basis.expires_at, now, bound))
     {
         let key = app
             .keys
