@@ -72,7 +72,9 @@ fn jwts(c: &mut Criterion) {
     g.bench_function("fingerprint claims for JWT reuse", |b| {
         b.iter(|| {
             let bytes = serde_json::to_vec(black_box(&claims)).unwrap();
-            black_box(tessera_server::service::cache::fingerprint(&bytes))
+            black_box(tessera_server::service::sessions::cache::fingerprint(
+                &bytes,
+            ))
         })
     });
     g.finish();

@@ -11,10 +11,8 @@ use crate::delivery::Delivery;
 use crate::model::Timestamp;
 use crate::model::project::ProjectCredentials;
 use crate::service;
-use crate::service::cache::{JwtCache, RenderCache};
-use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
-use crate::service::presign::Presigner;
+use crate::service::sessions::SessionEngine;
 use crate::state::{AppState, Shared};
 use crate::store::Store;
 
@@ -26,6 +24,7 @@ pub struct Server {
     state: AppState,
     purge_interval: Duration,
     first_project: Option<ProjectCredentials>,
+    admin: Option<crate::admin::AdminListener>,
 }
 
 /// Installs the process-wide rustls crypto provider (idempotent).
@@ -59,28 +58,34 @@ impl Server {
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         listener.set_nonblocking(true)?;
-        let jwts: Arc<JwtCache> = Arc::default();
-        let rendered: Arc<RenderCache> = Arc::default();
-        let presigner = Presigner::start(Arc::clone(&jwts), Arc::clone(&rendered))
-            .context("starting the JWT signing thread")?;
+        // The admin socket is bound once the database is held and the port is bound (nothing
+        // left to fail), and before the server says it listens. With --sqlite-shared the admin
+        // commands open the file themselves.
+        let admin = match crate::admin::socket_path(&config.database) {
+            Some(path) if config.sqlite_sharing == crate::store::SqliteSharing::Exclusive => {
+                Some(crate::admin::AdminListener::bind(&path)?)
+            }
+            _ => None,
+        };
+        let sessions = SessionEngine::new(
+            store,
+            config.key_cache_ttl,
+            Box::new(crate::http::WireRender),
+        )
+        .context("starting the JWT signing thread")?;
         Ok(Server {
             listener,
             tls,
             state: AppState::new(Shared {
-                store,
-                keys: Arc::new(KeyRing::new(config.key_cache_ttl)),
-                delivery: Arc::new(delivery),
-                trusted_proxies: Arc::new(config.trusted_proxies.clone()),
-                projects: Arc::default(),
-                jwts,
-                rendered,
-                presigner: Arc::new(presigner),
-                verified_jwts: Arc::default(),
-                access: Arc::default(),
-                limiter: Arc::new(Limiter::new(config.send_limits)),
+                sessions,
+                delivery,
+                trusted_proxies: config.trusted_proxies.clone(),
+                projects: Default::default(),
+                limiter: Limiter::new(config.send_limits),
             }),
             purge_interval: config.purge_interval,
             first_project,
+            admin,
         })
     }
 
@@ -103,7 +108,7 @@ impl Server {
 
     /// The store, for administrative tasks beside the server (and tests).
     pub fn store(&self) -> &Store {
-        &self.state.store
+        self.state.store()
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s) and closes
@@ -112,14 +117,30 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let store = self.state.store.clone();
+        let store = self.state.store().clone();
         let purge = tokio::spawn(purge_loop(store.clone(), self.purge_interval));
         let _checkpoints = store.start_checkpoints();
-        let access = Arc::clone(&self.state.access);
+        let access = Arc::clone(self.state.sessions.access_log());
         let writer = {
             let (access, store) = (Arc::clone(&access), store.clone());
             tokio::spawn(async move { access.run(store).await })
         };
+        let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin = self.admin.map(|listener| {
+            let state = self.state.clone();
+            let changed: crate::admin::Changed = Arc::new(move || {
+                state.projects.clear();
+                state.sessions.forget_keys();
+            });
+            tokio::spawn(crate::admin::serve(
+                listener,
+                store.clone(),
+                changed,
+                async move {
+                    let _ = admin_stopped.await;
+                },
+            ))
+        });
         let router = crate::http::router(self.state);
         match self.tls {
             None => {
@@ -139,6 +160,10 @@ impl Server {
                     .serve(app)
                     .await?;
             }
+        }
+        let _ = admin_stop.send(());
+        if let Some(admin) = admin {
+            let _ = admin.await;
         }
         purge.abort();
         access.stop();

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::admin::{self, AdminRequest};
 use crate::config::{self, Config, FileConfig, LogFormat};
-use crate::service::projects::{self, NewProject};
 use crate::store::{DatabaseUrl, Store};
 
 /// Tessera: self-hosted consumer authentication, wire-compatible with Stytch.
@@ -206,18 +206,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Project(ProjectCommand::Create(args)) => {
             let (_, db) = args.db.resolve()?;
-            let store = open_store(&db).await?;
-            let creds = projects::create(
-                &store,
-                NewProject {
-                    name: args.name,
-                    live: args.live,
-                    redirect_urls: args.redirect_urls,
-                    authorized_origins: args.authorized_origins,
-                },
-            )
-            .await?;
-            store.close().await;
+            let req = AdminRequest::ProjectCreate {
+                name: args.name,
+                live: args.live,
+                redirect_urls: args.redirect_urls,
+                authorized_origins: args.authorized_origins,
+            };
+            let creds: Credentials = serde_json::from_value(run_admin(&db, req).await?)?;
             if args.json {
                 println!("{}", serde_json::to_string(&creds)?);
             } else {
@@ -231,52 +226,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Rotate(args)) => {
             init_logging(LogFormat::Human);
             let (_, db) = args.db.resolve()?;
-            let store = open_store(&db).await?;
-            let projects: Vec<_> = store
-                .list_projects()
-                .await?
-                .into_iter()
-                .filter(|p| args.project.as_deref().is_none_or(|id| id == p.project_id))
-                .collect();
-            anyhow::ensure!(!projects.is_empty(), "no such project");
-            for p in projects {
-                let kid = crate::service::keys::rotate(&store, &p.project_id, p.env).await?;
-                println!("{}  new signing key {kid}", p.project_id);
+            let req = AdminRequest::KeysRotate {
+                project: args.project,
+            };
+            let rotated: Vec<Rotated> = serde_json::from_value(run_admin(&db, req).await?)?;
+            for r in rotated {
+                println!("{}  new signing key {}", r.project_id, r.kid);
             }
-            store.close().await;
             Ok(())
         }
         Command::Project(ProjectCommand::List(args)) => {
             let (_, db) = args.db.resolve()?;
-            let store = open_store(&db).await?;
-            let list = store.list_projects().await?;
-            store.close().await;
+            let rows = run_admin(&db, AdminRequest::ProjectList).await?;
             if args.json {
-                let rows: Vec<_> = list
-                    .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "project_id": p.project_id,
-                            "name": p.name,
-                            "environment": p.env.as_str(),
-                            "public_token": p.public_token,
-                            "redirect_urls": p.redirect_urls,
-                            "authorized_origins": p.authorized_origins,
-                        })
-                    })
-                    .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                for p in list {
+                for p in serde_json::from_value::<Vec<Listed>>(rows)? {
                     println!(
                         "{}  {}  {}  {:?}  origins={:?}",
-                        p.project_id, p.public_token, p.env, p.name, p.authorized_origins
+                        p.project_id, p.public_token, p.environment, p.name, p.authorized_origins
                     );
                 }
             }
             Ok(())
         }
     }
+}
+
+/// What `project create` prints, in this order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Credentials {
+    project_id: String,
+    secret: String,
+    public_token: String,
+}
+
+/// A project as `project list` prints it.
+#[derive(serde::Deserialize)]
+struct Listed {
+    project_id: String,
+    name: String,
+    environment: String,
+    public_token: String,
+    authorized_origins: Vec<String>,
+}
+
+/// A key `keys rotate` made current.
+#[derive(serde::Deserialize)]
+struct Rotated {
+    project_id: String,
+    kid: String,
+}
+
+/// Runs an admin command through the server that holds an SQLite database (its admin socket),
+/// or on the database itself when no server answers there, and always on PostgreSQL.
+async fn run_admin(db: &DatabaseUrl, req: AdminRequest) -> anyhow::Result<serde_json::Value> {
+    if let Some(path) = admin::socket_path(db)
+        && let Some(result) = admin::call(&path, &req).await
+    {
+        return result;
+    }
+    let store = open_store(db).await?;
+    let result = admin::execute(&store, req).await;
+    store.close().await;
+    result
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -47,25 +47,3 @@ impl Error {
         }
     }
 }
-
-impl From<crate::store::StoreError> for Error {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::{Constraint, StoreError};
-        match e {
-            StoreError::Conflict(Constraint::Email) => Error::new(ErrorType::DuplicateEmail),
-            StoreError::Conflict(Constraint::PhoneNumber) => {
-                Error::new(ErrorType::DuplicatePhoneNumber)
-            }
-            StoreError::Conflict(Constraint::ExternalId) => {
-                Error::new(ErrorType::DuplicateUserExternalId)
-            }
-            StoreError::Db(e) => Error::Internal(anyhow::Error::new(e).context("database error")),
-            StoreError::Sqlite(e) => {
-                Error::Internal(anyhow::Error::new(e).context("database error"))
-            }
-            StoreError::Shared(e) => {
-                Error::Internal(anyhow::Error::new(e).context("database error"))
-            }
-        }
-    }
-}

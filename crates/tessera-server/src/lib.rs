@@ -4,9 +4,12 @@
 //! Handlers translate (`http`), services decide (`service`), stores persist (`store`).
 #![warn(missing_docs)]
 
+/// The local admin channel: a Unix socket beside the SQLite file that admin commands reach a
+/// running server through.
+pub mod admin;
 /// The bindable server: build, local address, run with graceful shutdown.
 pub mod app;
-/// The `tessera` command line: `serve`, `migrate`, `project create|list`.
+/// The `tessera` command line: `serve`, `migrate`, `project create|list`, `keys rotate`.
 pub mod cli;
 /// Configuration from flags, `TESSERA_*` environment variables and an optional TOML file.
 pub mod config;
@@ -28,8 +31,6 @@ pub mod service;
 pub mod state;
 /// Persistence on SQLite or PostgreSQL (the only module importing sqlx).
 pub mod store;
-/// Domain types to wire types.
-pub mod wire;
 
 pub use app::Server;
 pub use config::Config;

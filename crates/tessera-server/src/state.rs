@@ -2,15 +2,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
-use crate::service::access::AccessLog;
-use crate::service::cache::{JwtCache, ProjectCache, RenderCache, VerifiedJwts};
-use crate::service::keys::KeyRing;
 use crate::service::limits::Limiter;
-use crate::service::presign::Presigner;
-use crate::store::Store;
+use crate::service::projects::ProjectCache;
+use crate::service::sessions::SessionEngine;
 
 /// What every handler can reach: one shared [`Shared`], so a clone (axum makes several per
-/// request) is one reference count, not one per part. No globals.
+/// request) is one reference count, not one per part. No globals. Handlers hand each service
+/// the parts it uses, never this.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -31,26 +29,21 @@ impl std::ops::Deref for AppState {
 
 /// The parts of [`AppState`].
 pub struct Shared {
-    /// The database.
-    pub store: Store,
-    /// This instance's cache of signing keys.
-    pub keys: Arc<KeyRing>,
+    /// Sessions: the store, the signing keys and the hot path's caches.
+    pub sessions: SessionEngine,
     /// Email and text senders.
-    pub delivery: Arc<Delivery>,
+    pub delivery: Delivery,
     /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Arc<Vec<IpAddr>>,
+    pub trusted_proxies: Vec<IpAddr>,
     /// Verified project credentials.
-    pub projects: Arc<ProjectCache>,
-    /// Recently minted session JWTs.
-    pub jwts: Arc<JwtCache>,
-    /// Rendered `sessions/authenticate` answers.
-    pub rendered: Arc<RenderCache>,
-    /// The background signer of JWTs coming due.
-    pub presigner: Arc<Presigner>,
-    /// Verified session JWTs.
-    pub verified_jwts: Arc<VerifiedJwts>,
-    /// Session access times waiting to be written.
-    pub access: Arc<AccessLog>,
+    pub projects: ProjectCache,
     /// Send limits of the frontend API.
-    pub limiter: Arc<Limiter>,
+    pub limiter: Limiter,
+}
+
+impl Shared {
+    /// The database.
+    pub fn store(&self) -> &crate::store::Store {
+        self.sessions.store()
+    }
 }

@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for ProjectAuth {
                 "Unauthorized credentials: send HTTP Basic auth with project_id:secret.",
             )
         })?;
-        service::projects::authenticate(&app.store, &app.projects, &project_id, &secret)
+        service::projects::authenticate(app.store(), &app.projects, &project_id, &secret)
             .await
             .map(ProjectAuth)
     }

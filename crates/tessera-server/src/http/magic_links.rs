@@ -7,11 +7,12 @@ use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
 use super::sessions::{factor_response, match_options, session_request};
+use super::users::metadata;
 use crate::error::Result;
 use crate::model::Timestamp;
-use crate::model::user::{EmailAddress, Metadata, Name, parse_name_part};
-use crate::service::magic_links::{self, AttachTo, AuthenticateInput, EmailLinkInput, InviteInput};
-use crate::service::sessions::Locator;
+use crate::model::user::EmailAddress;
+use crate::service::factors::{self, Channel};
+use crate::service::magic_links::{self, AuthenticateInput, EmailLinkInput, InviteInput};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -25,7 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 fn link_input(req: &wire::EmailMagicLinkRequest, client: Client) -> Result<EmailLinkInput> {
-    magic_links::parse_locale(req.locale.as_deref())?;
+    Channel::Email.check_locale(req.locale.as_deref())?;
     Ok(EmailLinkInput {
         email: Some(EmailAddress::parse(&req.email)?),
         login_url: req.login_magic_link_url.clone(),
@@ -50,17 +51,20 @@ async fn send(
     State(app): State<AppState>,
     Json(req): Json<wire::EmailMagicLinkRequest>,
 ) -> Result<axum::Json<wire::EmailMagicLinkResponse>> {
-    let attach = match (
-        req.user_id.clone().filter(|u| !u.is_empty()),
-        Locator::from_pair(req.session_token.clone(), req.session_jwt.clone())?,
-    ) {
-        (Some(u), _) => Some(AttachTo::User(u)),
-        (None, Some(loc)) => Some(AttachTo::Session(loc)),
-        (None, None) => None,
-    };
+    let attach = factors::attach_from(
+        req.user_id.clone(),
+        req.session_token.clone(),
+        req.session_jwt.clone(),
+    )?;
     let input = link_input(&req, client)?;
-    let (user_id, email_id) =
-        magic_links::send(&app, &project, input, attach, Timestamp::now()).await?;
+    let (user_id, email_id) = magic_links::send(
+        (&app.sessions, &app.delivery),
+        &project,
+        input,
+        attach,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(axum::Json(wire::EmailMagicLinkResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -83,8 +87,14 @@ async fn login_or_create(
 ) -> Result<axum::Json<wire::LoginOrCreateResponse>> {
     let input = link_input(&req, client)?;
     let pending = req.create_user_as_pending.unwrap_or(false);
-    let (user_id, email_id, user_created) =
-        magic_links::login_or_create(&app, &project, input, pending, Timestamp::now()).await?;
+    let (user_id, email_id, user_created) = magic_links::login_or_create(
+        (app.store(), &app.delivery),
+        &project,
+        input,
+        pending,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(axum::Json(wire::LoginOrCreateResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -106,40 +116,23 @@ async fn invite(
     State(app): State<AppState>,
     Json(req): Json<wire::InviteRequest>,
 ) -> Result<axum::Json<wire::EmailMagicLinkResponse>> {
-    magic_links::parse_locale(req.locale.as_deref())?;
-    let name = req.name.unwrap_or_default();
-    let metadata = |v: Option<serde_json::Value>| {
-        v.filter(|v| !v.is_null())
-            .map(Metadata::parse)
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
+    Channel::Email.check_locale(req.locale.as_deref())?;
     let input = InviteInput {
         email: Some(EmailAddress::parse(&req.email)?),
         url: req.invite_magic_link_url,
         minutes: req.invite_expiration_minutes,
-        name: Name {
-            first: name
-                .first_name
-                .map(parse_name_part)
-                .transpose()?
-                .unwrap_or_default(),
-            middle: name
-                .middle_name
-                .map(parse_name_part)
-                .transpose()?
-                .unwrap_or_default(),
-            last: name
-                .last_name
-                .map(parse_name_part)
-                .transpose()?
-                .unwrap_or_default(),
-        },
+        name: super::users::name(req.name)?,
         trusted_metadata: metadata(req.trusted_metadata)?,
         untrusted_metadata: metadata(req.untrusted_metadata)?,
         attrs: client.with(req.attributes.as_ref()),
     };
-    let (user_id, email_id) = magic_links::invite(&app, &project, input, Timestamp::now()).await?;
+    let (user_id, email_id) = magic_links::invite(
+        (app.store(), &app.delivery),
+        &project,
+        input,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(axum::Json(wire::EmailMagicLinkResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -159,7 +152,7 @@ async fn revoke_invite(
     State(app): State<AppState>,
     Json(req): Json<wire::RevokeInviteRequest>,
 ) -> Result<axum::Json<EmptyResponse>> {
-    magic_links::revoke_invite(&app, &project, &EmailAddress::parse(&req.email)?).await?;
+    magic_links::revoke_invite(app.store(), &project, &EmailAddress::parse(&req.email)?).await?;
     Ok(axum::Json(EmptyResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -180,7 +173,7 @@ async fn create_embeddable(
 ) -> Result<axum::Json<wire::CreateEmbeddableResponse>> {
     let attrs = client.with(req.attributes.as_ref());
     let (user_id, token) = magic_links::create_embeddable(
-        &app,
+        app.store(),
         &project,
         &req.user_id,
         req.expiration_minutes,
@@ -216,6 +209,6 @@ async fn authenticate(
         session: session_request(req.session)?,
     };
     let now = Timestamp::now();
-    let a = magic_links::authenticate(&app, &project, input, now).await?;
+    let a = magic_links::authenticate(&app.sessions, &project, input, now).await?;
     Ok(factor_response(request_id, a, now))
 }

@@ -21,7 +21,7 @@ struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "meta",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn healthz(State(app): State<AppState>) -> (StatusCode, axum::Json<Health>) {
-    match app.store.ping().await {
+    match crate::service::database_ready(app.store()).await {
         Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");

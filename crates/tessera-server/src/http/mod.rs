@@ -35,6 +35,29 @@ pub(crate) mod serve;
 mod sessions;
 /// `/v1/users`.
 mod users;
+/// Domain types to the wire types of answers.
+pub(crate) mod wire;
+
+/// Renders the answer of `sessions/authenticate` for the session engine's cache.
+pub struct WireRender;
+
+impl crate::service::sessions::Render for WireRender {
+    fn session(
+        &self,
+        s: &crate::model::session::Session,
+        roles: Vec<String>,
+    ) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+        serde_json::value::to_raw_value(&wire::session(s, roles))
+    }
+
+    fn user(
+        &self,
+        u: crate::model::user::User,
+        now: crate::model::Timestamp,
+    ) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+        serde_json::value::to_raw_value(&wire::user(u, now))
+    }
+}
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

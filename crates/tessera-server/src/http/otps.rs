@@ -7,13 +7,10 @@ use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
 use super::sessions::{factor_response, match_options, session_request};
-use crate::delivery::TextChannel;
-use crate::error::{Error, ErrorType, Result};
+use crate::error::Result;
 use crate::model::Timestamp;
-use crate::model::user::{EmailAddress, PhoneNumber};
-use crate::service::magic_links::AttachTo;
-use crate::service::otps::{self, AuthenticateInput, Destination, SendInput, SendMode};
-use crate::service::sessions::Locator;
+use crate::service::factors::{self, Channel};
+use crate::service::otps::{self, AuthenticateInput, SendInput, SendMode};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -27,13 +24,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(authenticate))
 }
 
-#[derive(Clone, Copy)]
-enum Channel {
-    Sms,
-    Whatsapp,
-    Email,
-}
-
 /// Shared by the six send endpoints: parse, send, answer with the right id field.
 async fn send(
     app: AppState,
@@ -44,45 +34,31 @@ async fn send(
     login_or_create: bool,
     req: wire::OtpSendRequest,
 ) -> Result<axum::Json<wire::OtpSendResponse>> {
-    let to = match channel {
-        Channel::Email => {
-            Destination::Email(EmailAddress::parse(req.email.as_deref().ok_or_else(
-                || Error::with_message(ErrorType::InvalidEmail, "email is required."),
-            )?)?)
-        }
-        Channel::Sms | Channel::Whatsapp => {
-            let text = if matches!(channel, Channel::Sms) {
-                TextChannel::Sms
-            } else {
-                TextChannel::Whatsapp
-            };
-            let phone = req.phone_number.as_deref().ok_or_else(|| {
-                Error::with_message(ErrorType::InvalidPhoneNumber, "phone_number is required.")
-            })?;
-            Destination::Phone(text, PhoneNumber::parse(phone)?)
-        }
-    };
+    let to = channel.destination(req.email.as_deref(), req.phone_number.as_deref())?;
     let mode = if login_or_create {
         SendMode::LoginOrCreate {
             pending: req.create_user_as_pending.unwrap_or(false),
         }
     } else {
-        match (
-            req.user_id.clone().filter(|u| !u.is_empty()),
-            Locator::from_pair(req.session_token.clone(), req.session_jwt.clone())?,
-        ) {
-            (Some(u), _) => SendMode::Attach(AttachTo::User(u)),
-            (None, Some(loc)) => SendMode::Attach(AttachTo::Session(loc)),
-            (None, None) => SendMode::Existing,
+        match factors::attach_from(req.user_id, req.session_token, req.session_jwt)? {
+            Some(to) => SendMode::Attach(to),
+            None => SendMode::Existing,
         }
     };
     let input = SendInput {
         to,
         minutes: req.expiration_minutes,
         attrs: client.with(req.attributes.as_ref()),
-        locale: req.locale.clone(),
+        locale: req.locale,
     };
-    let sent = otps::send(&app, &project, input, mode, Timestamp::now()).await?;
+    let sent = otps::send(
+        (&app.sessions, &app.delivery),
+        &project,
+        input,
+        mode,
+        Timestamp::now(),
+    )
+    .await?;
     let (phone_id, email_id) = match channel {
         Channel::Email => (None, Some(sent.method_id)),
         _ => (Some(sent.method_id), None),
@@ -179,6 +155,6 @@ async fn authenticate(
         session: session_request(req.session)?,
     };
     let now = Timestamp::now();
-    let a = otps::authenticate(&app, &project, input, now).await?;
+    let a = otps::authenticate(&app.sessions, &project, input, now).await?;
     Ok(factor_response(request_id, a, now))
 }

@@ -12,7 +12,7 @@ use super::extract::{Json, Path, ProjectAuth, Query, RequestId};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::Timestamp;
 use crate::model::session::parse_duration_minutes;
-use crate::service::magic_links::{Authenticated, MatchOptions};
+use crate::service::factors::{Authenticated, MatchOptions};
 use crate::service::sessions::{
     self, AuthenticatedSession, Issued, Locator, RevokeBy, SessionRequest,
 };
@@ -59,14 +59,14 @@ pub(crate) fn factor_response(
             session,
             token,
             jwt,
-        }) => (token, jwt, Some(crate::wire::session(&session, roles))),
+        }) => (token, jwt, Some(super::wire::session(&session, roles))),
         None => (String::new(), String::new(), None),
     };
     axum::Json(wire::FactorAuthenticateResponse {
         request_id: request_id.into_string(),
         status_code: 200,
         user_id: a.user.user_id.clone(),
-        user: crate::wire::user(a.user, now),
+        user: super::wire::user(a.user, now),
         method_id: a.method_id,
         session_token,
         session_jwt,
@@ -94,7 +94,7 @@ async fn authenticate(
         .map(parse_duration_minutes)
         .transpose()?;
     let a = sessions::authenticate(
-        &app,
+        &app.sessions,
         &project,
         loc,
         duration,
@@ -195,14 +195,14 @@ async fn list(
         .user_id
         .filter(|u| !u.is_empty())
         .ok_or_else(|| Error::with_message(ErrorType::BadRequest, "user_id is required."))?;
-    let (user, list) = sessions::list(&app, &project, &user_id, Timestamp::now()).await?;
+    let (user, list) = sessions::list(&app.sessions, &project, &user_id, Timestamp::now()).await?;
     let roles = user.effective_roles();
     Ok(axum::Json(wire::GetSessionsResponse {
         request_id: request_id.into_string(),
         status_code: 200,
         sessions: list
             .iter()
-            .map(|s| crate::wire::session(s, roles.clone()))
+            .map(|s| super::wire::session(s, roles.clone()))
             .collect(),
     }))
 }
@@ -234,7 +234,7 @@ async fn revoke(
         },
         _ => return Err(Error::new(ErrorType::TooManySessionRevokeArguments)),
     };
-    sessions::revoke(&app, &project, by, Timestamp::now()).await?;
+    sessions::revoke(&app.sessions, &project, by, Timestamp::now()).await?;
     Ok(axum::Json(wire::EmptyResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -251,11 +251,7 @@ async fn jwks(
     State(app): State<AppState>,
     Path(project_id): Path<String>,
 ) -> Result<axum::Json<wire::JwksResponse>> {
-    app.store
-        .project(&project_id)
-        .await?
-        .ok_or_else(|| Error::new(ErrorType::ProjectNotFound))?;
-    let keys = app.keys.published(&app.store, &project_id).await?;
+    let keys = sessions::published_keys(&app.sessions, &project_id).await?;
     Ok(axum::Json(wire::JwksResponse {
         request_id: request_id.into_string(),
         status_code: 200,

@@ -28,10 +28,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The wire form of a user, now.
 pub(crate) fn to_wire(u: User) -> wire::User {
-    crate::wire::user(u, Timestamp::now())
+    super::wire::user(u, Timestamp::now())
 }
 
-fn metadata(v: Option<serde_json::Value>) -> Result<Metadata> {
+/// Metadata as a request gives it: absent or `null` is empty.
+pub(crate) fn metadata(v: Option<serde_json::Value>) -> Result<Metadata> {
     v.filter(|v| !v.is_null())
         .map(Metadata::parse)
         .transpose()
@@ -42,8 +43,17 @@ fn name_part(s: Option<String>) -> Result<Option<String>> {
     s.map(parse_name_part).transpose()
 }
 
+/// A name as a request gives it: each part checked, absent parts empty.
+pub(crate) fn name(name: Option<tessera_proto::common::Name>) -> Result<Name> {
+    let name = name.unwrap_or_default();
+    Ok(Name {
+        first: name_part(name.first_name)?.unwrap_or_default(),
+        middle: name_part(name.middle_name)?.unwrap_or_default(),
+        last: name_part(name.last_name)?.unwrap_or_default(),
+    })
+}
+
 fn new_user(req: wire::CreateUserRequest) -> Result<NewUser> {
-    let name = req.name.unwrap_or_default();
     Ok(NewUser {
         email: req.email.as_deref().map(EmailAddress::parse).transpose()?,
         phone_number: req
@@ -51,11 +61,7 @@ fn new_user(req: wire::CreateUserRequest) -> Result<NewUser> {
             .as_deref()
             .map(PhoneNumber::parse)
             .transpose()?,
-        name: Name {
-            first: name_part(name.first_name)?.unwrap_or_default(),
-            middle: name_part(name.middle_name)?.unwrap_or_default(),
-            last: name_part(name.last_name)?.unwrap_or_default(),
-        },
+        name: name(req.name)?,
         pending: req.create_user_as_pending.unwrap_or(false),
         trusted_metadata: metadata(req.trusted_metadata)?,
         untrusted_metadata: metadata(req.untrusted_metadata)?,
@@ -80,7 +86,7 @@ async fn create_user(
     Json(req): Json<wire::CreateUserRequest>,
 ) -> Result<axum::Json<wire::CreateUserResponse>> {
     let user =
-        service::users::create(&app.store, &project, new_user(req)?, Timestamp::now()).await?;
+        service::users::create(app.store(), &project, new_user(req)?, Timestamp::now()).await?;
     Ok(axum::Json(wire::CreateUserResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -111,7 +117,7 @@ async fn get_user(
     State(app): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<axum::Json<wire::GetUserResponse>> {
-    let user = service::users::get(&app.store, &project, &user_id).await?;
+    let user = service::users::get(app.store(), &project, &user_id).await?;
     Ok(axum::Json(wire::GetUserResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -146,7 +152,7 @@ async fn update_user(
             .transpose()?,
         roles: req.roles.map(user::parse_roles).transpose()?,
     };
-    let user = to_wire(service::users::update(&app.store, &project, &user_id, patch).await?);
+    let user = to_wire(service::users::update(app.store(), &project, &user_id, patch).await?);
     Ok(axum::Json(wire::UpdateUserResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -169,7 +175,7 @@ async fn delete_user(
     State(app): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<axum::Json<wire::DeleteUserResponse>> {
-    let user_id = service::users::delete(&app.store, &project, &user_id).await?;
+    let user_id = service::users::delete(app.store(), &project, &user_id).await?;
     Ok(axum::Json(wire::DeleteUserResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -200,7 +206,7 @@ async fn search_users(
         None => crate::store::UserFilter::And(vec![]),
     };
     let page = service::users::search(
-        &app.store,
+        app.store(),
         &project,
         filter,
         req.cursor.as_deref(),
@@ -246,7 +252,7 @@ async fn exchange_primary_factor(
         _ => return Err(Error::new(ErrorType::InvalidExchangePrimaryFactorFields)),
     };
     let user = service::users::exchange_primary_factor(
-        &app.store,
+        app.store(),
         &project,
         &user_id,
         new,
@@ -268,7 +274,7 @@ async fn delete_email(
     Path(email_id): Path<String>,
 ) -> Result<axum::Json<wire::UserFactorResponse>> {
     let user =
-        service::users::delete_factor(&app.store, &project, FactorRef::Email(email_id)).await?;
+        service::users::delete_factor(app.store(), &project, FactorRef::Email(email_id)).await?;
     Ok(factor_response(request_id, user))
 }
 
@@ -284,7 +290,7 @@ async fn delete_phone_number(
     Path(phone_id): Path<String>,
 ) -> Result<axum::Json<wire::UserFactorResponse>> {
     let user =
-        service::users::delete_factor(&app.store, &project, FactorRef::Phone(phone_id)).await?;
+        service::users::delete_factor(app.store(), &project, FactorRef::Phone(phone_id)).await?;
     Ok(factor_response(request_id, user))
 }
 
@@ -299,6 +305,6 @@ async fn delete_external_id(
     State(app): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<axum::Json<wire::UserFactorResponse>> {
-    let user = service::users::delete_external_id(&app.store, &project, &user_id).await?;
+    let user = service::users::delete_external_id(app.store(), &project, &user_id).await?;
     Ok(factor_response(request_id, user))
 }

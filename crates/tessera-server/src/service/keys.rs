@@ -1,5 +1,7 @@
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
@@ -60,17 +62,12 @@ impl KeyRing {
         });
         self.cache
             .lock()
-            .expect("key cache poisoned")
             .insert(project_id.to_owned(), Arc::clone(&cached));
         Ok(cached)
     }
 
     fn cached(&self, project_id: &str) -> Option<Arc<Cached>> {
-        self.cache
-            .lock()
-            .expect("key cache poisoned")
-            .get(project_id)
-            .cloned()
+        self.cache.lock().get(project_id).cloned()
     }
 
     async fn fresh(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
@@ -114,12 +111,14 @@ impl KeyRing {
         Ok(self.fresh(store, project_id).await?.keys.clone())
     }
 
-    /// Forgets a project's keys (after this instance rotated them).
+    /// Forgets every project's keys (after a rotation through this instance).
+    pub fn invalidate_all(&self) {
+        self.cache.lock().clear();
+    }
+
+    /// Forgets one project's keys, so the next use loads them again.
     pub fn invalidate(&self, project_id: &str) {
-        self.cache
-            .lock()
-            .expect("key cache poisoned")
-            .remove(project_id);
+        self.cache.lock().remove(project_id);
     }
 }
 

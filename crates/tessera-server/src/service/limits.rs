@@ -3,8 +3,8 @@
 //! fixed windows. The counters live in this instance's memory: behind a load balancer each
 //! instance enforces the limits on its own share of the traffic.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorType, Result};
@@ -80,7 +80,7 @@ impl Limiter {
             (1u8, format!("{project}\u{0}{ip}"), self.limits.per_ip),
             (2u8, project.to_owned(), self.limits.per_project),
         ];
-        let mut counters = self.counters.lock().expect("limiter poisoned");
+        let mut counters = self.counters.lock();
         if counters.len() >= MAX_KEYS {
             let longest = self
                 .limits

@@ -4,16 +4,17 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::crypto::{self, Digest256};
+use crate::delivery::Delivery;
 use crate::error::{Error, ErrorType, Result};
-use crate::model::ids::IdKind;
 use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
 use crate::model::user::{EmailAddress, EmailFactor, Metadata, Name, User, UserStatus};
 use crate::model::{Project, Timestamp};
-use crate::service::sessions::{self, ClientAttributes, Issued, Locator, SessionRequest};
+use crate::service::factors::{self, AttachTo, Authenticated, Destination, MatchOptions};
+use crate::service::sessions::{self, ClientAttributes, SessionEngine, SessionRequest};
 use crate::service::{sandbox, users};
-use crate::state::AppState;
+use crate::store::Store;
 use crate::store::magic_links::{MagicLinkRecord, Spend};
-use crate::store::users::{FactorRef, NewFactor};
+use crate::store::users::FactorRef;
 
 /// Link lifetimes Stytch accepts, in minutes.
 const MIN_MINUTES: i64 = 5;
@@ -22,7 +23,6 @@ const DEFAULT_LOGIN_MINUTES: i64 = 60;
 const DEFAULT_SIGNUP_MINUTES: i64 = 10_080;
 const DEFAULT_INVITE_MINUTES: i64 = 10_080;
 const DEFAULT_EMBEDDED_MINUTES: i64 = 60;
-const EMAIL_LOCALES: [&str; 4] = ["en", "es", "pt-br", "fr"];
 
 /// Which link a user gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +69,6 @@ pub struct EmailLinkInput {
     pub locale: Option<String>,
 }
 
-/// Who a `send` attaches a new email to.
-#[derive(Debug, Clone)]
-pub enum AttachTo {
-    /// A user id (or external id).
-    User(String),
-    /// The user of a session.
-    Session(Locator),
-}
-
 /// Checks a lifetime given in minutes.
 pub fn parse_minutes(m: Option<i64>, default: i64) -> Result<i64> {
     let m = m.unwrap_or(default);
@@ -85,14 +76,6 @@ pub fn parse_minutes(m: Option<i64>, default: i64) -> Result<i64> {
         Ok(m)
     } else {
         Err(Error::new(ErrorType::InvalidExpiration))
-    }
-}
-
-/// Checks an email locale.
-pub fn parse_locale(l: Option<&str>) -> Result<()> {
-    match l {
-        Some(l) if !EMAIL_LOCALES.contains(&l) => Err(Error::new(ErrorType::InvalidLocale)),
-        _ => Ok(()),
     }
 }
 
@@ -134,7 +117,7 @@ fn link(redirect: &str, token: &str) -> String {
 /// Creates a link and emails it.
 #[allow(clippy::too_many_arguments)]
 async fn issue(
-    app: &AppState,
+    (store, delivery): (&Store, &Delivery),
     project: &Project,
     user: &User,
     email: &EmailFactor,
@@ -155,7 +138,7 @@ async fn issue(
         expires_at: now.plus_minutes(minutes).millis(),
         used_at: None,
     };
-    app.store
+    store
         .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
         .await?;
     let (subject, verb) = match kind {
@@ -174,57 +157,16 @@ async fn issue(
          If you did not ask for it, ignore this email.\n",
         link(&redirect, &token)
     );
-    app.delivery
-        .email(email.email.as_str(), &subject, body)
-        .await?;
+    delivery.email(email.email.as_str(), &subject, body).await?;
     Ok(())
 }
 
-fn email_factor<'u>(user: &'u User, email: &EmailAddress) -> Option<&'u EmailFactor> {
-    user.emails.iter().find(|e| &e.email == email)
-}
-
-/// The user a `send` attaches a new email or phone number to.
-pub(crate) async fn attach_target(
-    app: &AppState,
-    project: &Project,
-    to: &AttachTo,
-    now: Timestamp,
-) -> Result<User> {
-    let id = match to {
-        AttachTo::User(id) => id.clone(),
-        AttachTo::Session(loc) => sessions::resolve(app, project, loc, now).await?.user_id,
-    };
-    users::get(&app.store, project, &id).await
-}
-
-/// Finds the email on `user`, attaching it (unverified) when it is new to the user.
-pub async fn ensure_email_on(
-    app: &AppState,
-    project: &Project,
-    user: User,
-    email: &EmailAddress,
-    now: Timestamp,
-) -> Result<(User, EmailFactor)> {
-    if let Some(e) = email_factor(&user, email) {
-        let e = e.clone();
-        return Ok((user, e));
-    }
-    let factor = EmailFactor {
-        email_id: IdKind::Email.mint(project.env),
-        email: email.clone(),
-        verified: false,
-    };
-    app.store
-        .add_factor(
-            &project.project_id,
-            &user.user_id,
-            &NewFactor::Email(factor.clone()),
-            now,
-        )
-        .await?;
-    let user = users::get(&app.store, project, &user.user_id).await?;
-    Ok((user, factor))
+fn email_factor(user: &User, email: &EmailAddress) -> Result<EmailFactor> {
+    user.emails
+        .iter()
+        .find(|e| &e.email == email)
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorType::EmailNotFound))
 }
 
 fn required_email(input: &EmailLinkInput) -> Result<&EmailAddress> {
@@ -236,34 +178,29 @@ fn required_email(input: &EmailLinkInput) -> Result<&EmailAddress> {
 
 /// `magic_links/email/send`: a login (or, for pending users, signup) link to a known email.
 pub async fn send(
-    app: &AppState,
+    (engine, delivery): (&SessionEngine, &Delivery),
     project: &Project,
     input: EmailLinkInput,
     attach: Option<AttachTo>,
     now: Timestamp,
 ) -> Result<(String, String)> {
     let email = required_email(&input)?.clone();
+    let store = engine.store();
     if sandbox::is_sandbox_email(project, email.as_str()) && attach.is_none() {
-        sandbox::ensure(&app.store, project).await?;
+        sandbox::ensure(store, project).await?;
         return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into()));
     }
-    let (user, factor) = match &attach {
-        Some(to) => {
-            let user = attach_target(app, project, to, now).await?;
-            ensure_email_on(app, project, user, &email, now).await?
+    let to = Destination::Email(email.clone());
+    let user = match &attach {
+        Some(target) => {
+            let user = factors::attach_target(engine, project, target, now).await?;
+            factors::ensure_on(store, project, user, &to, now).await?.0
         }
-        None => {
-            let user = app
-                .store
-                .user_by_email(&project.project_id, email.as_str())
-                .await?
-                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
-            let f = email_factor(&user, &email)
-                .cloned()
-                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
-            (user, f)
-        }
+        None => factors::owner(store, project, &to)
+            .await?
+            .ok_or_else(|| to.not_found())?,
     };
+    let factor = email_factor(&user, &email)?;
     let (kind, url, minutes) = if user.status == UserStatus::Pending {
         (
             LinkKind::Signup,
@@ -279,7 +216,15 @@ pub async fn send(
     };
     let redirect = redirect_url(project, url, kind)?;
     issue(
-        app, project, &user, &factor, kind, redirect, minutes, &input, now,
+        (store, delivery),
+        project,
+        &user,
+        &factor,
+        kind,
+        redirect,
+        minutes,
+        &input,
+        now,
     )
     .await?;
     Ok((user.user_id, factor.email_id))
@@ -287,7 +232,7 @@ pub async fn send(
 
 /// `magic_links/email/login_or_create`: creates the user when the email is new.
 pub async fn login_or_create(
-    app: &AppState,
+    (store, delivery): (&Store, &Delivery),
     project: &Project,
     input: EmailLinkInput,
     pending: bool,
@@ -295,13 +240,11 @@ pub async fn login_or_create(
 ) -> Result<(String, String, bool)> {
     let email = required_email(&input)?.clone();
     if sandbox::is_sandbox_email(project, email.as_str()) {
-        sandbox::ensure(&app.store, project).await?;
+        sandbox::ensure(store, project).await?;
         return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into(), false));
     }
-    let existing = app
-        .store
-        .user_by_email(&project.project_id, email.as_str())
-        .await?;
+    let to = Destination::Email(email.clone());
+    let existing = factors::owner(store, project, &to).await?;
     // Validate everything before a user is created: both given URLs, whichever is used.
     for (given, kind) in [
         (&input.login_url, LinkKind::Login),
@@ -330,29 +273,23 @@ pub async fn login_or_create(
         Some(u) => (u, false),
         None => {
             let new_user = users::NewUser {
-                email: Some(email.clone()),
                 pending,
                 ..Default::default()
             };
-            match users::create(&app.store, project, new_user, now).await {
-                Ok(u) => (u, true),
-                // Another request created it first: use that user.
-                Err(e) if e.kind() == ErrorType::DuplicateEmail => (
-                    app.store
-                        .user_by_email(&project.project_id, email.as_str())
-                        .await?
-                        .ok_or(e)?,
-                    false,
-                ),
-                Err(e) => return Err(e),
-            }
+            factors::owner_or_create(store, project, &to, new_user, now).await?
         }
     };
-    let factor = email_factor(&user, &email)
-        .cloned()
-        .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+    let factor = email_factor(&user, &email)?;
     issue(
-        app, project, &user, &factor, kind, redirect, minutes, &input, now,
+        (store, delivery),
+        project,
+        &user,
+        &factor,
+        kind,
+        redirect,
+        minutes,
+        &input,
+        now,
     )
     .await?;
     Ok((user.user_id, factor.email_id, created))
@@ -380,7 +317,7 @@ pub struct InviteInput {
 /// `magic_links/email/invite`: creates a pending user (or reuses a pending one) and emails an
 /// invite. Active users cannot be invited.
 pub async fn invite(
-    app: &AppState,
+    (store, delivery): (&Store, &Delivery),
     project: &Project,
     input: InviteInput,
     now: Timestamp,
@@ -390,23 +327,19 @@ pub async fn invite(
         .clone()
         .ok_or_else(|| Error::with_message(ErrorType::InvalidEmail, "email is required."))?;
     if sandbox::is_sandbox_email(project, email.as_str()) {
-        sandbox::ensure(&app.store, project).await?;
+        sandbox::ensure(store, project).await?;
         return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into()));
     }
     let redirect = redirect_url(project, input.url.as_deref(), LinkKind::Invite)?;
     let minutes = parse_minutes(input.minutes, DEFAULT_INVITE_MINUTES)?;
-    let user = match app
-        .store
-        .user_by_email(&project.project_id, email.as_str())
-        .await?
-    {
+    let user = match factors::owner(store, project, &Destination::Email(email.clone())).await? {
         Some(u) if u.status == UserStatus::Active => {
             return Err(Error::new(ErrorType::UserAlreadyActive));
         }
         Some(u) => u,
         None => {
             users::create(
-                &app.store,
+                store,
                 project,
                 users::NewUser {
                     email: Some(email.clone()),
@@ -421,15 +354,13 @@ pub async fn invite(
             .await?
         }
     };
-    let factor = email_factor(&user, &email)
-        .cloned()
-        .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
+    let factor = email_factor(&user, &email)?;
     let link_input = EmailLinkInput {
         attrs: input.attrs,
         ..Default::default()
     };
     issue(
-        app,
+        (store, delivery),
         project,
         &user,
         &factor,
@@ -444,20 +375,18 @@ pub async fn invite(
 }
 
 /// `magic_links/email/revoke_invite`: kills the invite links and the pending user they were for.
-pub async fn revoke_invite(app: &AppState, project: &Project, email: &EmailAddress) -> Result<()> {
+pub async fn revoke_invite(store: &Store, project: &Project, email: &EmailAddress) -> Result<()> {
     if sandbox::is_sandbox_email(project, email.as_str()) {
         return Ok(());
     }
-    let user = app
-        .store
-        .user_by_email(&project.project_id, email.as_str())
+    let user = factors::owner(store, project, &Destination::Email(email.clone()))
         .await?
         .filter(|u| u.status == UserStatus::Pending)
         .ok_or_else(|| Error::new(ErrorType::InviteNotFound))?;
-    app.store
+    store
         .revoke_invites(&project.project_id, &user.user_id)
         .await?;
-    app.store
+    store
         .delete_user(&project.project_id, &user.user_id)
         .await?;
     Ok(())
@@ -465,7 +394,7 @@ pub async fn revoke_invite(app: &AppState, project: &Project, email: &EmailAddre
 
 /// `POST /v1/magic_links`: an embeddable token for a user, not emailed.
 pub async fn create_embeddable(
-    app: &AppState,
+    store: &Store,
     project: &Project,
     user_id: &str,
     minutes: Option<i64>,
@@ -473,7 +402,7 @@ pub async fn create_embeddable(
     now: Timestamp,
 ) -> Result<(String, String)> {
     let minutes = parse_minutes(minutes, DEFAULT_EMBEDDED_MINUTES)?;
-    let user = users::get(&app.store, project, user_id).await?;
+    let user = users::get(store, project, user_id).await?;
     let token = crypto::random_b64_padded(32);
     let record = MagicLinkRecord {
         user_id: user.user_id.clone(),
@@ -485,31 +414,10 @@ pub async fn create_embeddable(
         expires_at: now.plus_minutes(minutes).millis(),
         used_at: None,
     };
-    app.store
+    store
         .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
         .await?;
     Ok((user.user_id, token))
-}
-
-/// Attribute matching required by the authenticate call.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MatchOptions {
-    /// IP must match the send's.
-    pub ip: bool,
-    /// User agent must match the send's.
-    pub user_agent: bool,
-}
-
-/// Checks `options` against the attributes captured at send time.
-pub fn check_attributes(
-    opts: MatchOptions,
-    sent: (&str, &str),
-    now: &ClientAttributes,
-) -> Result<()> {
-    if (opts.ip && sent.0 != now.ip_address) || (opts.user_agent && sent.1 != now.user_agent) {
-        return Err(Error::new(ErrorType::AttributeMismatch));
-    }
-    Ok(())
 }
 
 /// S256: `base64url(sha256(verifier))`, padding ignored, compared in constant time.
@@ -545,21 +453,10 @@ pub struct AuthenticateInput {
     pub session: SessionRequest,
 }
 
-/// The outcome of a successful factor authentication.
-#[derive(Debug)]
-pub struct Authenticated {
-    /// The user, its factor now verified.
-    pub user: User,
-    /// The email or phone id used (`""` for embeddable links).
-    pub method_id: String,
-    /// The session, when one was created or attached.
-    pub issued: Option<Issued>,
-}
-
 /// `magic_links/authenticate`: spends the token (exactly once, however many requests race),
 /// verifies the email, and creates or extends a session as asked.
 pub async fn authenticate(
-    app: &AppState,
+    engine: &SessionEngine,
     project: &Project,
     input: AuthenticateInput,
     now: Timestamp,
@@ -567,10 +464,11 @@ pub async fn authenticate(
     if sandbox::is_used_sandbox_magic_link(project, &input.token) {
         return Err(Error::new(ErrorType::UnableToAuthMagicLink));
     }
+    let store = engine.store();
     let digest = Digest256::of(&input.token);
     let sandbox_link = sandbox::is_sandbox_magic_link(project, &input.token);
     let (record, stored_user) = if sandbox_link {
-        sandbox::ensure(&app.store, project).await?;
+        sandbox::ensure(store, project).await?;
         let record = MagicLinkRecord {
             user_id: sandbox::USER_ID.into(),
             email_id: Some(sandbox::EMAIL_ID.into()),
@@ -583,8 +481,7 @@ pub async fn authenticate(
         };
         (record, None)
     } else {
-        let (record, user) = app
-            .store
+        let (record, user) = store
             .magic_link_with_user(&project.project_id, digest)
             .await?
             .ok_or_else(|| Error::new(ErrorType::MagicLinkNotFound))?;
@@ -597,20 +494,14 @@ pub async fn authenticate(
         record.code_challenge.as_deref(),
         input.code_verifier.as_deref(),
     )?;
-    check_attributes(
+    factors::check_attributes(
         input.options,
         (&record.ip_address, &record.user_agent),
         &input.attrs,
     )?;
-    // A session named for attachment must exist and be this user's before the token is spent.
-    if let Some(loc) = &input.session.existing {
-        let s = sessions::resolve(app, project, loc, now).await?;
-        if s.user_id != record.user_id {
-            return Err(Error::new(ErrorType::UserIdMismatch));
-        }
-    }
+    factors::check_attachable(engine, project, &input.session, &record.user_id, now).await?;
     if sandbox_link && let Some(email_id) = &record.email_id {
-        app.store
+        store
             .verify_factor(
                 &project.project_id,
                 &record.user_id,
@@ -623,28 +514,13 @@ pub async fn authenticate(
     // with the link; the sandbox user is read now that it surely exists.
     let mut user = match stored_user {
         Some(user) => user,
-        None => users::get(&app.store, project, &record.user_id).await?,
+        None => users::get(store, project, &record.user_id).await?,
     };
     let (factor, method_id) = match &record.email_id {
-        Some(email_id) => {
-            let address = user
-                .emails
-                .iter()
-                .find(|e| &e.email_id == email_id)
-                .map(|e| e.email.as_str().to_owned())
-                .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?;
-            (
-                AuthFactor::new(
-                    FactorKind::MagicLinkEmail,
-                    FactorSubject::Email {
-                        email_id: email_id.clone(),
-                        email_address: address,
-                    },
-                    now,
-                ),
-                email_id.clone(),
-            )
-        }
+        Some(email_id) => (
+            factors::factor_on(&user, FactorKind::MagicLinkEmail, email_id, now)?,
+            email_id.clone(),
+        ),
         None => (
             AuthFactor::new(
                 FactorKind::MagicLinkEmbedded,
@@ -672,8 +548,7 @@ pub async fn authenticate(
                 .filter(|id| user.needs_verifying(id)),
             session: fresh.as_ref().map(|f| (&f.session, f.digest())),
         };
-        if !app
-            .store
+        if !store
             .consume_magic_link(&project.project_id, digest, spend, now)
             .await?
         {
@@ -683,18 +558,22 @@ pub async fn authenticate(
             user.mark_verified(email_id);
         }
     }
-    let issued = match (fresh, attach) {
-        (Some(fresh), _) => Some(sessions::issue_new(app, project, &user, fresh, now).await?),
+    match (fresh, attach) {
+        (Some(fresh), _) => Ok(Authenticated {
+            issued: Some(sessions::issue_new(engine, project, &user, fresh, now).await?),
+            user,
+            method_id,
+        }),
         (None, Some((factor, req))) => {
-            sessions::start_or_attach(app, project, &user, factor, req, &input.attrs, now).await?
+            let who = (user, method_id);
+            factors::complete(engine, project, who, factor, req, &input.attrs, now).await
         }
-        (None, None) => None,
-    };
-    Ok(Authenticated {
-        user,
-        method_id,
-        issued,
-    })
+        (None, None) => Ok(Authenticated {
+            user,
+            method_id,
+            issued: None,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
-//! Domain rules: what may happen and what it means. Services take the store, the time and typed
-//! inputs; they know neither HTTP nor SQL.
+//! Domain rules: what may happen and what it means. Services take what they use (the store, the
+//! session engine, the delivery port), the time and typed inputs; they know neither HTTP nor SQL.
 
-/// Session access times written behind, in batches.
-pub mod access;
-/// Per-instance caches of the hot path, each with a staleness bound.
-pub mod cache;
+/// The factor seam: destinations, locales, finding or attaching a factor, and the session a
+/// factor creates or steps up.
+pub mod factors;
 /// Signing keys: the per-instance cache, generation and rotation.
 pub mod keys;
 /// Rate limits on what a public page can make the server send.
@@ -13,15 +12,19 @@ pub mod limits;
 pub mod magic_links;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
-/// Session JWTs re-signed in the background before they are needed.
-pub mod presign;
 /// Creating projects and checking their secrets.
 pub mod projects;
 /// Stytch's sandbox values for test projects.
 pub mod sandbox;
 /// Parsing Stytch's user-search filters into store conditions.
 pub mod search;
-/// Sessions: authenticate, attach factors, list, revoke, and the session JWT.
+/// The session engine: authenticate, attach factors, list, revoke, the session JWT, and the
+/// hot path's caches behind one seam.
 pub mod sessions;
 /// Creating, reading, changing and deleting users and their identifying factors.
 pub mod users;
+
+/// Whether the database answers (the health check).
+pub async fn database_ready(store: &crate::store::Store) -> crate::error::Result<()> {
+    Ok(store.ping().await?)
+}

@@ -2,54 +2,19 @@ use rand::Rng;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::Digest256;
-use crate::delivery::TextChannel;
+use crate::delivery::Delivery;
 use crate::error::{Error, ErrorType, Result};
-use crate::model::ids::IdKind;
-use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
-use crate::model::user::{EmailAddress, PhoneFactor, PhoneNumber, User};
+use crate::model::session::FactorKind;
 use crate::model::{Project, Timestamp};
-use crate::service::magic_links::{
-    self, AttachTo, Authenticated, MatchOptions, check_attributes, ensure_email_on,
-};
-use crate::service::sessions::{self, ClientAttributes, SessionRequest};
+use crate::service::factors::{self, AttachTo, Authenticated, Channel, Destination, MatchOptions};
+use crate::service::sessions::{ClientAttributes, SessionEngine, SessionRequest};
 use crate::service::{sandbox, users};
-use crate::state::AppState;
 use crate::store::otps::OtpRecord;
-use crate::store::users::{FactorRef, NewFactor};
+use crate::store::users::FactorRef;
 
 /// Wrong guesses allowed per code; the next attempt finds the code dead.
 pub const MAX_ATTEMPTS: i64 = 5;
 const DEFAULT_MINUTES: i64 = 2;
-const SMS_LOCALES: [&str; 16] = [
-    "en", "es", "pt-br", "fr", "it", "de-DE", "zh-Hans", "ca-ES", "ja", "ru", "nl", "pl", "tr",
-    "fa", "vi", "cs",
-];
-
-/// Where a passcode goes.
-#[derive(Debug, Clone)]
-pub enum Destination {
-    /// By SMS or WhatsApp.
-    Phone(TextChannel, PhoneNumber),
-    /// By email.
-    Email(EmailAddress),
-}
-
-impl Destination {
-    fn channel(&self) -> &'static str {
-        match self {
-            Destination::Phone(TextChannel::Sms, _) => "sms",
-            Destination::Phone(TextChannel::Whatsapp, _) => "whatsapp",
-            Destination::Email(_) => "email",
-        }
-    }
-
-    fn is_sandbox(&self, project: &Project) -> bool {
-        match self {
-            Destination::Phone(_, p) => sandbox::is_sandbox_phone(project, p.as_str()),
-            Destination::Email(e) => sandbox::is_sandbox_email(project, e.as_str()),
-        }
-    }
-}
 
 /// A validated send / login_or_create.
 #[derive(Debug, Clone)]
@@ -84,60 +49,8 @@ fn parse_minutes(m: Option<i64>) -> Result<i64> {
     }
 }
 
-fn check_locale(to: &Destination, locale: Option<&str>) -> Result<()> {
-    match (to, locale) {
-        (Destination::Email(_), l) => magic_links::parse_locale(l),
-        (_, Some(l)) if !SMS_LOCALES.contains(&l) => Err(Error::new(ErrorType::InvalidLocale)),
-        _ => Ok(()),
-    }
-}
-
 fn code_digest(method_id: &str, code: &str) -> Digest256 {
     Digest256::of(&format!("{method_id}:{code}"))
-}
-
-/// Finds the phone on `user`, attaching it (unverified) when it is new to the user.
-async fn ensure_phone_on(
-    app: &AppState,
-    project: &Project,
-    user: User,
-    phone: &PhoneNumber,
-    now: Timestamp,
-) -> Result<(User, String)> {
-    if let Some(p) = user.phone_numbers.iter().find(|p| &p.phone_number == phone) {
-        let id = p.phone_id.clone();
-        return Ok((user, id));
-    }
-    let factor = PhoneFactor {
-        phone_id: IdKind::PhoneNumber.mint(project.env),
-        phone_number: phone.clone(),
-        verified: false,
-    };
-    app.store
-        .add_factor(
-            &project.project_id,
-            &user.user_id,
-            &NewFactor::Phone(factor.clone()),
-            now,
-        )
-        .await?;
-    let user = users::get(&app.store, project, &user.user_id).await?;
-    Ok((user, factor.phone_id))
-}
-
-async fn find_owner(app: &AppState, project: &Project, to: &Destination) -> Result<Option<User>> {
-    Ok(match to {
-        Destination::Phone(_, p) => {
-            app.store
-                .user_by_phone(&project.project_id, p.as_str())
-                .await?
-        }
-        Destination::Email(e) => {
-            app.store
-                .user_by_email(&project.project_id, e.as_str())
-                .await?
-        }
-    })
 }
 
 /// How a send finds its user.
@@ -156,65 +69,44 @@ pub enum SendMode {
 
 /// Sends a fresh code, replacing any earlier code of the same destination.
 pub async fn send(
-    app: &AppState,
+    (engine, delivery): (&SessionEngine, &Delivery),
     project: &Project,
     input: SendInput,
     mode: SendMode,
     now: Timestamp,
 ) -> Result<Sent> {
+    let store = engine.store();
     let minutes = parse_minutes(input.minutes)?;
-    check_locale(&input.to, input.locale.as_deref())?;
+    input.to.channel().check_locale(input.locale.as_deref())?;
     let sandboxed = input.to.is_sandbox(project);
-    if sandboxed && matches!(input.to, Destination::Email(_)) {
-        sandbox::ensure(&app.store, project).await?;
+    if sandboxed && input.to.channel() == Channel::Email {
+        sandbox::ensure(store, project).await?;
     }
     // The sandbox phone behaves like login_or_create even on `send`, as at Stytch.
     let mode = match mode {
         SendMode::Existing if sandboxed => SendMode::LoginOrCreate { pending: false },
         m => m,
     };
-    let (user, created) = match (&mode, find_owner(app, project, &input.to).await?) {
-        (SendMode::Attach(to), _) => (
-            magic_links::attach_target(app, project, to, now).await?,
+    let (user, created) = match &mode {
+        SendMode::Attach(to) => (
+            factors::attach_target(engine, project, to, now).await?,
             false,
         ),
-        (_, Some(u)) => (u, false),
-        (SendMode::Existing, None) => {
-            return Err(Error::new(match input.to {
-                Destination::Phone(..) => ErrorType::PhoneNumberNotFound,
-                Destination::Email(_) => ErrorType::EmailNotFound,
-            }));
-        }
-        (SendMode::LoginOrCreate { pending }, None) => {
-            let mut new_user = users::NewUser {
+        SendMode::Existing => (
+            factors::owner(store, project, &input.to)
+                .await?
+                .ok_or_else(|| input.to.not_found())?,
+            false,
+        ),
+        SendMode::LoginOrCreate { pending } => {
+            let new = users::NewUser {
                 pending: *pending,
                 ..Default::default()
             };
-            match &input.to {
-                Destination::Phone(_, p) => new_user.phone_number = Some(p.clone()),
-                Destination::Email(e) => new_user.email = Some(e.clone()),
-            }
-            match users::create(&app.store, project, new_user, now).await {
-                Ok(u) => (u, true),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorType::DuplicateEmail | ErrorType::DuplicatePhoneNumber
-                    ) =>
-                {
-                    (find_owner(app, project, &input.to).await?.ok_or(e)?, false)
-                }
-                Err(e) => return Err(e),
-            }
+            factors::owner_or_create(store, project, &input.to, new, now).await?
         }
     };
-    let (user, method_id) = match &input.to {
-        Destination::Phone(_, p) => ensure_phone_on(app, project, user, p, now).await?,
-        Destination::Email(e) => {
-            let (u, f) = ensure_email_on(app, project, user, e, now).await?;
-            (u, f.email_id)
-        }
-    };
+    let (user, method_id) = factors::ensure_on(store, project, user, &input.to, now).await?;
     let code = if sandboxed {
         sandbox::OTP_CODE.to_owned()
     } else {
@@ -222,14 +114,19 @@ pub async fn send(
     };
     let record = OtpRecord {
         user_id: user.user_id.clone(),
-        channel: input.to.channel().into(),
+        channel: match input.to.channel() {
+            Channel::Sms => "sms",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Email => "email",
+        }
+        .into(),
         code_digest: code_digest(&method_id, &code).0.to_vec(),
         attempts: 0,
         ip_address: input.attrs.ip_address.clone(),
         user_agent: input.attrs.user_agent.clone(),
         expires_at: now.plus_minutes(minutes).millis(),
     };
-    app.store
+    store
         .put_otp(&project.project_id, &method_id, &record, now)
         .await?;
     if !sandboxed {
@@ -239,9 +136,9 @@ pub async fn send(
             if minutes == 1 { "" } else { "s" }
         );
         match &input.to {
-            Destination::Phone(channel, p) => app.delivery.text(*channel, p.as_str(), text).await?,
+            Destination::Phone(channel, p) => delivery.text(*channel, p.as_str(), text).await?,
             Destination::Email(e) => {
-                app.delivery
+                delivery
                     .email(
                         e.as_str(),
                         &format!("Your {} code: {code}", project.name),
@@ -276,7 +173,7 @@ pub struct AuthenticateInput {
 /// `otps/authenticate`: at most [`MAX_ATTEMPTS`] guesses per code, a code works once however
 /// many requests race, and a success verifies the phone or email.
 pub async fn authenticate(
-    app: &AppState,
+    engine: &SessionEngine,
     project: &Project,
     input: AuthenticateInput,
     now: Timestamp,
@@ -287,11 +184,11 @@ pub async fn authenticate(
     if !(input.method_id.starts_with("phone-number-") || input.method_id.starts_with("email-")) {
         return Err(Error::new(ErrorType::InvalidMethodId));
     }
+    let store = engine.store();
     let dead = || Error::new(ErrorType::UnableToAuthOtpCode);
     let pid = &project.project_id;
     // Counting the attempt is the first write, so the limit holds under concurrency.
-    let record = app
-        .store
+    let record = store
         .attempt_otp(pid, &input.method_id)
         .await?
         .ok_or_else(dead)?;
@@ -305,18 +202,13 @@ pub async fn authenticate(
     if !bool::from(digest.0[..].ct_eq(&record.code_digest)) {
         return Err(Error::new(ErrorType::OtpCodeNotFound));
     }
-    check_attributes(
+    factors::check_attributes(
         input.options,
         (&record.ip_address, &record.user_agent),
         &input.attrs,
     )?;
-    if let Some(loc) = &input.session.existing {
-        let s = sessions::resolve(app, project, loc, now).await?;
-        if s.user_id != record.user_id {
-            return Err(Error::new(ErrorType::UserIdMismatch));
-        }
-    }
-    if !app.store.delete_otp(pid, &input.method_id, digest).await? {
+    factors::check_attachable(engine, project, &input.session, &record.user_id, now).await?;
+    if !store.delete_otp(pid, &input.method_id, digest).await? {
         return Err(dead());
     }
     let factor_ref = if input.method_id.starts_with("email-") {
@@ -324,54 +216,24 @@ pub async fn authenticate(
     } else {
         FactorRef::Phone(input.method_id.clone())
     };
-    app.store
+    store
         .verify_factor(pid, &record.user_id, &factor_ref)
         .await?;
-    let user = users::get(&app.store, project, &record.user_id).await?;
-    let (kind, subject) = match &factor_ref {
-        FactorRef::Email(id) => (
-            FactorKind::OtpEmail,
-            FactorSubject::Email {
-                email_id: id.clone(),
-                email_address: user
-                    .emails
-                    .iter()
-                    .find(|e| &e.email_id == id)
-                    .map(|e| e.email.as_str().to_owned())
-                    .ok_or_else(|| Error::new(ErrorType::EmailNotFound))?,
-            },
-        ),
-        FactorRef::Phone(id) => (
-            if record.channel == "whatsapp" {
-                FactorKind::OtpWhatsapp
-            } else {
-                FactorKind::OtpSms
-            },
-            FactorSubject::Phone {
-                phone_id: id.clone(),
-                phone_number: user
-                    .phone_numbers
-                    .iter()
-                    .find(|p| &p.phone_id == id)
-                    .map(|p| p.phone_number.as_str().to_owned())
-                    .ok_or_else(|| Error::new(ErrorType::PhoneNumberNotFound))?,
-            },
-        ),
+    let user = users::get(store, project, &record.user_id).await?;
+    let kind = match (&factor_ref, record.channel.as_str()) {
+        (FactorRef::Email(_), _) => FactorKind::OtpEmail,
+        (FactorRef::Phone(_), "whatsapp") => FactorKind::OtpWhatsapp,
+        (FactorRef::Phone(_), _) => FactorKind::OtpSms,
     };
-    let factor = AuthFactor::new(kind, subject, now);
-    let issued = sessions::start_or_attach(
-        app,
+    let factor = factors::factor_on(&user, kind, &input.method_id, now)?;
+    factors::complete(
+        engine,
         project,
-        &user,
+        (user, input.method_id),
         factor,
         input.session,
         &input.attrs,
         now,
     )
-    .await?;
-    Ok(Authenticated {
-        user,
-        method_id: input.method_id,
-        issued,
-    })
+    .await
 }

@@ -1,8 +1,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::cache::ProjectCache;
+use parking_lot::Mutex;
+use quick_cache::sync::Cache;
+
 use crate::crypto::{self, Digest256};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
@@ -106,7 +108,7 @@ pub async fn ensure_first_project(store: &Store) -> anyhow::Result<Option<Projec
 }
 
 /// The project these Basic credentials belong to, or `unauthorized_credentials`. Verified
-/// pairs are remembered for [`PROJECT_TTL`](super::cache::PROJECT_TTL), keyed by the secret's
+/// pairs are remembered for [`PROJECT_TTL`], keyed by the secret's
 /// digest, so a wrong secret never matches a remembered one.
 pub async fn authenticate(
     store: &Store,
@@ -177,6 +179,89 @@ pub async fn origin_known(store: &Store, cache: &ProjectCache, origin: &str) -> 
         }
     };
     Ok(set.contains(origin))
+}
+
+/// How long a verified `project_id:secret` pair is trusted without asking the database.
+pub const PROJECT_TTL: Duration = Duration::from_secs(10);
+const MAX_PROJECTS: usize = 20_000;
+
+/// A project and when it was read.
+type Seen = (Arc<Project>, Instant);
+
+/// Verified project credentials: saves a database read on every `/v1` call. Also the projects
+/// named by public tokens and the set of all authorized origins, for the frontend API. Bounded
+/// (S3-FIFO eviction); every entry also expires after [`PROJECT_TTL`].
+pub struct ProjectCache {
+    /// By secret digest; the project id is compared on use.
+    map: Cache<[u8; 32], Seen>,
+    public: Cache<String, Seen>,
+    origins: Mutex<Option<(Arc<HashSet<String>>, Instant)>>,
+}
+
+impl Default for ProjectCache {
+    fn default() -> Self {
+        ProjectCache {
+            map: Cache::new(MAX_PROJECTS),
+            public: Cache::new(MAX_PROJECTS),
+            origins: Mutex::new(None),
+        }
+    }
+}
+
+impl ProjectCache {
+    /// The project with this public token, if it was read under [`PROJECT_TTL`] ago.
+    pub fn by_public_token(&self, token: &str) -> Option<Arc<Project>> {
+        self.public
+            .get(token)
+            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
+            .map(|(p, _)| p)
+    }
+
+    /// Remembers the project of a public token.
+    pub fn put_public(&self, project: Arc<Project>) {
+        self.public
+            .insert(project.public_token.clone(), (project, Instant::now()));
+    }
+
+    /// Every project's authorized origins, if read under [`PROJECT_TTL`] ago.
+    pub fn origins(&self) -> Option<Arc<HashSet<String>>> {
+        let o = self.origins.lock();
+        o.as_ref()
+            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
+            .map(|(set, _)| Arc::clone(set))
+    }
+
+    /// Whether the remembered origins were read more than `age` ago (or never).
+    pub fn origins_older_than(&self, age: Duration) -> bool {
+        let o = self.origins.lock();
+        o.as_ref().is_none_or(|(_, at)| at.elapsed() > age)
+    }
+
+    /// Remembers every project's authorized origins.
+    pub fn put_origins(&self, set: Arc<HashSet<String>>) {
+        *self.origins.lock() = Some((set, Instant::now()));
+    }
+
+    /// The project these credentials were verified for, if that was under [`PROJECT_TTL`] ago.
+    pub fn get(&self, project_id: &str, secret: &Digest256) -> Option<Arc<Project>> {
+        self.map
+            .get(&secret.0)
+            .filter(|(p, at)| p.project_id == project_id && at.elapsed() < PROJECT_TTL)
+            .map(|(p, _)| p)
+    }
+
+    /// Remembers verified credentials.
+    pub fn put(&self, secret: &Digest256, project: Arc<Project>) {
+        self.map.insert(secret.0, (project, Instant::now()));
+    }
+
+    /// Forgets every remembered project and origin (a project was created or changed through
+    /// this instance).
+    pub fn clear(&self) {
+        self.map.clear();
+        self.public.clear();
+        *self.origins.lock() = None;
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,30 @@ fn classify(e: sqlx::Error) -> StoreError {
     StoreError::Db(e)
 }
 
+/// Store failures as a client sees them: a unique key becomes Stytch's duplicate error, anything
+/// else an internal error.
+impl From<StoreError> for crate::error::Error {
+    fn from(e: StoreError) -> Self {
+        use crate::error::{Error, ErrorType};
+        match e {
+            StoreError::Conflict(Constraint::Email) => Error::new(ErrorType::DuplicateEmail),
+            StoreError::Conflict(Constraint::PhoneNumber) => {
+                Error::new(ErrorType::DuplicatePhoneNumber)
+            }
+            StoreError::Conflict(Constraint::ExternalId) => {
+                Error::new(ErrorType::DuplicateUserExternalId)
+            }
+            StoreError::Db(e) => Error::Internal(anyhow::Error::new(e).context("database error")),
+            StoreError::Sqlite(e) => {
+                Error::Internal(anyhow::Error::new(e).context("database error"))
+            }
+            StoreError::Shared(e) => {
+                Error::Internal(anyhow::Error::new(e).context("database error"))
+            }
+        }
+    }
+}
+
 /// The SQL statements that differ between backends; everything else is shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {

@@ -1,5 +1,6 @@
 //! The `tessera` binary as a user runs it: first start, `project create --json`, `migrate`,
-//! configuration errors, graceful shutdown, and who may open the SQLite file meanwhile.
+//! configuration errors, graceful shutdown, who may open the SQLite file meanwhile, and the admin
+//! commands that reach a running server.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -108,6 +109,12 @@ impl Running {
         };
         assert!(status.success(), "graceful shutdown exits 0, got {status}");
         self.stdout.join().unwrap()
+    }
+
+    /// Sends SIGKILL and waits: the server cleans nothing up.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 }
 
@@ -303,31 +310,66 @@ fn config_file_and_environment_are_read() {
     assert!(env_db.exists(), "the environment overrides the file");
 }
 
-/// By default a running server keeps its SQLite file for itself: a second server and the admin
-/// commands are refused at once with what to do. With `--sqlite-shared` they work beside it.
+/// By default a running server keeps its SQLite file for itself: a second server is refused at
+/// once with what to do, and the admin commands go through the server's admin socket instead
+/// (straight to the file once it stops, even past a socket a killed server left). With
+/// `--sqlite-shared` they open the file beside it.
 #[test]
 fn a_running_server_keeps_its_sqlite_file_unless_shared() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let server = serve(data);
 
-    for args in [
-        &["project", "list", "--data-dir", data][..],
-        &["serve", "--listen", "127.0.0.1:0", "--data-dir", data][..],
-    ] {
-        let started = Instant::now();
-        let out = tessera(args).output().unwrap();
-        assert!(!out.status.success(), "{args:?} must be refused");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("in use by another process") && err.contains("--sqlite-shared"),
-            "{args:?}: {err}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "refused at once, not after the 10 s busy timeout"
-        );
-    }
+    let started = Instant::now();
+    let out = tessera(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a second server must be refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("in use by another process") && err.contains("--sqlite-shared"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused at once, not after the 10 s busy timeout"
+    );
+
+    // The admin commands reach the running server; what they create works on it at once.
+    let created: Value = serde_json::from_slice(&succeed(&[
+        "project",
+        "create",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    let client = tessera_client::Client::new(
+        &server.addr,
+        created["project_id"].as_str().unwrap(),
+        created["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    let created_user = block_on(async {
+        client
+            .users()
+            .create(&tessera_client::proto::users::CreateUserRequest {
+                email: Some("socket@example.com".into()),
+                ..Default::default()
+            })
+            .await
+    });
+    assert!(created_user.is_ok(), "{created_user:?}");
+    let list = |expected: usize| {
+        let out = succeed(&["project", "list", "--json", "--data-dir", data]);
+        let projects: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(projects.as_array().unwrap().len(), expected, "{projects}");
+        projects
+    };
+    // The project the server created on first start, then this one.
+    assert_eq!(list(2)[1]["project_id"], created["project_id"]);
+    let rotated = String::from_utf8(succeed(&["keys", "rotate", "--data-dir", data])).unwrap();
+    assert_eq!(rotated.matches("new signing key").count(), 2, "{rotated}");
     // The server itself is undisturbed.
     let health = block_on(async {
         reqwest::get(format!("{}/healthz", server.addr))
@@ -337,6 +379,21 @@ fn a_running_server_keeps_its_sqlite_file_unless_shared() {
     });
     assert_eq!(health, 200);
     server.stop();
+    let socket = dir.path().join("tessera.db-admin.sock");
+    assert!(
+        !socket.exists(),
+        "a stopped server removes its admin socket"
+    );
+
+    // With no server, the commands open the file themselves, whatever is left at the socket.
+    list(2);
+    serve(data).kill();
+    assert!(socket.exists(), "a killed server leaves its socket behind");
+    list(2);
+    std::fs::remove_file(&socket).unwrap();
+    std::fs::write(&socket, "").unwrap();
+    list(2);
+    std::fs::remove_file(&socket).unwrap();
 
     let server = serve_with(data, &["--sqlite-shared"]);
     let created: Value = serde_json::from_slice(&succeed(&[

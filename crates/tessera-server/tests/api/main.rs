@@ -9,6 +9,8 @@ mod browser;
 mod cli;
 mod errors;
 mod frontend;
+/// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
+mod layout;
 mod magic_links;
 mod openapi;
 mod otps;

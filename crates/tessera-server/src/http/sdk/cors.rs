@@ -61,7 +61,7 @@ async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>> {
     let Some((public_token, secret)) = basic_credentials(headers)? else {
         return Ok(None);
     };
-    let project = projects::by_public_token(&app.store, &app.projects, &public_token).await?;
+    let project = projects::by_public_token(app.store(), &app.projects, &public_token).await?;
     let session_token = (!secret.is_empty() && secret != public_token).then_some(secret);
     Ok(Some(Caller {
         project,
@@ -74,7 +74,7 @@ async fn preflight_answer(app: &AppState, origin: Option<&str>) -> Response {
         return Error::with_message(ErrorType::BadRequest, "A CORS preflight needs an Origin.")
             .into_response();
     };
-    match projects::origin_known(&app.store, &app.projects, origin).await {
+    match projects::origin_known(app.store(), &app.projects, origin).await {
         Ok(true) => {
             let mut res = StatusCode::NO_CONTENT.into_response();
             let h = res.headers_mut();
@@ -102,7 +102,7 @@ async fn preflight_answer(app: &AppState, origin: Option<&str>) -> Response {
 /// the origin.
 async fn answer_anywhere(app: &AppState, origin: Option<&str>, mut res: Response) -> Response {
     if let Some(o) = origin
-        && let Ok(true) = projects::origin_known(&app.store, &app.projects, o).await
+        && let Ok(true) = projects::origin_known(app.store(), &app.projects, o).await
     {
         allow(res.headers_mut(), o);
     }

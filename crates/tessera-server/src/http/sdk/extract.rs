@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 
 use crate::error::{Error, ErrorType, Result};
 use crate::model::Project;
-use crate::service::sessions::{self, Locator};
+use crate::service::sessions::Locator;
 use crate::state::AppState;
 
 /// Who is calling: the project named by the Basic user (its public token), and the session
@@ -30,20 +30,6 @@ impl Caller {
                     "No session: send Basic public_token:session_token.",
                 )
             })
-    }
-
-    /// The caller's session if it is live, for factor endpoints that attach to it; a stale or
-    /// unknown token there counts as no session (the user is logging in again).
-    pub(crate) async fn live_session(&self, app: &AppState) -> Result<Option<Locator>> {
-        let Some(loc) = self.session_token.clone().map(Locator::Token) else {
-            return Ok(None);
-        };
-        let now = crate::model::Timestamp::now();
-        match sessions::resolve_with_user(app, &self.project, &loc, now).await {
-            Ok(_) => Ok(Some(loc)),
-            Err(e) if e.kind() == ErrorType::SessionNotFound => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }
 

@@ -4,19 +4,15 @@ use tessera_proto::sdk as wire;
 use super::Data;
 use super::extract::Caller;
 use super::sessions::authenticated;
-use crate::delivery::TextChannel;
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{Client, Json, Path, RequestId};
 use crate::model::Timestamp;
-use crate::model::session::parse_duration_minutes;
-use crate::model::user::{EmailAddress, PhoneNumber};
-use crate::service::magic_links::{self, AttachTo, Authenticated, EmailLinkInput, MatchOptions};
-use crate::service::otps::{self, Destination, SendInput, SendMode};
+use crate::model::user::EmailAddress;
+use crate::service::factors::{self, AttachTo, Authenticated, Channel, MatchOptions};
+use crate::service::magic_links::{self, EmailLinkInput};
+use crate::service::otps::{self, SendInput, SendMode};
 use crate::service::sessions::SessionRequest;
 use crate::state::AppState;
-
-/// Session length when a login call does not say (the SDK always does).
-const DEFAULT_SESSION_MINUTES: i64 = 60;
 
 /// How a send finds its user.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,25 +42,19 @@ impl Which {
     }
 }
 
-/// The session a browser login creates or steps up: the caller's live session if it has one,
-/// else a new one of the asked (or default) length.
+/// The session a browser login creates or steps up (the seam's frontend rule).
 async fn session_request(
     app: &AppState,
     caller: &Caller,
     minutes: Option<i64>,
 ) -> Result<SessionRequest> {
-    let minutes = minutes.map(parse_duration_minutes).transpose()?;
-    let existing = caller.live_session(app).await?;
-    let duration_minutes = match (&existing, minutes) {
-        (_, Some(m)) => Some(m),
-        (Some(_), None) => None,
-        (None, None) => Some(DEFAULT_SESSION_MINUTES),
-    };
-    Ok(SessionRequest {
-        existing,
-        duration_minutes,
-        custom_claims: None,
-    })
+    factors::frontend_session(
+        &app.sessions,
+        &caller.project,
+        caller.session_token.as_deref(),
+        minutes,
+    )
+    .await
 }
 
 /// Every browser login ends with a session.
@@ -93,7 +83,7 @@ async fn magic_link_send_any(
     which: Which,
     req: wire::MagicLinkSendRequest,
 ) -> Result<Data<wire::Empty>> {
-    magic_links::parse_locale(req.locale.as_deref())?;
+    Channel::Email.check_locale(req.locale.as_deref())?;
     let email = EmailAddress::parse(&req.email)?;
     let code_challenge = req
         .code_challenge
@@ -117,9 +107,23 @@ async fn magic_link_send_any(
     };
     let now = Timestamp::now();
     if which == Which::LoginOrCreate {
-        magic_links::login_or_create(&app, &caller.project, input, false, now).await?;
+        magic_links::login_or_create(
+            (app.store(), &app.delivery),
+            &caller.project,
+            input,
+            false,
+            now,
+        )
+        .await?;
     } else {
-        magic_links::send(&app, &caller.project, input, attach, now).await?;
+        magic_links::send(
+            (&app.sessions, &app.delivery),
+            &caller.project,
+            input,
+            attach,
+            now,
+        )
+        .await?;
     }
     Ok(Data(wire::Empty {
         request_id: request_id.into_string(),
@@ -169,7 +173,7 @@ pub(super) async fn magic_link_authenticate(
         session,
     };
     let now = Timestamp::now();
-    let a = magic_links::authenticate(&app, &caller.project, input, now).await?;
+    let a = magic_links::authenticate(&app.sessions, &caller.project, input, now).await?;
     logged_in(request_id, a, now)
 }
 
@@ -182,34 +186,17 @@ async fn otp_send_any(
     which: Which,
     req: wire::OtpSendRequest,
 ) -> Result<Data<wire::OtpSendResponse>> {
-    magic_links::parse_locale(req.locale.as_deref())?;
-    let phone = |text| -> Result<Destination> {
-        let p = req.phone_number.as_deref().ok_or_else(|| {
-            Error::with_message(ErrorType::InvalidPhoneNumber, "phone_number is required.")
-        })?;
-        Ok(Destination::Phone(text, PhoneNumber::parse(p)?))
-    };
-    let to =
-        match channel {
-            "sms" => phone(TextChannel::Sms)?,
-            "whatsapp" => phone(TextChannel::Whatsapp)?,
-            "email" => Destination::Email(EmailAddress::parse(req.email.as_deref().ok_or_else(
-                || Error::with_message(ErrorType::InvalidEmail, "email is required."),
-            )?)?),
-            _ => return Err(Error::new(ErrorType::RouteNotFound)),
-        };
+    let channel = Channel::parse(channel)?;
+    channel.check_locale(req.locale.as_deref())?;
+    let to = channel.destination(req.email.as_deref(), req.phone_number.as_deref())?;
     let mode = match which {
         Which::LoginOrCreate => SendMode::LoginOrCreate { pending: false },
         Which::Primary => SendMode::Existing,
         Which::Secondary => SendMode::Attach(AttachTo::Session(caller.session()?)),
     };
-    let destination = match &to {
-        Destination::Email(e) => e.as_str(),
-        Destination::Phone(_, p) => p.as_str(),
-    };
     app.limiter.check_send(
         &caller.project.project_id,
-        destination,
+        to.as_str(),
         &client.0.ip_address,
     )?;
     let input = SendInput {
@@ -218,7 +205,14 @@ async fn otp_send_any(
         attrs: client.0,
         locale: req.locale,
     };
-    let sent = otps::send(&app, &caller.project, input, mode, Timestamp::now()).await?;
+    let sent = otps::send(
+        (&app.sessions, &app.delivery),
+        &caller.project,
+        input,
+        mode,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(Data(wire::OtpSendResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -277,6 +271,6 @@ pub(super) async fn otp_authenticate(
         session,
     };
     let now = Timestamp::now();
-    let a = otps::authenticate(&app, &caller.project, input, now).await?;
+    let a = otps::authenticate(&app.sessions, &caller.project, input, now).await?;
     logged_in(request_id, a, now)
 }

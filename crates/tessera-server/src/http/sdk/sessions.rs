@@ -28,10 +28,10 @@ pub(super) fn authenticated(
         request_id: request_id.into_string(),
         status_code: 200,
         user_id: user.user_id.clone(),
-        session: crate::wire::session(&issued.session, roles),
+        session: crate::http::wire::session(&issued.session, roles),
         session_token: issued.token,
         session_jwt: issued.jwt,
-        user: crate::wire::user(user, now),
+        user: crate::http::wire::user(user, now),
         method_id,
     })
 }
@@ -52,7 +52,7 @@ pub(super) async fn bootstrap(
             ));
         }
         None => {
-            service::projects::by_public_token(&app.store, &app.projects, &public_token).await?
+            service::projects::by_public_token(app.store(), &app.projects, &public_token).await?
         }
     };
     Ok(Data(wire::Bootstrap {
@@ -91,8 +91,15 @@ pub(super) async fn authenticate(
         .session_duration_minutes
         .map(parse_duration_minutes)
         .transpose()?;
-    let a = sessions::authenticate(&app, &caller.project, loc, duration, None, Timestamp::now())
-        .await?;
+    let a = sessions::authenticate(
+        &app.sessions,
+        &caller.project,
+        loc,
+        duration,
+        None,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(crate::http::sessions::authenticated(&request_id, &a, true))
 }
 
@@ -104,7 +111,7 @@ pub(super) async fn revoke(
 ) -> Result<Data<wire::Empty>> {
     let loc = caller.session()?;
     sessions::revoke(
-        &app,
+        &app.sessions,
         &caller.project,
         RevokeBy::Locator(loc),
         Timestamp::now(),

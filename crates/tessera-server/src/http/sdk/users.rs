@@ -16,7 +16,7 @@ use crate::store::users::FactorRef;
 async fn session_user(app: &AppState, caller: &Caller) -> Result<User> {
     let loc = caller.session()?;
     let (_, user) =
-        sessions::resolve_with_user(app, &caller.project, &loc, Timestamp::now()).await?;
+        sessions::resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;
     Ok(user)
 }
 
@@ -30,7 +30,7 @@ pub(super) async fn me(
     Ok(Data(wire::MeResponse {
         request_id: request_id.into_string(),
         status_code: 200,
-        user: crate::wire::user(user, Timestamp::now()),
+        user: crate::http::wire::user(user, Timestamp::now()),
     }))
 }
 
@@ -52,8 +52,8 @@ pub(super) async fn update_me(
         untrusted_metadata: req.untrusted_metadata.filter(|v| !v.is_null()),
         ..Default::default()
     };
-    let user = users::update(&app.store, &caller.project, &user.user_id, patch).await?;
-    let user = crate::wire::user(user, Timestamp::now());
+    let user = users::update(app.store(), &caller.project, &user.user_id, patch).await?;
+    let user = crate::http::wire::user(user, Timestamp::now());
     Ok(Data(wire::UpdateMeResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -83,12 +83,12 @@ async fn delete_factor(
             FactorRef::Phone(_) => ErrorType::PhoneNumberNotFound,
         }));
     }
-    let user = users::delete_factor(&app.store, &caller.project, factor).await?;
+    let user = users::delete_factor(app.store(), &caller.project, factor).await?;
     Ok(Data(wire::DeleteFactorResponse {
         request_id: request_id.into_string(),
         status_code: 200,
         user_id: user.user_id.clone(),
-        user: crate::wire::user(user, Timestamp::now()),
+        user: crate::http::wire::user(user, Timestamp::now()),
     }))
 }
 

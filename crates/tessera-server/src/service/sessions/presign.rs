@@ -10,10 +10,10 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::cache::{JwtCache, MintedJwt, RenderCache};
+use super::claims::{Claims, JWT_LIFETIME_SECONDS, SessionClaim};
 use crate::jwt::SigningKey;
 use crate::model::Timestamp;
-use crate::service::cache::{JwtCache, MintedJwt, RenderCache};
-use crate::service::sessions::{Claims, JWT_LIFETIME_SECONDS, SessionClaim};
 
 /// Requests waiting for the signer at most; more are dropped (and asked again later).
 const QUEUE: usize = 16_384;

@@ -1,13 +1,14 @@
-//! Conversions from domain types to wire types, shared by the HTTP answers and the session JWT.
+//! Conversions from domain types to the wire types of HTTP answers.
 
 use tessera_proto::{common, sessions as ws, users as wu};
 
 use crate::model::Timestamp;
-use crate::model::session::{AuthFactor, FactorSubject, Session};
+use crate::model::session::{AuthFactor, Session};
 use crate::model::user::User;
+use crate::service::sessions::claims;
 
 /// The wire form of a user.
-pub fn user(u: User, now: Timestamp) -> wu::User {
+pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
     wu::User {
         is_locked: u.is_locked(now),
         roles: u.effective_roles(),
@@ -51,49 +52,17 @@ pub fn user(u: User, now: Timestamp) -> wu::User {
     }
 }
 
-/// The wire form of a factor; inside a JWT it has no `created_at`/`updated_at`.
-pub fn factor(f: &AuthFactor, in_jwt: bool) -> ws::AuthenticationFactor {
-    let (factor_type, delivery_method) = f.kind.wire();
-    let mut out = ws::AuthenticationFactor {
-        factor_type: factor_type.to_owned(),
-        delivery_method: delivery_method.to_owned(),
-        last_authenticated_at: f.last_authenticated_at.to_rfc3339(),
-        created_at: (!in_jwt).then(|| f.created_at.to_rfc3339()),
-        updated_at: (!in_jwt).then(|| f.last_authenticated_at.to_rfc3339()),
-        email_factor: None,
-        phone_number_factor: None,
-        embeddable_magic_link_factor: None,
-    };
-    match &f.subject {
-        FactorSubject::Email {
-            email_id,
-            email_address,
-        } => {
-            out.email_factor = Some(ws::EmailFactor {
-                email_id: email_id.clone(),
-                email_address: email_address.clone(),
-            })
-        }
-        FactorSubject::Phone {
-            phone_id,
-            phone_number,
-        } => {
-            out.phone_number_factor = Some(ws::PhoneNumberFactor {
-                phone_id: phone_id.clone(),
-                phone_number: phone_number.clone(),
-            })
-        }
-        FactorSubject::Embedded { embedded_id } => {
-            out.embeddable_magic_link_factor = Some(ws::EmbeddableMagicLinkFactor {
-                embedded_id: embedded_id.clone(),
-            })
-        }
+/// The wire form of a factor in a session answer: the JWT's form with its times.
+pub(crate) fn factor(f: &AuthFactor) -> ws::AuthenticationFactor {
+    ws::AuthenticationFactor {
+        created_at: Some(f.created_at.to_rfc3339()),
+        updated_at: Some(f.last_authenticated_at.to_rfc3339()),
+        ..claims::factor(f)
     }
-    out
 }
 
 /// The wire form of a session.
-pub fn session(s: &Session, roles: Vec<String>) -> ws::Session {
+pub(crate) fn session(s: &Session, roles: Vec<String>) -> ws::Session {
     ws::Session {
         session_id: s.session_id.clone(),
         user_id: s.user_id.clone(),
@@ -104,7 +73,7 @@ pub fn session(s: &Session, roles: Vec<String>) -> ws::Session {
             ip_address: s.ip_address.clone(),
             user_agent: s.user_agent.clone(),
         },
-        authentication_factors: s.factors.iter().map(|f| factor(f, false)).collect(),
+        authentication_factors: s.factors.iter().map(factor).collect(),
         custom_claims: s.custom_claims.clone(),
         roles,
     }

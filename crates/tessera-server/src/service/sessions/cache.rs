@@ -1,97 +1,22 @@
 //! Per-instance caches on the hot path. Each has a bound on how stale it can be, and none of
 //! them can keep a revoked session alive: session validity is always read from the database.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
+use quick_cache::sync::Cache;
 use serde_json::value::RawValue;
 
 use crate::crypto::Digest256;
-use crate::model::Project;
 use crate::store::sessions::SessionBasis;
 
-/// How long a verified `project_id:secret` pair is trusted without asking the database.
-pub const PROJECT_TTL: Duration = Duration::from_secs(10);
 /// How long a minted JWT is handed out again while nothing in its claims changed, before a new
 /// one is signed (at most; see [`MintedJwt::refresh_at`]). With [`JWT_GRACE_SECONDS`], a JWT
 /// handed out is at most 120 s old, so it has at least 180 s left: the browser SDK's refresh
 /// interval.
 pub const JWT_REUSE_SECONDS: i64 = 100;
 const MAX_ENTRIES: usize = 20_000;
-
-/// A project and when its credentials were verified.
-type Verified = (Arc<Project>, Instant);
-
-/// Verified project credentials: saves a database read on every `/v1` call. Also the projects
-/// named by public tokens and the set of all authorized origins, for the frontend API.
-#[derive(Default)]
-pub struct ProjectCache {
-    /// By secret digest; the project id is compared on use.
-    map: Mutex<HashMap<[u8; 32], Verified>>,
-    public: Mutex<HashMap<String, (Arc<Project>, Instant)>>,
-    origins: Mutex<Option<(Arc<HashSet<String>>, Instant)>>,
-}
-
-impl ProjectCache {
-    /// The project with this public token, if it was read under [`PROJECT_TTL`] ago.
-    pub fn by_public_token(&self, token: &str) -> Option<Arc<Project>> {
-        let map = self.public.lock().expect("project cache poisoned");
-        map.get(token)
-            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
-            .map(|(p, _)| Arc::clone(p))
-    }
-
-    /// Remembers the project of a public token.
-    pub fn put_public(&self, project: Arc<Project>) {
-        let mut map = self.public.lock().expect("project cache poisoned");
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (_, at)| at.elapsed() < PROJECT_TTL);
-        }
-        map.insert(project.public_token.clone(), (project, Instant::now()));
-    }
-
-    /// Every project's authorized origins, if read under [`PROJECT_TTL`] ago.
-    pub fn origins(&self) -> Option<Arc<HashSet<String>>> {
-        let o = self.origins.lock().expect("project cache poisoned");
-        o.as_ref()
-            .filter(|(_, at)| at.elapsed() < PROJECT_TTL)
-            .map(|(set, _)| Arc::clone(set))
-    }
-
-    /// Whether the remembered origins were read more than `age` ago (or never).
-    pub fn origins_older_than(&self, age: Duration) -> bool {
-        let o = self.origins.lock().expect("project cache poisoned");
-        o.as_ref().is_none_or(|(_, at)| at.elapsed() > age)
-    }
-
-    /// Remembers every project's authorized origins.
-    pub fn put_origins(&self, set: Arc<HashSet<String>>) {
-        *self.origins.lock().expect("project cache poisoned") = Some((set, Instant::now()));
-    }
-
-    /// The project these credentials were verified for, if that was under [`PROJECT_TTL`] ago.
-    pub fn get(&self, project_id: &str, secret: &Digest256) -> Option<Arc<Project>> {
-        let map = self.map.lock().expect("project cache poisoned");
-        map.get(&secret.0)
-            .filter(|(p, at)| p.project_id == project_id && at.elapsed() < PROJECT_TTL)
-            .map(|(p, _)| Arc::clone(p))
-    }
-
-    /// Remembers verified credentials.
-    pub fn put(&self, secret: &Digest256, project: Arc<Project>) {
-        let mut map = self.map.lock().expect("project cache poisoned");
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (_, at)| at.elapsed() < PROJECT_TTL);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-        }
-        map.insert(secret.0, (project, Instant::now()));
-    }
-}
 
 /// How long past its refresh point a JWT may still be handed out while a new one is signed in
 /// the background.
@@ -182,10 +107,17 @@ impl MintedJwt {
 
 /// The last JWT minted for each session, handed out again (see [`MintedJwt::reusable`]) when
 /// its claims (everything but the times) are unchanged: an RS256 signature costs ~0.7 ms of
-/// CPU, far more than the rest of `sessions/authenticate`.
-#[derive(Default)]
+/// CPU, far more than the rest of `sessions/authenticate`. Bounded (S3-FIFO eviction).
 pub struct JwtCache {
-    map: Mutex<HashMap<SessionOf, (u64, Arc<MintedJwt>)>>,
+    map: Cache<SessionOf, (u64, Arc<MintedJwt>)>,
+}
+
+impl Default for JwtCache {
+    fn default() -> Self {
+        JwtCache {
+            map: Cache::new(MAX_ENTRIES),
+        }
+    }
 }
 
 /// `(project_id, session_id)`.
@@ -198,6 +130,10 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
+fn session_of(project_id: &str, session_id: &str) -> SessionOf {
+    (project_id.to_owned(), session_id.to_owned())
+}
+
 impl JwtCache {
     /// A JWT with this claim content that is [reusable](MintedJwt::reusable) at `now_s`.
     pub fn get(
@@ -208,30 +144,23 @@ impl JwtCache {
         fp: u64,
         now_s: i64,
     ) -> Option<Arc<MintedJwt>> {
-        let map = self.map.lock().expect("jwt cache poisoned");
-        map.get(&(project_id.to_owned(), session_id.to_owned()))
+        self.map
+            .get(&session_of(project_id, session_id))
             .filter(|(f, m)| *f == fp && m.reusable(kid, now_s))
-            .map(|(_, m)| Arc::clone(m))
+            .map(|(_, m)| m)
     }
 
     /// Remembers a freshly minted JWT for claims with fingerprint `fp`.
     pub fn put(&self, project_id: &str, session_id: &str, minted: Arc<MintedJwt>) {
-        let mut map = self.map.lock().expect("jwt cache poisoned");
-        if map.len() >= MAX_ENTRIES {
-            // JWTs past their reuse window are of no use any more; if that is not enough,
-            // start over.
-            map.retain(|_, (_, m)| m.reuse_until > minted.iat);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-        }
-        map.insert(
-            (project_id.to_owned(), session_id.to_owned()),
+        self.map.insert(
+            session_of(project_id, session_id),
             (minted.fingerprint, minted),
         );
     }
 
-    /// Puts `new` in place of `old`, if `old` is still the session's JWT.
+    /// Puts `new` in place of `old`, if `old` is still the session's JWT. A race with a `put`
+    /// can only leave an entry whose fingerprint or key no longer matches: [`JwtCache::get`]
+    /// then misses, it never answers wrongly.
     pub fn replace(
         &self,
         project_id: &str,
@@ -239,20 +168,19 @@ impl JwtCache {
         old: &Arc<MintedJwt>,
         new: Arc<MintedJwt>,
     ) {
-        let mut map = self.map.lock().expect("jwt cache poisoned");
-        if let Some(entry) = map.get_mut(&(project_id.to_owned(), session_id.to_owned()))
-            && Arc::ptr_eq(&entry.1, old)
+        let key = session_of(project_id, session_id);
+        if self
+            .map
+            .peek(&key)
+            .is_some_and(|(_, m)| Arc::ptr_eq(&m, old))
         {
-            *entry = (new.fingerprint, new);
+            self.map.insert(key, (new.fingerprint, new));
         }
     }
 
     /// Forgets a session's JWT (revocation).
     pub fn forget(&self, project_id: &str, session_id: &str) {
-        self.map
-            .lock()
-            .expect("jwt cache poisoned")
-            .remove(&(project_id.to_owned(), session_id.to_owned()));
+        self.map.remove(&session_of(project_id, session_id));
     }
 }
 
@@ -278,10 +206,17 @@ pub struct Rendered {
 /// basis equals the one it was rendered from and its JWT is still reusable, so it is never
 /// staler than the database: a revoked session fails the read, and a changed session or user
 /// changes the basis. What it saves is reading the whole user, building and serializing the
-/// answer, and claim fingerprinting.
-#[derive(Default)]
+/// answer, and claim fingerprinting. Bounded (S3-FIFO eviction).
 pub struct RenderCache {
-    map: Mutex<HashMap<String, Arc<Rendered>>>,
+    map: Cache<String, Arc<Rendered>>,
+}
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        RenderCache {
+            map: Cache::new(MAX_ENTRIES),
+        }
+    }
 }
 
 impl RenderCache {
@@ -294,46 +229,40 @@ impl RenderCache {
         kid: &str,
         now_s: i64,
     ) -> Option<Arc<Rendered>> {
-        let map = self.map.lock().expect("render cache poisoned");
-        map.get(basis.session_id.as_str())
-            .filter(|r| {
-                r.project_id == project_id && r.basis == *basis && r.jwt.reusable(kid, now_s)
-            })
-            .map(Arc::clone)
+        self.map.get(basis.session_id.as_str()).filter(|r| {
+            r.project_id == project_id && r.basis == *basis && r.jwt.reusable(kid, now_s)
+        })
     }
 
     /// Remembers a rendered answer.
     pub fn put(&self, r: Arc<Rendered>) {
-        let mut map = self.map.lock().expect("render cache poisoned");
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(r.basis.session_id.clone(), r);
+        self.map.insert(r.basis.session_id.clone(), r);
     }
 
-    /// Puts `new` in the answer of `session_id` if that answer still carries `old`.
+    /// Puts `new` in the answer of `session_id` if that answer still carries `old` (a race
+    /// with a `put` leaves an entry whose basis no longer matches: a miss, never a wrong
+    /// answer).
     pub fn replace_jwt(&self, session_id: &str, old: &Arc<MintedJwt>, new: Arc<MintedJwt>) {
-        let mut map = self.map.lock().expect("render cache poisoned");
-        if let Some(r) = map.get_mut(session_id)
+        if let Some(r) = self.map.peek(session_id)
             && Arc::ptr_eq(&r.jwt, old)
         {
-            *r = Arc::new(Rendered {
-                project_id: r.project_id.clone(),
-                basis: r.basis.clone(),
-                accessed_at: r.accessed_at,
-                session: r.session.clone(),
-                user: r.user.clone(),
-                jwt: new,
-            });
+            self.map.insert(
+                session_id.to_owned(),
+                Arc::new(Rendered {
+                    project_id: r.project_id.clone(),
+                    basis: r.basis.clone(),
+                    accessed_at: r.accessed_at,
+                    session: r.session.clone(),
+                    user: r.user.clone(),
+                    jwt: new,
+                }),
+            );
         }
     }
 
     /// Forgets a session's answer (revocation).
     pub fn forget(&self, session_id: &str) {
-        self.map
-            .lock()
-            .expect("render cache poisoned")
-            .remove(session_id);
+        self.map.remove(session_id);
     }
 }
 
@@ -353,28 +282,30 @@ pub struct VerifiedJwt {
 /// JWTs whose signature, audience and issuer were verified, by SHA-256 of their text: the same
 /// JWT is presented many times in its life, and its RS256 verification (~40 µs) is the largest
 /// cost of authenticating by JWT. The key that verified it is still looked up on every use, so a
-/// key that is no longer published stops its JWTs at once.
-#[derive(Default)]
+/// key that is no longer published stops its JWTs at once. Bounded (S3-FIFO eviction).
 pub struct VerifiedJwts {
-    map: Mutex<HashMap<[u8; 32], VerifiedJwt>>,
+    map: Cache<[u8; 32], VerifiedJwt>,
+}
+
+impl Default for VerifiedJwts {
+    fn default() -> Self {
+        VerifiedJwts {
+            map: Cache::new(MAX_ENTRIES),
+        }
+    }
 }
 
 impl VerifiedJwts {
     /// What this exact JWT text was verified to say for `project_id`.
     pub fn get(&self, project_id: &str, digest: &Digest256) -> Option<VerifiedJwt> {
-        let map = self.map.lock().expect("verified jwt cache poisoned");
-        map.get(&digest.0)
+        self.map
+            .get(&digest.0)
             .filter(|v| v.project_id == project_id)
-            .cloned()
     }
 
     /// Remembers a verified JWT.
     pub fn put(&self, digest: &Digest256, v: VerifiedJwt) {
-        let mut map = self.map.lock().expect("verified jwt cache poisoned");
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(digest.0, v);
+        self.map.insert(digest.0, v);
     }
 }
 

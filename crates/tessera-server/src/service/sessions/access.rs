@@ -8,8 +8,8 @@
 //! access (and an answer is never behind its own request). Writes that decide something (an
 //! extension, claims, a new factor) are not written behind.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::store::{Store, StoreResult};
@@ -27,7 +27,7 @@ pub struct AccessLog {
 impl AccessLog {
     /// Records that the session was accessed at `at_ms` (the latest time wins).
     pub fn record(&self, project_id: &str, session_id: &str, at_ms: i64) {
-        let mut pending = self.pending.lock().expect("access log poisoned");
+        let mut pending = self.pending.lock();
         let at = pending
             .entry((project_id.to_owned(), session_id.to_owned()))
             .or_insert(at_ms);
@@ -37,7 +37,7 @@ impl AccessLog {
     /// Writes every access recorded so far. On failure they are kept for the next flush
     /// (unless newer ones for the same session arrived meanwhile).
     pub async fn flush(&self, store: &Store) -> StoreResult<()> {
-        let taken = std::mem::take(&mut *self.pending.lock().expect("access log poisoned"));
+        let taken = std::mem::take(&mut *self.pending.lock());
         if taken.is_empty() {
             return Ok(());
         }
@@ -46,7 +46,7 @@ impl AccessLog {
         // A fixed order: concurrent flushes from several instances lock rows alike.
         batch.sort_unstable();
         if let Err(e) = store.record_accesses(&batch).await {
-            let mut pending = self.pending.lock().expect("access log poisoned");
+            let mut pending = self.pending.lock();
             for (p, s, at) in batch {
                 let slot = pending.entry((p, s)).or_insert(at);
                 *slot = (*slot).max(at);
@@ -81,7 +81,7 @@ impl AccessLog {
 
     /// How many sessions have an access waiting to be written.
     pub fn len(&self) -> usize {
-        self.pending.lock().expect("access log poisoned").len()
+        self.pending.lock().len()
     }
 
     /// Whether nothing waits to be written.

@@ -1,0 +1,395 @@
+//! The local admin channel: `project create|list` and `keys rotate` sent to a running server.
+
+use std::future::Future;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::JoinSet;
+
+use crate::model::Project;
+use crate::service::projects::{self, NewProject};
+use crate::store::{DatabaseUrl, Store};
+
+/// How long a request may take to arrive, and a whole exchange to complete.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request accepted.
+const MAX_REQUEST: usize = 64 * 1024;
+/// The largest answer read (a long project list).
+const MAX_ANSWER: u64 = 16 * 1024 * 1024;
+
+/// A command of the admin channel: one per connection, as one line of JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum AdminRequest {
+    /// Create a project; answers `{"project_id", "secret", "public_token"}`.
+    ProjectCreate {
+        /// Display name.
+        name: String,
+        /// A live project instead of a test one.
+        #[serde(default)]
+        live: bool,
+        /// Allowed redirect URLs.
+        #[serde(default)]
+        redirect_urls: Vec<String>,
+        /// Origins allowed to use the frontend API.
+        #[serde(default)]
+        authorized_origins: Vec<String>,
+    },
+    /// List projects; answers an array of `{"project_id", "name", "environment", …}`.
+    ProjectList,
+    /// Make a new signing key current; answers an array of `{"project_id", "kid"}`.
+    KeysRotate {
+        /// Only this project (default: every project).
+        #[serde(default)]
+        project: Option<String>,
+    },
+}
+
+impl AdminRequest {
+    /// The command's name, for logs (never its arguments).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdminRequest::ProjectCreate { .. } => "project_create",
+            AdminRequest::ProjectList => "project_list",
+            AdminRequest::KeysRotate { .. } => "keys_rotate",
+        }
+    }
+}
+
+/// The admin socket of the server that holds this database: `<file>-admin.sock` beside an
+/// SQLite file (named after the file, so two databases in one directory never share it).
+/// `None` on PostgreSQL, where many instances already share the database and the commands go
+/// to it directly.
+pub fn socket_path(db: &DatabaseUrl) -> Option<PathBuf> {
+    match db {
+        DatabaseUrl::Sqlite(path) => {
+            let file = path.file_name()?;
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut name = file.to_owned();
+            name.push("-admin.sock");
+            Some(dir.join(name))
+        }
+        DatabaseUrl::Postgres(_) => None,
+    }
+}
+
+/// Runs a command on the store: the one implementation behind the socket and the fallback.
+pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<Value> {
+    match req {
+        AdminRequest::ProjectCreate {
+            name,
+            live,
+            redirect_urls,
+            authorized_origins,
+        } => {
+            let creds = projects::create(
+                store,
+                NewProject {
+                    name,
+                    live,
+                    redirect_urls,
+                    authorized_origins,
+                },
+            )
+            .await?;
+            Ok(serde_json::to_value(creds)?)
+        }
+        AdminRequest::ProjectList => {
+            let rows: Vec<Value> = store
+                .list_projects()
+                .await?
+                .into_iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "project_id": p.project_id,
+                        "name": p.name,
+                        "environment": p.env.as_str(),
+                        "public_token": p.public_token,
+                        "redirect_urls": p.redirect_urls,
+                        "authorized_origins": p.authorized_origins,
+                    })
+                })
+                .collect();
+            Ok(Value::Array(rows))
+        }
+        AdminRequest::KeysRotate { project } => {
+            let projects: Vec<Project> = store
+                .list_projects()
+                .await?
+                .into_iter()
+                .filter(|p| project.as_deref().is_none_or(|id| id == p.project_id))
+                .collect();
+            anyhow::ensure!(!projects.is_empty(), "no such project");
+            let mut rotated = Vec::with_capacity(projects.len());
+            for p in projects {
+                let kid = crate::service::keys::rotate(store, &p.project_id, p.env).await?;
+                rotated.push(serde_json::json!({ "project_id": p.project_id, "kid": kid }));
+            }
+            Ok(Value::Array(rotated))
+        }
+    }
+}
+
+/// A bound admin socket, not yet serving; see [`serve`].
+#[derive(Debug)]
+pub struct AdminListener {
+    listener: UnixListener,
+    path: PathBuf,
+    /// The user the server runs as: the owner of the socket file.
+    uid: u32,
+}
+
+impl AdminListener {
+    /// Binds the socket at `path`, mode 0600, replacing a stale one. Call it only while holding
+    /// the database's exclusive lock: then no other server can be using that path.
+    pub fn bind(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("removing stale {}", path.display()));
+            }
+        }
+        let listener = UnixListener::bind(path)
+            .with_context(|| format!("binding the admin socket {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+        let uid = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .uid();
+        Ok(AdminListener {
+            listener,
+            path: path.to_owned(),
+            uid,
+        })
+    }
+}
+
+/// Answers admin commands on `listener` until `shutdown` completes, then waits for the
+/// Called in the server after every command that succeeded, so that what this instance
+/// remembers (project credentials, signing keys) is read again at once.
+pub type Changed = Arc<dyn Fn() + Send + Sync>;
+
+/// exchanges in progress (each bounded by a 10 s timeout) and removes the socket file.
+pub async fn serve(
+    listener: AdminListener,
+    store: Store,
+    changed: Changed,
+    shutdown: impl Future<Output = ()>,
+) {
+    let AdminListener {
+        listener,
+        path,
+        uid,
+    } = listener;
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = shutdown.as_mut() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tasks.spawn(handle(stream, store.clone(), uid, Arc::clone(&changed)));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin socket: accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+    if let Err(e) = std::fs::remove_file(&path) {
+        tracing::warn!(error = %e, path = %path.display(), "removing the admin socket failed");
+    }
+}
+
+/// One exchange: read the request, answer `{"ok": true, "result"}` or `{"ok": false, "error"}`.
+async fn handle(mut stream: UnixStream, store: Store, uid: u32, changed: Changed) {
+    let exchange = async {
+        let answer = match respond(&mut stream, &store, uid).await {
+            Ok(result) => {
+                changed();
+                serde_json::json!({ "ok": true, "result": result })
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "admin command failed");
+                serde_json::json!({ "ok": false, "error": format!("{e:#}") })
+            }
+        };
+        let mut line = serde_json::to_vec(&answer)?;
+        line.push(b'\n');
+        stream.write_all(&line).await
+    };
+    match tokio::time::timeout(TIMEOUT, exchange).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "admin exchange failed"),
+        Err(_) => tracing::warn!("admin exchange timed out"),
+    }
+}
+
+/// Reads one line of at most [`MAX_REQUEST`] bytes, checks the caller is the server's own
+/// user, and runs the command.
+async fn respond(stream: &mut UnixStream, store: &Store, uid: u32) -> anyhow::Result<Value> {
+    let mut line = Vec::new();
+    {
+        let mut reader = BufReader::new((&mut *stream).take(MAX_REQUEST as u64 + 1));
+        tokio::time::timeout(TIMEOUT, reader.read_until(b'\n', &mut line))
+            .await
+            .map_err(|_| anyhow::anyhow!("no request within {} s", TIMEOUT.as_secs()))??;
+    }
+    anyhow::ensure!(line.len() <= MAX_REQUEST, "request larger than 64 KiB");
+    let peer = stream.peer_cred()?;
+    anyhow::ensure!(
+        peer.uid() == uid,
+        "refused: the admin socket answers only the user the server runs as (uid {uid})"
+    );
+    let req: AdminRequest = serde_json::from_slice(&line).context("malformed admin request")?;
+    tracing::info!(command = req.name(), "admin command");
+    execute(store, req).await
+}
+
+/// Sends `req` to the server listening at `path`. `None` when none does (no socket file, or a
+/// stale one left by a server that died): then the caller opens the database itself.
+pub async fn call(path: &Path, req: &AdminRequest) -> Option<anyhow::Result<Value>> {
+    use std::io::ErrorKind::{ConnectionRefused, InvalidInput, NotFound};
+    let attempt = async {
+        let stream = match UnixStream::connect(path).await {
+            Ok(s) => s,
+            Err(e) if matches!(e.kind(), NotFound | ConnectionRefused | InvalidInput) => {
+                return None;
+            }
+            Err(e) => {
+                let at = format!("connecting to the admin socket {}", path.display());
+                return Some(Err(anyhow::Error::new(e).context(at)));
+            }
+        };
+        Some(exchange(stream, req).await)
+    };
+    tokio::time::timeout(TIMEOUT, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            let secs = TIMEOUT.as_secs();
+            Some(Err(anyhow::anyhow!(
+                "the running server did not answer within {secs} s"
+            )))
+        })
+}
+
+/// Writes the request line and reads the answer line.
+async fn exchange(mut stream: UnixStream, req: &AdminRequest) -> anyhow::Result<Value> {
+    let mut line = serde_json::to_vec(req)?;
+    line.push(b'\n');
+    stream.write_all(&line).await?;
+    let mut answer = Vec::new();
+    BufReader::new(stream.take(MAX_ANSWER))
+        .read_until(b'\n', &mut answer)
+        .await
+        .context("reading the running server's answer")?;
+    let mut answer: Value = serde_json::from_slice(&answer)
+        .context("the running server closed the admin connection without a valid answer")?;
+    if answer["ok"] == true {
+        return Ok(answer["result"].take());
+    }
+    match answer["error"].as_str() {
+        Some(error) => Err(anyhow::anyhow!(error.to_owned())),
+        None => anyhow::bail!("the running server gave a malformed answer"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteSharing;
+
+    #[test]
+    fn requests_round_trip_as_tagged_json() {
+        let req = AdminRequest::ProjectCreate {
+            name: "Shop".into(),
+            live: true,
+            redirect_urls: vec!["https://shop.example.com/auth".into()],
+            authorized_origins: vec![],
+        };
+        let text = serde_json::to_string(&req).unwrap();
+        assert!(text.contains(r#""command":"project_create""#), "{text}");
+        assert_eq!(serde_json::from_str::<AdminRequest>(&text).unwrap(), req);
+        let rotate: AdminRequest = serde_json::from_str(r#"{"command":"keys_rotate"}"#).unwrap();
+        assert_eq!(rotate, AdminRequest::KeysRotate { project: None });
+        assert!(serde_json::from_str::<AdminRequest>(r#"{"command":"drop_all"}"#).is_err());
+        let at = |p: &str| socket_path(&DatabaseUrl::Sqlite(p.into())).unwrap();
+        assert_eq!(at("/d/tessera.db"), Path::new("/d/tessera.db-admin.sock"));
+        assert_eq!(at("tessera.db"), Path::new("./tessera.db-admin.sock"));
+        assert!(socket_path(&DatabaseUrl::Postgres("postgres://h/db".into())).is_none());
+    }
+
+    #[tokio::test]
+    async fn commands_reach_a_running_server_over_the_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = DatabaseUrl::Sqlite(dir.path().join("tessera.db"));
+        let path = socket_path(&db).unwrap();
+        let list = AdminRequest::ProjectList;
+        assert!(call(&path, &list).await.is_none(), "no server yet");
+
+        let store = Store::connect_with(&db, SqliteSharing::Exclusive)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let listener = AdminListener::bind(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let server = tokio::spawn(serve(listener, store.clone(), Arc::new(|| {}), shutdown));
+
+        let create = AdminRequest::ProjectCreate {
+            name: "Shop".into(),
+            live: false,
+            redirect_urls: vec![],
+            authorized_origins: vec!["https://shop.example.com".into()],
+        };
+        let creds = call(&path, &create).await.unwrap().unwrap();
+        let project_id = creds["project_id"].as_str().unwrap();
+        assert!(project_id.starts_with("project-test-"), "{creds}");
+        assert!(
+            creds["secret"]
+                .as_str()
+                .unwrap()
+                .starts_with("secret-test-")
+        );
+        let rows = call(&path, &list).await.unwrap().unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        assert_eq!(rows[0]["project_id"], project_id);
+        assert_eq!(rows[0]["environment"], "test");
+        assert_eq!(rows[0]["authorized_origins"][0], "https://shop.example.com");
+        let rotate = AdminRequest::KeysRotate {
+            project: Some("nope".into()),
+        };
+        let err = call(&path, &rotate).await.unwrap().unwrap_err();
+        assert_eq!(err.to_string(), "no such project");
+
+        stop.send(()).unwrap();
+        server.await.unwrap();
+        assert!(!path.exists(), "the socket is removed on shutdown");
+        store.close().await;
+        // A socket file left by a server that died, or any other file: no server answers.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(call(&path, &list).await.is_none());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"").unwrap();
+        assert!(call(&path, &list).await.is_none());
+    }
+}

@@ -1,0 +1,432 @@
+//! The factor seam: what every factor family does the same way. Destinations and locales per
+//! channel, finding or attaching a factor on a user, the checks made before a single-use secret
+//! is spent, and the session a successful factor creates or steps up (with the frontend API's
+//! rule for a stale session token on a login call). A new factor family builds on these and
+//! repeats none of them.
+
+use crate::delivery::TextChannel;
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::session::{self, AuthFactor, FactorKind, FactorSubject};
+use crate::model::user::{EmailAddress, EmailFactor, PhoneFactor, PhoneNumber, User};
+use crate::model::{Project, Timestamp};
+use crate::service::sessions::{ClientAttributes, Issued, Locator, SessionEngine};
+use crate::service::sessions::{SessionRequest, resolve, resolve_with_user, start_or_attach};
+use crate::service::{sandbox, users};
+use crate::store::Store;
+use crate::store::users::NewFactor;
+
+/// Locales of emails (magic links and email passcodes), as Stytch accepts them.
+const EMAIL_LOCALES: [&str; 4] = ["en", "es", "pt-br", "fr"];
+/// Locales of SMS and WhatsApp passcodes, as Stytch accepts them.
+const TEXT_LOCALES: [&str; 16] = [
+    "en", "es", "pt-br", "fr", "it", "de-DE", "zh-Hans", "ca-ES", "ja", "ru", "nl", "pl", "tr",
+    "fa", "vi", "cs",
+];
+
+/// Session length when a frontend login call does not say (the browser SDK always does).
+pub const DEFAULT_SESSION_MINUTES: i64 = 60;
+
+/// How a secret reaches its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A text message.
+    Sms,
+    /// A WhatsApp message.
+    Whatsapp,
+    /// An email.
+    Email,
+}
+
+impl Channel {
+    /// The channel a route names (`sms`, `whatsapp`, `email`); anything else is no route.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "sms" => Ok(Channel::Sms),
+            "whatsapp" => Ok(Channel::Whatsapp),
+            "email" => Ok(Channel::Email),
+            _ => Err(Error::new(ErrorType::RouteNotFound)),
+        }
+    }
+
+    /// Checks a message locale against the ones this channel's messages exist in.
+    pub fn check_locale(self, locale: Option<&str>) -> Result<()> {
+        let known: &[&str] = match self {
+            Channel::Email => &EMAIL_LOCALES,
+            Channel::Sms | Channel::Whatsapp => &TEXT_LOCALES,
+        };
+        match locale {
+            Some(l) if !known.contains(&l) => Err(Error::new(ErrorType::InvalidLocale)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The destination of a send on this channel, from the request's `email` or
+    /// `phone_number`.
+    pub fn destination(self, email: Option<&str>, phone: Option<&str>) -> Result<Destination> {
+        let text = match self {
+            Channel::Email => {
+                let e = email.ok_or_else(|| {
+                    Error::with_message(ErrorType::InvalidEmail, "email is required.")
+                })?;
+                return Ok(Destination::Email(EmailAddress::parse(e)?));
+            }
+            Channel::Sms => TextChannel::Sms,
+            Channel::Whatsapp => TextChannel::Whatsapp,
+        };
+        let p = phone.ok_or_else(|| {
+            Error::with_message(ErrorType::InvalidPhoneNumber, "phone_number is required.")
+        })?;
+        Ok(Destination::Phone(text, PhoneNumber::parse(p)?))
+    }
+}
+
+/// Where a secret goes: a validated address on a channel.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// By SMS or WhatsApp.
+    Phone(TextChannel, PhoneNumber),
+    /// By email.
+    Email(EmailAddress),
+}
+
+impl Destination {
+    /// The channel.
+    pub fn channel(&self) -> Channel {
+        match self {
+            Destination::Phone(TextChannel::Sms, _) => Channel::Sms,
+            Destination::Phone(TextChannel::Whatsapp, _) => Channel::Whatsapp,
+            Destination::Email(_) => Channel::Email,
+        }
+    }
+
+    /// The address, normalized.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Destination::Phone(_, p) => p.as_str(),
+            Destination::Email(e) => e.as_str(),
+        }
+    }
+
+    /// Whether it is one of Stytch's sandbox addresses of a test project.
+    pub fn is_sandbox(&self, project: &Project) -> bool {
+        match self {
+            Destination::Phone(_, p) => sandbox::is_sandbox_phone(project, p.as_str()),
+            Destination::Email(e) => sandbox::is_sandbox_email(project, e.as_str()),
+        }
+    }
+
+    /// The error for "nobody has this address".
+    pub fn not_found(&self) -> Error {
+        Error::new(match self {
+            Destination::Phone(..) => ErrorType::PhoneNumberNotFound,
+            Destination::Email(_) => ErrorType::EmailNotFound,
+        })
+    }
+}
+
+/// The user who has `to` as a factor, if any.
+pub async fn owner(store: &Store, project: &Project, to: &Destination) -> Result<Option<User>> {
+    let pid = &project.project_id;
+    Ok(match to {
+        Destination::Phone(_, p) => store.user_by_phone(pid, p.as_str()).await?,
+        Destination::Email(e) => store.user_by_email(pid, e.as_str()).await?,
+    })
+}
+
+/// The owner of `to`, or a new user with `to` as its only factor (made from `new`); whether it
+/// was created. Two concurrent calls for a new address end with one user: the loser of the
+/// store's unique key reads the winner's.
+pub async fn owner_or_create(
+    store: &Store,
+    project: &Project,
+    to: &Destination,
+    mut new: users::NewUser,
+    now: Timestamp,
+) -> Result<(User, bool)> {
+    if let Some(u) = owner(store, project, to).await? {
+        return Ok((u, false));
+    }
+    match to {
+        Destination::Phone(_, p) => new.phone_number = Some(p.clone()),
+        Destination::Email(e) => new.email = Some(e.clone()),
+    }
+    match users::create(store, project, new, now).await {
+        Ok(u) => Ok((u, true)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorType::DuplicateEmail | ErrorType::DuplicatePhoneNumber
+            ) =>
+        {
+            Ok((owner(store, project, to).await?.ok_or(e)?, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Finds `to` on `user`, attaching it (unverified) when it is new to the user; the user as it
+/// now is, and the email or phone id (the `method_id`).
+pub async fn ensure_on(
+    store: &Store,
+    project: &Project,
+    user: User,
+    to: &Destination,
+    now: Timestamp,
+) -> Result<(User, String)> {
+    let (found, factor) = match to {
+        Destination::Email(email) => (
+            user.emails
+                .iter()
+                .find(|e| &e.email == email)
+                .map(|e| e.email_id.clone()),
+            NewFactor::Email(EmailFactor {
+                email_id: IdKind::Email.mint(project.env),
+                email: email.clone(),
+                verified: false,
+            }),
+        ),
+        Destination::Phone(_, phone) => (
+            user.phone_numbers
+                .iter()
+                .find(|p| &p.phone_number == phone)
+                .map(|p| p.phone_id.clone()),
+            NewFactor::Phone(PhoneFactor {
+                phone_id: IdKind::PhoneNumber.mint(project.env),
+                phone_number: phone.clone(),
+                verified: false,
+            }),
+        ),
+    };
+    if let Some(id) = found {
+        return Ok((user, id));
+    }
+    store
+        .add_factor(&project.project_id, &user.user_id, &factor, now)
+        .await?;
+    let id = match factor {
+        NewFactor::Email(e) => e.email_id,
+        NewFactor::Phone(p) => p.phone_id,
+    };
+    let user = users::get(store, project, &user.user_id).await?;
+    Ok((user, id))
+}
+
+/// Who a send attaches a new address to.
+#[derive(Debug, Clone)]
+pub enum AttachTo {
+    /// A user id (or external id).
+    User(String),
+    /// The user of a session.
+    Session(Locator),
+}
+
+/// The user a send attaches a new address to.
+pub async fn attach_target(
+    engine: &SessionEngine,
+    project: &Project,
+    to: &AttachTo,
+    now: Timestamp,
+) -> Result<User> {
+    let id = match to {
+        AttachTo::User(id) => id.clone(),
+        AttachTo::Session(loc) => resolve(engine, project, loc, now).await?.user_id,
+    };
+    users::get(engine.store(), project, &id).await
+}
+
+/// Attribute matching an authenticate call asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatchOptions {
+    /// IP must match the send's.
+    pub ip: bool,
+    /// User agent must match the send's.
+    pub user_agent: bool,
+}
+
+/// Checks `opts` against the attributes captured when the secret was sent.
+pub fn check_attributes(
+    opts: MatchOptions,
+    sent: (&str, &str),
+    now: &ClientAttributes,
+) -> Result<()> {
+    if (opts.ip && sent.0 != now.ip_address) || (opts.user_agent && sent.1 != now.user_agent) {
+        return Err(Error::new(ErrorType::AttributeMismatch));
+    }
+    Ok(())
+}
+
+/// Before a single-use secret is spent: a session named for attachment must be live and
+/// belong to the secret's user, so a failed attachment does not waste the secret.
+pub async fn check_attachable(
+    engine: &SessionEngine,
+    project: &Project,
+    req: &SessionRequest,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<()> {
+    if let Some(loc) = &req.existing {
+        let s = resolve(engine, project, loc, now).await?;
+        if s.user_id != user_id {
+            return Err(Error::new(ErrorType::UserIdMismatch));
+        }
+    }
+    Ok(())
+}
+
+/// The session entry of a factor on one of the user's emails or phone numbers.
+pub fn factor_on(
+    user: &User,
+    kind: FactorKind,
+    method_id: &str,
+    now: Timestamp,
+) -> Result<AuthFactor> {
+    let subject = if let Some(e) = user.emails.iter().find(|e| e.email_id == method_id) {
+        FactorSubject::Email {
+            email_id: e.email_id.clone(),
+            email_address: e.email.as_str().to_owned(),
+        }
+    } else if let Some(p) = user.phone_numbers.iter().find(|p| p.phone_id == method_id) {
+        FactorSubject::Phone {
+            phone_id: p.phone_id.clone(),
+            phone_number: p.phone_number.as_str().to_owned(),
+        }
+    } else {
+        return Err(Error::new(if method_id.starts_with("phone-number-") {
+            ErrorType::PhoneNumberNotFound
+        } else {
+            ErrorType::EmailNotFound
+        }));
+    };
+    Ok(AuthFactor::new(kind, subject, now))
+}
+
+/// The outcome of a successful factor authentication.
+#[derive(Debug)]
+pub struct Authenticated {
+    /// The user, its factor now verified.
+    pub user: User,
+    /// The email, phone or other factor id used (`""` for embeddable links).
+    pub method_id: String,
+    /// The session, when one was created or attached.
+    pub issued: Option<Issued>,
+}
+
+/// After a factor succeeded: attaches it to the named session, or creates a session when a
+/// duration is given, or neither; the answer every factor's authenticate call gives.
+pub async fn complete(
+    engine: &SessionEngine,
+    project: &Project,
+    (user, method_id): (User, String),
+    factor: AuthFactor,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let issued = start_or_attach(engine, project, &user, factor, req, attrs, now).await?;
+    Ok(Authenticated {
+        user,
+        method_id,
+        issued,
+    })
+}
+
+/// The session a frontend login creates or steps up: the caller's live session if it has one,
+/// else a new one of the asked (or [default](DEFAULT_SESSION_MINUTES)) length. A stale or
+/// unknown session token on a login call counts as no session: the user is logging in again.
+pub async fn frontend_session(
+    engine: &SessionEngine,
+    project: &Project,
+    session_token: Option<&str>,
+    minutes: Option<i64>,
+) -> Result<SessionRequest> {
+    let minutes = minutes.map(session::parse_duration_minutes).transpose()?;
+    let existing = match session_token {
+        None => None,
+        Some(t) => {
+            let loc = Locator::Token(t.to_owned());
+            match resolve_with_user(engine, project, &loc, Timestamp::now()).await {
+                Ok(_) => Some(loc),
+                Err(e) if e.kind() == ErrorType::SessionNotFound => None,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let duration_minutes = match (&existing, minutes) {
+        (_, Some(m)) => Some(m),
+        (Some(_), None) => None,
+        (None, None) => Some(DEFAULT_SESSION_MINUTES),
+    };
+    Ok(SessionRequest {
+        existing,
+        duration_minutes,
+        custom_claims: None,
+    })
+}
+
+/// The wire's `session_token`/`session_jwt`/`user_id` of a send that may attach a new address:
+/// to the user named, else to the session's user, else to nobody.
+pub fn attach_from(
+    user_id: Option<String>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+) -> Result<Option<AttachTo>> {
+    Ok(
+        match (
+            user_id.filter(|u| !u.is_empty()),
+            Locator::from_pair(session_token, session_jwt)?,
+        ) {
+            (Some(u), _) => Some(AttachTo::User(u)),
+            (None, Some(loc)) => Some(AttachTo::Session(loc)),
+            (None, None) => None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_channel_checks_its_own_locales() {
+        for c in [Channel::Sms, Channel::Whatsapp] {
+            assert!(c.check_locale(Some("de-DE")).is_ok());
+            assert!(c.check_locale(Some("zh-Hans")).is_ok());
+        }
+        assert_eq!(
+            Channel::Email
+                .check_locale(Some("de-DE"))
+                .unwrap_err()
+                .kind(),
+            ErrorType::InvalidLocale
+        );
+        for c in [Channel::Sms, Channel::Whatsapp, Channel::Email] {
+            assert!(c.check_locale(None).is_ok());
+            assert!(c.check_locale(Some("pt-br")).is_ok());
+            assert!(c.check_locale(Some("xx")).is_err());
+        }
+    }
+
+    #[test]
+    fn destinations_need_their_field() {
+        assert!(matches!(
+            Channel::Sms.destination(None, Some("+12025550123")),
+            Ok(Destination::Phone(TextChannel::Sms, _))
+        ));
+        assert_eq!(
+            Channel::Whatsapp
+                .destination(Some("a@b.co"), None)
+                .unwrap_err()
+                .kind(),
+            ErrorType::InvalidPhoneNumber
+        );
+        assert_eq!(
+            Channel::Email.destination(None, None).unwrap_err().kind(),
+            ErrorType::InvalidEmail
+        );
+        assert_eq!(
+            Channel::parse("fax").unwrap_err().kind(),
+            ErrorType::RouteNotFound
+        );
+    }
+}

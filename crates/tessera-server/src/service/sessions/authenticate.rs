@@ -1,0 +1,411 @@
+//! `sessions/authenticate` and what factors do with sessions: resolve, touch, create, attach.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::cache::{MintedJwt, Rendered};
+use super::tokens::{jwt_session, mint, mint_jwt};
+use super::{ClientAttributes, Issued, Locator, SessionEngine, SessionRequest};
+use crate::crypto::{self, Digest256};
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::session::{self, AuthFactor, Session};
+use crate::model::user::User;
+use crate::model::{Project, Timestamp};
+use crate::service::sandbox;
+use crate::store::sessions::{SessionBasis, SessionKey};
+
+fn not_found() -> Error {
+    Error::new(ErrorType::SessionNotFound)
+}
+
+/// The live session a locator names, with its user, in one read.
+pub async fn resolve_with_user(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<(Session, User)> {
+    resolve_full(engine, project, loc, now)
+        .await
+        .map(|(s, u, _)| (s, u))
+}
+
+/// [`resolve_with_user`], with the basis the answer is made of.
+async fn resolve_full(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<(Session, User, SessionBasis)> {
+    let pid = &project.project_id;
+    match loc {
+        Locator::Token(t) => {
+            let key = SessionKey::Token(Digest256::of(t));
+            match engine.store.session_with_user(pid, key, now).await? {
+                Some(found) => Ok(found),
+                None if sandbox::is_sandbox_session_token(project, t) => {
+                    sandbox::ensure(&engine.store, project).await?;
+                    engine
+                        .store
+                        .session_with_user(pid, key, now)
+                        .await?
+                        .ok_or_else(not_found)
+                }
+                None => Err(not_found()),
+            }
+        }
+        Locator::Jwt(j) => {
+            let v = jwt_session(engine, project, j).await?;
+            let found = engine
+                .store
+                .session_with_user(pid, SessionKey::Id(&v.session_id), now)
+                .await?
+                .ok_or_else(not_found)?;
+            if found.0.user_id != v.sub {
+                return Err(not_found());
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// The basis of the live session a locator names, one small read; `None` when there is none
+/// (a sandbox token may still have to be created: [`resolve_full`] decides).
+async fn basis_of(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Option<SessionBasis>> {
+    let pid = &project.project_id;
+    match loc {
+        Locator::Token(t) => Ok(engine
+            .store
+            .session_basis(pid, SessionKey::Token(Digest256::of(t)), now)
+            .await?),
+        Locator::Jwt(j) => {
+            let v = jwt_session(engine, project, j).await?;
+            match engine
+                .store
+                .session_basis(pid, SessionKey::Id(&v.session_id), now)
+                .await?
+            {
+                Some(b) if b.user_id == v.sub => Ok(Some(b)),
+                _ => Err(not_found()),
+            }
+        }
+    }
+}
+
+/// The live session a locator names.
+pub async fn resolve(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Session> {
+    resolve_with_user(engine, project, loc, now)
+        .await
+        .map(|(s, _)| s)
+}
+
+/// How stale `last_accessed_at` and an extended `expires_at` may be. An authenticate that
+/// changes nothing else writes at most once per this interval per session, so a busy session
+/// costs one read per request, not a write; revocation is unaffected (it is the read that
+/// fails).
+pub const TOUCH_GRANULARITY_MS: i64 = 60_000;
+
+/// What an authenticate call changes in a session.
+struct Change {
+    duration_minutes: Option<i64>,
+    custom_claims: Option<Map<String, Value>>,
+    factor: Option<AuthFactor>,
+}
+
+/// Applies a change to a session, persists it when it matters (see
+/// [`TOUCH_GRANULARITY_MS`]) and mints a JWT.
+/// A random bound between half and all of [`TOUCH_GRANULARITY_MS`], drawn per request, so
+/// sessions written together (after a restart, a bulk extension) spread out instead of coming
+/// due together again.
+fn touch_bound() -> i64 {
+    rand::Rng::gen_range(
+        &mut rand::thread_rng(),
+        TOUCH_GRANULARITY_MS / 2..=TOUCH_GRANULARITY_MS,
+    )
+}
+
+/// Whether extending a session that ends at `expires_at` (ms) to `minutes` from `now` is to be
+/// written: only when it moves the end by `bound` or more, so that a repeated "30 days from now"
+/// costs a write per bound, not per request.
+fn extension_due(minutes: i64, expires_at: i64, now: Timestamp, bound: i64) -> bool {
+    (now.plus_minutes(minutes).millis() - expires_at).abs() >= bound
+}
+
+/// What [`touch`] did besides the answer.
+struct Touched {
+    /// The JWT, with its reuse window.
+    minted: Arc<MintedJwt>,
+    /// Whether the session was written.
+    wrote: bool,
+}
+
+async fn touch(
+    engine: &SessionEngine,
+    project: &Project,
+    (mut s, user): (Session, User),
+    token: String,
+    change: Change,
+    now: Timestamp,
+    bound: i64,
+) -> Result<(Issued, User, Touched)> {
+    let accessed = now.millis() - s.last_accessed_at.millis() >= bound;
+    let mut dirty = false;
+    if let Some(f) = change.factor {
+        s.add_factor(f);
+        dirty = true;
+    }
+    if let Some(m) = change.duration_minutes
+        && extension_due(m, s.expires_at.millis(), now, bound)
+    {
+        s.expires_at = now.plus_minutes(m);
+        dirty = true;
+    }
+    if let Some(c) = change.custom_claims {
+        let merged = session::merge_custom_claims(&s.custom_claims, c)?;
+        if merged != s.custom_claims {
+            s.custom_claims = merged;
+            dirty = true;
+        }
+    }
+    if dirty {
+        s.last_accessed_at = now;
+        if !engine
+            .store
+            .update_session(&project.project_id, &s, now)
+            .await?
+        {
+            return Err(not_found());
+        }
+    } else if accessed {
+        // Only the access time moved: written behind, with others (see `service::access`).
+        s.last_accessed_at = now;
+        engine
+            .access
+            .record(&project.project_id, &s.session_id, now.millis());
+    }
+    let minted = mint(engine, project, &s, user.effective_roles(), now).await?;
+    Ok((
+        Issued {
+            session: s,
+            token,
+            jwt: minted.jwt.to_string(),
+        },
+        user,
+        Touched {
+            minted,
+            wrote: dirty,
+        },
+    ))
+}
+
+/// `sessions/authenticate`'s answer: the rendering shared by every request with the same
+/// basis, and the caller's token (`""` when it named the session by JWT).
+pub struct AuthenticatedSession {
+    /// Session, user and JWT, rendered.
+    pub rendered: Arc<Rendered>,
+    /// The session token the caller sent.
+    pub token: String,
+}
+
+/// `sessions/authenticate`: checks the session, optionally extends it and merges claims,
+/// records the access and returns a fresh JWT.
+///
+/// Every call reads the session from the database, so a revoked session fails at once. When
+/// nothing is to be written (no claims, and no extension due) and the session row and user
+/// version read equal those of a rendered answer whose JWT is still reusable, that answer is
+/// returned as it is: one small read and no serialization. Otherwise the whole user is read
+/// and the answer rendered again.
+pub async fn authenticate(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: Locator,
+    duration_minutes: Option<i64>,
+    custom_claims: Option<Map<String, Value>>,
+    now: Timestamp,
+) -> Result<AuthenticatedSession> {
+    let bound = touch_bound();
+    let token = match &loc {
+        Locator::Token(t) => t.clone(),
+        Locator::Jwt(_) => String::new(),
+    };
+    // Until an extension is due, a request with a duration is answered like one without.
+    if custom_claims.is_none()
+        && let Some(basis) = basis_of(engine, project, &loc, now).await?
+        && basis.user_lock_expires_at.is_none()
+        && !duration_minutes.is_some_and(|m| extension_due(m, basis.expires_at, now, bound))
+    {
+        let key = engine
+            .keys
+            .signing_key(&engine.store, &project.project_id)
+            .await?;
+        let now_s = now.millis().div_euclid(1000);
+        if let Some(rendered) = engine
+            .rendered
+            .get(&project.project_id, &basis, &key.kid, now_s)
+            && now.millis() - rendered.accessed_at < bound
+        {
+            engine.presigner.refresh_if_due(
+                &project.project_id,
+                &rendered.jwt,
+                &key,
+                (rendered.accessed_at, basis.expires_at),
+                now_s,
+            );
+            return Ok(AuthenticatedSession { rendered, token });
+        }
+    }
+    let (s, user, basis) = resolve_full(engine, project, &loc, now).await?;
+    let change = Change {
+        duration_minutes,
+        custom_claims,
+        factor: None,
+    };
+    let (issued, user, touched) =
+        touch(engine, project, (s, user), token, change, now, bound).await?;
+    let roles = user.effective_roles();
+    let rendered = Arc::new(Rendered {
+        project_id: project.project_id.clone(),
+        accessed_at: issued.session.last_accessed_at.millis(),
+        session: engine
+            .render
+            .session(&issued.session, roles)
+            .map_err(anyhow::Error::from)?,
+        user: engine.render.user(user, now).map_err(anyhow::Error::from)?,
+        basis,
+        jwt: touched.minted,
+    });
+    // After a write the stored basis is new; the next request reads and renders it.
+    if !touched.wrote && rendered.basis.user_lock_expires_at.is_none() {
+        engine.rendered.put(Arc::clone(&rendered));
+    }
+    Ok(AuthenticatedSession {
+        rendered,
+        token: issued.token,
+    })
+}
+
+/// After a factor succeeded for `user`: attaches it to the named session, or creates a session
+/// when a duration is given, or does nothing.
+pub async fn start_or_attach(
+    engine: &SessionEngine,
+    project: &Project,
+    user: &User,
+    factor: AuthFactor,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Option<Issued>> {
+    if let Some(loc) = &req.existing {
+        let (s, _) = resolve_with_user(engine, project, loc, now).await?;
+        if s.user_id != user.user_id {
+            return Err(Error::new(ErrorType::UserIdMismatch));
+        }
+        let token = match loc {
+            Locator::Token(t) => t.clone(),
+            Locator::Jwt(_) => String::new(),
+        };
+        let change = Change {
+            duration_minutes: req.duration_minutes,
+            custom_claims: req.custom_claims,
+            factor: Some(factor),
+        };
+        let bound = touch_bound();
+        let (issued, _, _) = touch(
+            engine,
+            project,
+            (s, user.clone()),
+            token,
+            change,
+            now,
+            bound,
+        )
+        .await?;
+        return Ok(Some(issued));
+    }
+    let Some(fresh) = plan_new(project, user, factor, req, attrs, now)? else {
+        return Ok(None);
+    };
+    engine
+        .store
+        .insert_session(&project.project_id, &fresh.session, fresh.digest())
+        .await?;
+    Ok(Some(issue_new(engine, project, user, fresh, now).await?))
+}
+
+/// A session decided on but not yet stored: its row and the token it will be known by.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The row to insert.
+    pub session: Session,
+    /// The opaque token (only its digest is stored).
+    pub token: String,
+}
+
+impl NewSession {
+    /// The digest the row is stored under.
+    pub fn digest(&self) -> Digest256 {
+        Digest256::of(&self.token)
+    }
+}
+
+/// The session a factor creates when no existing one is named: `None` without a duration.
+/// Pure, so callers can store the row in the same transaction as the factor's own writes.
+pub fn plan_new(
+    project: &Project,
+    user: &User,
+    factor: AuthFactor,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Option<NewSession>> {
+    debug_assert!(req.existing.is_none());
+    let Some(minutes) = req.duration_minutes else {
+        return Ok(None);
+    };
+    let custom_claims = match req.custom_claims {
+        Some(c) => session::merge_custom_claims(&Map::new(), c)?,
+        None => Map::new(),
+    };
+    Ok(Some(NewSession {
+        session: Session {
+            session_id: IdKind::Session.mint(project.env),
+            user_id: user.user_id.clone(),
+            started_at: now,
+            last_accessed_at: now,
+            expires_at: now.plus_minutes(minutes),
+            ip_address: attrs.ip_address.clone(),
+            user_agent: attrs.user_agent.clone(),
+            factors: vec![factor],
+            custom_claims,
+        },
+        token: crypto::random_b64_nopad(33),
+    }))
+}
+
+/// Signs the first JWT of a session [`plan_new`] planned, once its row is stored.
+pub async fn issue_new(
+    engine: &SessionEngine,
+    project: &Project,
+    user: &User,
+    fresh: NewSession,
+    now: Timestamp,
+) -> Result<Issued> {
+    let jwt = mint_jwt(engine, project, &fresh.session, user.effective_roles(), now).await?;
+    Ok(Issued {
+        session: fresh.session,
+        token: fresh.token,
+        jwt,
+    })
+}

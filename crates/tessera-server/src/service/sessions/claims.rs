@@ -1,0 +1,102 @@
+//! The claims of a session JWT, and the factor entries they state.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tessera_proto::sessions::{
+    AuthenticationFactor, EmailFactor, EmbeddableMagicLinkFactor, PhoneNumberFactor,
+    SessionAttributes,
+};
+
+use crate::model::session::{AuthFactor, FactorSubject};
+
+/// Lifetime of a session JWT.
+pub const JWT_LIFETIME_SECONDS: i64 = 300;
+
+/// The `https://stytch.com/session` claim.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionClaim {
+    /// Session id.
+    pub id: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub last_accessed_at: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    /// IP and user agent.
+    pub attributes: SessionAttributes,
+    /// Factors, without `created_at`/`updated_at`.
+    pub authentication_factors: Vec<AuthenticationFactor>,
+    /// The user's roles.
+    pub roles: Vec<String>,
+}
+
+/// The claims of a session JWT.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// `[project_id]`.
+    pub aud: Vec<String>,
+    /// Expiry (seconds).
+    pub exp: i64,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// `stytch.com/{project_id}`.
+    pub iss: String,
+    /// = `iat`.
+    pub nbf: i64,
+    /// The user id.
+    pub sub: String,
+    /// The session.
+    #[serde(rename = "https://stytch.com/session")]
+    pub session: SessionClaim,
+    /// Custom claims, at the top level.
+    #[serde(flatten)]
+    pub custom: Map<String, Value>,
+}
+
+/// The issuer of a project's JWTs.
+pub fn issuer(project_id: &str) -> String {
+    format!("stytch.com/{project_id}")
+}
+
+/// A factor as a JWT states it: without `created_at`/`updated_at` (the session answer adds
+/// them).
+pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
+    let (factor_type, delivery_method) = f.kind.wire();
+    let mut out = AuthenticationFactor {
+        factor_type: factor_type.to_owned(),
+        delivery_method: delivery_method.to_owned(),
+        last_authenticated_at: f.last_authenticated_at.to_rfc3339(),
+        created_at: None,
+        updated_at: None,
+        email_factor: None,
+        phone_number_factor: None,
+        embeddable_magic_link_factor: None,
+    };
+    match &f.subject {
+        FactorSubject::Email {
+            email_id,
+            email_address,
+        } => {
+            out.email_factor = Some(EmailFactor {
+                email_id: email_id.clone(),
+                email_address: email_address.clone(),
+            })
+        }
+        FactorSubject::Phone {
+            phone_id,
+            phone_number,
+        } => {
+            out.phone_number_factor = Some(PhoneNumberFactor {
+                phone_id: phone_id.clone(),
+                phone_number: phone_number.clone(),
+            })
+        }
+        FactorSubject::Embedded { embedded_id } => {
+            out.embeddable_magic_link_factor = Some(EmbeddableMagicLinkFactor {
+                embedded_id: embedded_id.clone(),
+            })
+        }
+    }
+    out
+}
