@@ -61,6 +61,7 @@ error_types! {
     MethodNotAllowed => "method_not_allowed",
     RequestTooLarge => "request_too_large",
     TooManyRequests => "too_many_requests",
+    RequestTimeout => "request_timeout",
     InternalServerError => "internal_server_error",
     // users
     UserNotFound => "user_not_found",

@@ -155,10 +155,13 @@ impl Server {
                     shutdown.await;
                     h.graceful_shutdown(Some(Duration::from_secs(10)));
                 });
-                axum_server::from_tcp_rustls(self.listener, tls)
-                    .handle(handle)
-                    .serve(app)
-                    .await?;
+                let mut server = axum_server::from_tcp_rustls(self.listener, tls).handle(handle);
+                server
+                    .http_builder()
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(crate::http::serve::HEADER_READ_TIMEOUT);
+                server.serve(app).await?;
             }
         }
         let _ = admin_stop.send(());

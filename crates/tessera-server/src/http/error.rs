@@ -39,6 +39,10 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; slow down and retry later.",
         ),
+        RequestTimeout => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The request took longer than the server allows (30 s) and was abandoned; retry it.",
+        ),
         InternalServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal error occurred. The request id identifies it in the server log.",

@@ -61,6 +61,20 @@ impl crate::service::sessions::Render for WireRender {
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The longest a request may take, body read included; past it the handler is dropped (a
+/// transaction in flight rolls back) and the client gets `request_timeout`.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Bounds every request by [`REQUEST_TIMEOUT`].
+async fn request_timeout(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Error::new(ErrorType::RequestTimeout).into_response(),
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -116,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Error::new(ErrorType::RouteNotFound) })
         .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_timeout))
         .layer(CatchPanicLayer::custom(|_| {
             Error::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))

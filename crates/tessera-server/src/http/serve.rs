@@ -15,6 +15,8 @@ use tower::ServiceExt;
 
 /// How long in-flight requests may take to finish once shutdown has begun.
 const DRAIN: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's headers (slow-loris), on every listener.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting and waits up to
 /// [`DRAIN`] for open connections to finish their requests.
@@ -24,7 +26,10 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = hyper::server::conn::http1::Builder::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

@@ -313,11 +313,12 @@ impl Metadata {
         Ok(self)
     }
 
-    /// Reads back a stored value; anything but an object is treated as empty.
-    pub fn from_stored(json: &str) -> Self {
+    /// Reads back a stored value; `None` when it is not a JSON object (a corrupt row, which
+    /// the store refuses rather than reading as empty).
+    pub fn from_stored(json: &str) -> Option<Self> {
         match serde_json::from_str(json) {
-            Ok(Value::Object(m)) => Metadata(m),
-            _ => Metadata::default(),
+            Ok(Value::Object(m)) => Some(Metadata(m)),
+            _ => None,
         }
     }
 

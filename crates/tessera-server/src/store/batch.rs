@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use sqlx::PgPool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::sessions::SessionBasis;
+use super::basis::{SessionBasis, SessionKey};
 use super::{StoreError, StoreResult};
 
 /// Queries in flight at once: one per two cores, up to 8; further lookups queue and form the
@@ -27,7 +27,7 @@ const MAX_BATCH: usize = 64;
 
 /// What a lookup names the session by.
 #[derive(Debug, Clone)]
-pub(super) enum Wanted {
+enum Wanted {
     /// The digest of its token.
     Token(Vec<u8>),
     /// Its id.
@@ -89,9 +89,13 @@ impl Batcher {
     pub(super) async fn basis(
         &self,
         project_id: &str,
-        wanted: Wanted,
+        key: SessionKey<'_>,
         now_ms: i64,
     ) -> StoreResult<Option<SessionBasis>> {
+        let wanted = match key {
+            SessionKey::Token(d) => Wanted::Token(d.0.to_vec()),
+            SessionKey::Id(id) => Wanted::Id(id.to_owned()),
+        };
         let tx = self.tx.get_or_init(|| spawn(self.pool.clone()));
         let (reply, answer) = oneshot::channel();
         let lookup = Lookup {

@@ -155,7 +155,7 @@ impl Store {
                     })
                 },
             )?;
-            return Ok(row.map(|r| (r.link, r.user.into_user())));
+            return row.map(|r| Ok((r.link, r.user.into_user()?))).transpose();
         }
         let row: Option<LinkUserRow> = on_read!(self, pool, d =>
             sqlx::query_as(&link_with_user_sql(d))
@@ -163,7 +163,7 @@ impl Store {
                 .bind(&token.0[..])
                 .fetch_optional(pool)
                 .await?);
-        Ok(row.map(|r| (r.link, r.user.into_user())))
+        row.map(|r| Ok((r.link, r.user.into_user()?))).transpose()
     }
 
     /// Spends a magic link and, in the same transaction, writes what spending it implies:

@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+/// What finds a session, and the small row an authenticate answer is made of.
+mod basis;
 /// Coalesced session-basis reads on PostgreSQL.
 mod batch;
 /// SQLite WAL checkpoints on their own thread.
@@ -118,6 +120,10 @@ pub enum StoreError {
     /// A failure of the synchronous SQLite read path.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// A stored value this version cannot read (an unknown status, JSON that does not parse):
+    /// an error, never a default, so nothing is decided on data the server does not understand.
+    #[error("unreadable stored {0}")]
+    Corrupt(&'static str),
 }
 
 /// The unique keys services turn into client errors.
@@ -177,6 +183,7 @@ impl From<StoreError> for crate::error::Error {
             StoreError::Shared(e) => {
                 Error::Internal(anyhow::Error::new(e).context("database error"))
             }
+            e @ StoreError::Corrupt(_) => Error::Internal(anyhow::Error::new(e)),
         }
     }
 }

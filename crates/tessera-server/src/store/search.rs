@@ -292,7 +292,10 @@ impl Store {
         });
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let users: Vec<User> = rows.into_iter().map(UserRow::into_user).collect();
+        let users = rows
+            .into_iter()
+            .map(UserRow::into_user)
+            .collect::<StoreResult<Vec<User>>>()?;
         let next = if more {
             users.last().map(|u| SearchCursor {
                 created_at: u.created_at.millis(),

@@ -1,11 +1,13 @@
 use serde_json::{Map, Value};
 
 use super::users::{UserRow, user_select};
-use super::{Pools, Store, StoreResult, on_read, on_write};
+use super::{Pools, Store, StoreError, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
 use crate::model::session::{AuthFactor, Session};
 use crate::model::user::User;
+
+pub use super::basis::{SessionBasis, SessionKey};
 
 const SESSION_COLUMNS: &str = "session_id, user_id, started_at, last_accessed_at, expires_at, \
     ip_address, user_agent, factors, custom_claims";
@@ -40,8 +42,8 @@ struct SessionUserRow {
 }
 
 impl SessionUserRow {
-    fn split(self) -> (Session, User, SessionBasis) {
-        let user = self.user.into_user();
+    fn split(self) -> StoreResult<(Session, User, SessionBasis)> {
+        let user = self.user.into_user()?;
         let basis = SessionBasis {
             session_id: self.session_id.clone(),
             user_id: user.user_id.clone(),
@@ -55,7 +57,7 @@ impl SessionUserRow {
             user_version: self.user_version,
             user_lock_expires_at: user.lock.map(|(_, until)| until.millis()),
         };
-        let session = Session::from(SessionRow {
+        let session = Session::try_from(SessionRow {
             session_id: self.session_id,
             user_id: user.user_id.clone(),
             started_at: self.started_at,
@@ -65,39 +67,9 @@ impl SessionUserRow {
             user_agent: self.user_agent,
             factors: self.factors,
             custom_claims: self.custom_claims,
-        });
-        (session, user, basis)
+        })?;
+        Ok((session, user, basis))
     }
-}
-
-/// Everything an answer to `sessions/authenticate` is made of, as stored: the session row and
-/// its user's version (bumped by triggers on any change to the user, its emails or phone
-/// numbers). Two equal bases give the same answer, bar the JWT, so a rendering of the answer
-/// can be reused after a read of this small row instead of the whole user.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SessionBasis {
-    /// Session id.
-    pub session_id: String,
-    /// Its user.
-    pub user_id: String,
-    /// Epoch ms.
-    pub started_at: i64,
-    /// Epoch ms.
-    pub last_accessed_at: i64,
-    /// Epoch ms.
-    pub expires_at: i64,
-    /// As stored.
-    pub ip_address: String,
-    /// As stored.
-    pub user_agent: String,
-    /// The stored JSON text.
-    pub factors: String,
-    /// The stored JSON text.
-    pub custom_claims: String,
-    /// The user's version.
-    pub user_version: i64,
-    /// The end of the user's lock, if any: a lock makes the answer depend on the time.
-    pub user_lock_expires_at: Option<i64>,
 }
 
 /// [`Store::session_basis`] on SQLite, by token digest and by id; static text, so the prepared
@@ -115,18 +87,12 @@ const BASIS_SQL: [&str; 2] = [
      WHERE s.project_id = $1 AND s.session_id = $2 AND s.expires_at > $3",
 ];
 
-/// Which column finds the session.
-#[derive(Debug, Clone, Copy)]
-pub enum SessionKey<'a> {
-    /// The digest of its token.
-    Token(Digest256),
-    /// Its id.
-    Id(&'a str),
-}
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
 
-impl From<SessionRow> for Session {
-    fn from(r: SessionRow) -> Self {
-        Session {
+    /// Unreadable factor or claim JSON is an error, never an empty list.
+    fn try_from(r: SessionRow) -> StoreResult<Self> {
+        Ok(Session {
             session_id: r.session_id,
             user_id: r.user_id,
             started_at: Timestamp::from_millis(r.started_at),
@@ -134,10 +100,11 @@ impl From<SessionRow> for Session {
             expires_at: Timestamp::from_millis(r.expires_at),
             ip_address: r.ip_address,
             user_agent: r.user_agent,
-            factors: serde_json::from_str::<Vec<AuthFactor>>(&r.factors).unwrap_or_default(),
+            factors: serde_json::from_str::<Vec<AuthFactor>>(&r.factors)
+                .map_err(|_| StoreError::Corrupt("session factors"))?,
             custom_claims: serde_json::from_str::<Map<String, Value>>(&r.custom_claims)
-                .unwrap_or_default(),
-        }
+                .map_err(|_| StoreError::Corrupt("session custom claims"))?,
+        })
     }
 }
 
@@ -243,7 +210,7 @@ impl Store {
                     })
                 },
             )?;
-            return Ok(row.map(SessionUserRow::split));
+            return row.map(SessionUserRow::split).transpose();
         }
         let row: Option<SessionUserRow> = on_read!(self, pool, d => {
             let text = sql(d);
@@ -254,7 +221,7 @@ impl Store {
             };
             q.bind(now.millis()).fetch_optional(pool).await?
         });
-        Ok(row.map(SessionUserRow::split))
+        row.map(SessionUserRow::split).transpose()
     }
 
     /// The basis of a live session: the session row and its user's version, one indexed read
@@ -268,11 +235,7 @@ impl Store {
         let (path, vfs) = match &self.pools {
             super::Pools::Sqlite { path, vfs, .. } => (path, *vfs),
             super::Pools::Postgres { batcher, .. } => {
-                let wanted = match key {
-                    SessionKey::Token(d) => super::batch::Wanted::Token(d.0.to_vec()),
-                    SessionKey::Id(id) => super::batch::Wanted::Id(id.to_owned()),
-                };
-                return batcher.basis(project_id, wanted, now.millis()).await;
+                return batcher.basis(project_id, key, now.millis()).await;
             }
         };
         let sql = BASIS_SQL[matches!(key, SessionKey::Id(_)) as usize];
@@ -312,7 +275,7 @@ impl Store {
         let row: Option<SessionRow> = on_read!(self, pool =>
             sqlx::query_as(&sql).bind(project_id).bind(session_id).bind(now.millis())
                 .fetch_optional(pool).await?);
-        Ok(row.map(Session::from))
+        row.map(Session::try_from).transpose()
     }
 
     /// A user's live sessions, newest first.
@@ -330,7 +293,7 @@ impl Store {
         let rows: Vec<SessionRow> = on_read!(self, pool =>
             sqlx::query_as(&sql).bind(project_id).bind(user_id).bind(now.millis())
                 .fetch_all(pool).await?);
-        Ok(rows.into_iter().map(Session::from).collect())
+        rows.into_iter().map(Session::try_from).collect()
     }
 
     /// Writes the mutable parts of a session. `false` when it is gone (revoked or expired)

@@ -48,8 +48,8 @@ fn bool_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error>
     d.deserialize_any(Flag)
 }
 
-fn factors(json: &str) -> Vec<FactorJson> {
-    serde_json::from_str(json).unwrap_or_default()
+fn factors(json: &str, what: &'static str) -> StoreResult<Vec<FactorJson>> {
+    serde_json::from_str(json).map_err(|_| StoreError::Corrupt(what))
 }
 
 #[derive(sqlx::FromRow)]
@@ -91,8 +91,9 @@ impl UserRow {
         })
     }
 
-    pub(super) fn into_user(self) -> User {
-        let emails = factors(&self.emails_json)
+    /// The user this row stores; an unknown status or unreadable JSON is an error.
+    pub(super) fn into_user(self) -> StoreResult<User> {
+        let emails = factors(&self.emails_json, "user emails")?
             .into_iter()
             .map(|f| EmailFactor {
                 email_id: f.id,
@@ -100,7 +101,7 @@ impl UserRow {
                 verified: f.verified,
             })
             .collect();
-        let phone_numbers = factors(&self.phones_json)
+        let phone_numbers = factors(&self.phones_json, "user phone numbers")?
             .into_iter()
             .map(|f| PhoneFactor {
                 phone_id: f.id,
@@ -108,18 +109,21 @@ impl UserRow {
                 verified: f.verified,
             })
             .collect();
-        User {
+        let metadata =
+            |json: &str| Metadata::from_stored(json).ok_or(StoreError::Corrupt("metadata"));
+        Ok(User {
             user_id: self.user_id,
-            status: UserStatus::parse(&self.status).unwrap_or(UserStatus::Active),
+            status: UserStatus::parse(&self.status).ok_or(StoreError::Corrupt("user status"))?,
             name: Name {
                 first: self.first_name,
                 middle: self.middle_name,
                 last: self.last_name,
             },
-            trusted_metadata: Metadata::from_stored(&self.trusted_metadata),
-            untrusted_metadata: Metadata::from_stored(&self.untrusted_metadata),
+            trusted_metadata: metadata(&self.trusted_metadata)?,
+            untrusted_metadata: metadata(&self.untrusted_metadata)?,
             external_id: self.external_id.map(ExternalId::from_stored),
-            roles: serde_json::from_str(&self.roles).unwrap_or_default(),
+            roles: serde_json::from_str(&self.roles)
+                .map_err(|_| StoreError::Corrupt("user roles"))?,
             lock: self
                 .lock_created_at
                 .zip(self.lock_expires_at)
@@ -127,7 +131,7 @@ impl UserRow {
             created_at: Timestamp::from_millis(self.created_at),
             emails,
             phone_numbers,
-        }
+        })
     }
 }
 
@@ -231,7 +235,7 @@ impl Store {
             );
             sqlx::query_as(&sql).bind(project_id).bind(id).fetch_optional(pool).await?
         });
-        Ok(row.map(UserRow::into_user))
+        row.map(UserRow::into_user).transpose()
     }
 
     /// Read-modify-write of a user's own row (name, metadata, external id, roles, status) in
@@ -261,7 +265,7 @@ impl Store {
                 .await
                 .map_err(StoreError::from)?;
             let Some(row) = row else { return Ok(None) };
-            let mut user = row.into_user();
+            let mut user = row.into_user()?;
             change(&mut user)?;
             let roles = serde_json::to_string(&user.roles).unwrap_or_else(|_| "[]".into());
             sqlx::query(
@@ -460,4 +464,49 @@ where
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> UserRow {
+        UserRow {
+            user_id: "user-test-1".into(),
+            status: "active".into(),
+            first_name: String::new(),
+            middle_name: String::new(),
+            last_name: String::new(),
+            trusted_metadata: "{}".into(),
+            untrusted_metadata: "{}".into(),
+            external_id: None,
+            roles: "[]".into(),
+            lock_created_at: None,
+            lock_expires_at: None,
+            created_at: 0,
+            emails_json: r#"[{"id":"email-test-1","value":"a@b.co","verified":1}]"#.into(),
+            phones_json: "[]".into(),
+        }
+    }
+
+    #[test]
+    fn unreadable_rows_are_errors_not_defaults() {
+        assert!(row().into_user().is_ok());
+        let broken: [fn(&mut UserRow); 6] = [
+            |r| r.status = "suspended-by-a-newer-version".into(),
+            |r| r.trusted_metadata = "[1]".into(),
+            |r| r.untrusted_metadata = "not json".into(),
+            |r| r.roles = "{".into(),
+            |r| r.emails_json = "{}".into(),
+            |r| r.phones_json = "[{\"id\":1}]".into(),
+        ];
+        for (i, breaks) in broken.into_iter().enumerate() {
+            let mut r = row();
+            breaks(&mut r);
+            assert!(
+                matches!(r.into_user(), Err(StoreError::Corrupt(_))),
+                "case {i} read as a user"
+            );
+        }
+    }
 }

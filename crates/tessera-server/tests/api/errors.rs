@@ -276,3 +276,23 @@ async fn sdk_calling_conventions_are_accepted(app: &TestApp) {
     assert_eq!(body["status_code"], 200);
     assert_eq!(body["user_id"], user_id.as_str());
 }
+
+/// A client that opens a connection and never finishes its headers (slow loris) is cut off
+/// after the header-read timeout instead of holding the connection forever. Storage plays no
+/// part, so SQLite only.
+#[tokio::test]
+async fn unfinished_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::harness::spawn_app(crate::harness::Backend::Sqlite).await;
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed =
+        tokio::time::timeout(std::time::Duration::from_secs(25), s.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the connection was still open 25 s after it stopped sending headers"
+    );
+}

@@ -17,7 +17,8 @@ both_backends!(
     browser_magic_link_login_with_pkce_and_session_lifecycle,
     browser_passcode_login_steps_up_and_manages_the_user,
     sends_are_rate_limited_per_destination_and_client,
-    public_token_alone_grants_nothing
+    public_token_alone_grants_nothing,
+    each_channel_takes_its_own_locales
 );
 
 const ORIGIN: &str = "http://localhost:3000";
@@ -652,4 +653,50 @@ async fn public_token_alone_grants_nothing(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// SMS and WhatsApp passcodes exist in more locales than emails: the frontend API checks each
+/// channel's own list, as the backend API does (it once checked texts against the email list).
+async fn each_channel_takes_its_own_locales(app: &TestApp) {
+    let page = Page::new(app, Some(ORIGIN));
+    for (i, channel) in ["sms", "whatsapp"].into_iter().enumerate() {
+        let phone = format!("+1500555{:04}", 3000 + i);
+        for locale in ["de-DE", "zh-Hans", "pt-br"] {
+            let r = page
+                .post(
+                    &format!("/otps/{channel}/login_or_create"),
+                    None,
+                    json!({"phone_number": phone, "locale": locale}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{channel} {locale}: {:?}", r.body);
+        }
+        let r = page
+            .post(
+                &format!("/otps/{channel}/login_or_create"),
+                None,
+                json!({"phone_number": phone, "locale": "xx"}),
+            )
+            .await;
+        assert_eq!((r.status, r.error_type()), (400, "invalid_locale"));
+    }
+    // An email passcode or link in a text-only locale is refused, before anything is sent.
+    let r = page
+        .post(
+            "/otps/email/login_or_create",
+            None,
+            json!({"email": "locale@example.com", "locale": "de-DE"}),
+        )
+        .await;
+    assert_eq!((r.status, r.error_type()), (400, "invalid_locale"));
+    let (_, challenge) = pkce();
+    let r = page
+        .post(
+            "/magic_links/email/login_or_create",
+            None,
+            json!({"email": "locale@example.com", "locale": "de-DE", "code_challenge": challenge}),
+        )
+        .await;
+    assert_eq!((r.status, r.error_type()), (400, "invalid_locale"));
+    assert_eq!(app.smtp.count_to("locale@example.com"), 0);
 }
