@@ -123,22 +123,29 @@ impl Config {
     }
 }
 
-/// Resolves the database from `--database-url`, else `--data-dir`, else the file, else the
-/// default data directory.
+/// Resolves the database: a flag (or environment variable) beats the file, whichever of
+/// `database_url` and `data_dir` it sets; within one layer `database_url` beats `data_dir`;
+/// then the default data directory.
 pub fn resolve_database(
     database_url: Option<String>,
     data_dir: Option<PathBuf>,
     file: &FileConfig,
 ) -> anyhow::Result<DatabaseUrl> {
-    match database_url.or_else(|| file.database_url.clone()) {
-        Some(url) => DatabaseUrl::parse(&url),
-        None => {
-            let dir = data_dir
-                .or_else(|| file.data_dir.clone())
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-            Ok(DatabaseUrl::Sqlite(dir.join("tessera.db")))
-        }
+    let in_dir = |dir: PathBuf| DatabaseUrl::Sqlite(dir.join("tessera.db"));
+    if let Some(url) = database_url {
+        return DatabaseUrl::parse(&url);
     }
+    if let Some(dir) = data_dir {
+        return Ok(in_dir(dir));
+    }
+    if let Some(url) = &file.database_url {
+        return DatabaseUrl::parse(url);
+    }
+    Ok(in_dir(
+        file.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+    ))
 }
 
 /// Pairs the TLS paths; one without the other is an error.
@@ -164,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn database_precedence_is_url_then_dir_then_file_then_default() {
+    fn database_precedence_is_flags_then_file_then_default() {
         let file = FileConfig {
             database_url: Some("postgres://f/db".into()),
             ..Default::default()
@@ -180,6 +187,19 @@ mod tests {
         assert_eq!(
             resolve_database(None, Some("d".into()), &FileConfig::default()).unwrap(),
             DatabaseUrl::Sqlite("d/tessera.db".into())
+        );
+        // A --data-dir flag beats the file's database_url (flags win over the file).
+        assert_eq!(
+            resolve_database(None, Some("d".into()), &file).unwrap(),
+            DatabaseUrl::Sqlite("d/tessera.db".into())
+        );
+        let dir_file = FileConfig {
+            data_dir: Some("fd".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_database(None, None, &dir_file).unwrap(),
+            DatabaseUrl::Sqlite("fd/tessera.db".into())
         );
         assert_eq!(
             resolve_database(None, None, &FileConfig::default()).unwrap(),

@@ -274,7 +274,213 @@ async fn jwks(
 
 #[cfg(test)]
 mod tests {
-    use super::json_str;
+    use std::sync::Arc;
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use serde_json::{Map, Value, json};
+
+    use super::{authenticated, json_str, wire};
+    use crate::http::extract::RequestId;
+    use crate::http::wire as render;
+    use crate::model::session::{AuthFactor, FactorKind, FactorSubject, Session};
+    use crate::model::user::{
+        EmailAddress, EmailFactor, Metadata, Name, PhoneFactor, PhoneNumber, User, UserStatus,
+    };
+    use crate::model::{Environment, Timestamp};
+    use crate::service::sessions::cache::{MintedJwt, Rendered};
+    use crate::service::sessions::{AuthenticatedSession, Render};
+    use crate::store::sessions::SessionBasis;
+
+    /// Text with what JSON must escape: quotes, backslashes, control characters, non-ASCII.
+    fn text(rng: &mut StdRng) -> String {
+        const PIECES: [&str; 12] = [
+            "a",
+            "Z9",
+            "\"",
+            "\\",
+            "\n",
+            "\t",
+            "\u{1}",
+            "é",
+            "𝄞",
+            "</script>",
+            " ",
+            "-_.",
+        ];
+        (0..rng.gen_range(0..6))
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect()
+    }
+
+    fn claims(rng: &mut StdRng) -> Map<String, Value> {
+        (0..rng.gen_range(0..4))
+            .map(|i| {
+                let v = match rng.gen_range(0..4) {
+                    0 => json!(text(rng)),
+                    1 => json!(rng.r#gen::<i32>()),
+                    2 => json!([text(rng), null, true]),
+                    _ => json!({ "nested": text(rng) }),
+                };
+                (format!("{}{i}", text(rng)), v)
+            })
+            .collect()
+    }
+
+    fn time(rng: &mut StdRng) -> Timestamp {
+        Timestamp::from_millis(rng.gen_range(0..4_102_444_800_000))
+    }
+
+    fn session(rng: &mut StdRng, user_id: &str) -> Session {
+        let factors = (0..rng.gen_range(0..3))
+            .map(|_| {
+                let subject = if rng.r#gen() {
+                    FactorSubject::Email {
+                        email_id: format!("email-test-{}", text(rng)),
+                        email_address: text(rng),
+                    }
+                } else {
+                    FactorSubject::Phone {
+                        phone_id: format!("phone-number-test-{}", text(rng)),
+                        phone_number: text(rng),
+                    }
+                };
+                AuthFactor::new(FactorKind::OtpSms, subject, time(rng))
+            })
+            .collect();
+        Session {
+            session_id: format!("session-test-{}", rng.r#gen::<u64>()),
+            user_id: user_id.to_owned(),
+            started_at: time(rng),
+            last_accessed_at: time(rng),
+            expires_at: time(rng),
+            ip_address: text(rng),
+            user_agent: text(rng),
+            factors,
+            custom_claims: claims(rng),
+        }
+    }
+
+    fn user(rng: &mut StdRng) -> User {
+        let status = if rng.r#gen() {
+            UserStatus::Active
+        } else {
+            UserStatus::Pending
+        };
+        let mut u = User::bare(
+            format!("user-test-{}", rng.r#gen::<u64>()),
+            status,
+            time(rng),
+        );
+        u.name = Name {
+            first: text(rng),
+            middle: text(rng),
+            last: text(rng),
+        };
+        u.emails = (0..rng.gen_range(0..3))
+            .map(|i| EmailFactor {
+                email_id: format!("email-test-{i}"),
+                email: EmailAddress::from_stored(format!("{}@example.com", text(rng))),
+                verified: rng.r#gen(),
+            })
+            .collect();
+        u.phone_numbers = (0..rng.gen_range(0..2))
+            .map(|i| PhoneFactor {
+                phone_id: format!("phone-number-test-{i}"),
+                phone_number: PhoneNumber::from_stored(format!("+1555{i}")),
+                verified: rng.r#gen(),
+            })
+            .collect();
+        let meta = Value::Object(claims(rng)).to_string();
+        u.trusted_metadata = Metadata::from_stored(&meta).unwrap_or_default();
+        u.roles = (0..rng.gen_range(0..3)).map(|_| text(rng)).collect();
+        u
+    }
+
+    fn body_of(res: axum::response::Response) -> Vec<u8> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(res.into_body(), usize::MAX))
+            .unwrap()
+            .to_vec()
+    }
+
+    /// The hand-written answer is byte for byte what serde writes for the same wire structs,
+    /// on both APIs, for generated sessions, users, tokens and JWTs.
+    #[test]
+    fn the_answer_writer_matches_serde() {
+        let mut rng = StdRng::seed_from_u64(0x7e55e7a);
+        let now = Timestamp::from_millis(1_800_000_000_000);
+        for case in 0..500 {
+            let u = user(&mut rng);
+            let s = session(&mut rng, &u.user_id);
+            let roles = u.effective_roles();
+            let jwt = format!("eyJ{}.e30.{}", rng.r#gen::<u64>(), rng.r#gen::<u32>());
+            let token = if rng.gen_bool(0.2) {
+                String::new()
+            } else {
+                text(&mut rng)
+            };
+            let request_id = RequestId::new(Environment::Test);
+            let basis = SessionBasis {
+                session_id: s.session_id.clone(),
+                user_id: u.user_id.clone(),
+                started_at: 0,
+                last_accessed_at: 0,
+                expires_at: 0,
+                ip_address: String::new(),
+                user_agent: String::new(),
+                factors: String::new(),
+                custom_claims: String::new(),
+                user_version: 1,
+                user_lock_expires_at: None,
+            };
+            let minted = MintedJwt::new("k", (0, 300), Arc::from(jwt.as_str()), 0, 0);
+            let a = AuthenticatedSession {
+                rendered: Arc::new(Rendered {
+                    project_id: "project-test-1".into(),
+                    basis,
+                    accessed_at: 0,
+                    session: crate::http::WireRender.session(&s, roles.clone()).unwrap(),
+                    user: crate::http::WireRender.user(u.clone(), now).unwrap(),
+                    jwt: Arc::new(minted),
+                }),
+                token: token.clone(),
+            };
+            let backend = wire::AuthenticateSessionResponse {
+                request_id: request_id.as_str().to_owned(),
+                status_code: 200,
+                session: render::session(&s, roles.clone()),
+                session_token: token.clone(),
+                session_jwt: jwt.clone(),
+                user: render::user(u.clone(), now),
+            };
+            let frontend = tessera_proto::sdk::Data {
+                data: tessera_proto::sdk::AuthenticateResponse {
+                    request_id: request_id.as_str().to_owned(),
+                    status_code: 200,
+                    user_id: u.user_id.clone(),
+                    session: render::session(&s, roles),
+                    session_token: token,
+                    session_jwt: jwt,
+                    user: render::user(u, now),
+                    method_id: None,
+                },
+            };
+            for (sdk, expected) in [
+                (false, serde_json::to_vec(&backend).unwrap()),
+                (true, serde_json::to_vec(&frontend).unwrap()),
+            ] {
+                let body = body_of(authenticated(&request_id, &a, sdk));
+                assert_eq!(
+                    String::from_utf8_lossy(&body),
+                    String::from_utf8_lossy(&expected),
+                    "case {case}, sdk {sdk}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn strings_are_written_as_json() {
