@@ -19,3 +19,5 @@ mod sdk;
 mod sessions;
 mod tls;
 mod users;
+/// Every table of a session answer bumps the user version (the render cache's invariant).
+mod version;
