@@ -20,7 +20,7 @@ use crate::store::Store;
 /// [`Server::local_addr`].
 pub struct Server {
     listener: std::net::TcpListener,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     purge_interval: Duration,
     first_project: Option<ProjectCredentials>,
@@ -41,20 +41,11 @@ impl Server {
         let store = Store::connect_with(&config.database, config.sqlite_sharing).await?;
         store.migrate().await.context("running migrations")?;
         let first_project = service::projects::ensure_first_project(&store).await?;
-        let tls = match &config.tls {
-            Some(paths) => Some(
-                axum_server::tls_rustls::RustlsConfig::from_pem_file(&paths.cert, &paths.key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "loading TLS certificate {} and key {}",
-                            paths.cert.display(),
-                            paths.key.display()
-                        )
-                    })?,
-            ),
-            None => None,
-        };
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|paths| crate::http::serve::load_tls(&paths.cert, &paths.key))
+            .transpose()?;
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         listener.set_nonblocking(true)?;
@@ -142,28 +133,8 @@ impl Server {
             ))
         });
         let router = crate::http::router(self.state);
-        match self.tls {
-            None => {
-                let listener = tokio::net::TcpListener::from_std(self.listener)?;
-                crate::http::serve::serve(listener, router, shutdown).await;
-            }
-            Some(tls) => {
-                let app = router.into_make_service_with_connect_info::<SocketAddr>();
-                let handle = axum_server::Handle::new();
-                let h = handle.clone();
-                tokio::spawn(async move {
-                    shutdown.await;
-                    h.graceful_shutdown(Some(Duration::from_secs(10)));
-                });
-                let mut server = axum_server::from_tcp_rustls(self.listener, tls).handle(handle);
-                server
-                    .http_builder()
-                    .http1()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(crate::http::serve::HEADER_READ_TIMEOUT);
-                server.serve(app).await?;
-            }
-        }
+        let listener = tokio::net::TcpListener::from_std(self.listener)?;
+        crate::http::serve::serve(listener, router, self.tls, shutdown).await;
         let _ = admin_stop.send(());
         if let Some(admin) = admin {
             let _ = admin.await;

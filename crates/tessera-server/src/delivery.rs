@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 
@@ -139,33 +137,25 @@ impl Delivery {
     }
 }
 
+/// The SMTP transport of `--smtp-url`, as lettre parses it: `smtp://[user:pass@]host[:port]`
+/// (STARTTLS when the server offers it, unless `?tls=required` asks for it always),
+/// `smtps://…` for TLS from the first byte, `?ehlo_name=`; user and password percent-decoded.
 fn smtp_transport(u: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let url = url::Url::parse(u).context("--smtp-url is not a URL")?;
+    let mut url = url::Url::parse(u).context("--smtp-url is not a URL")?;
     anyhow::ensure!(
-        url.scheme() == "smtp",
-        "--smtp-url must be smtp://host[:port]"
+        matches!(url.scheme(), "smtp" | "smtps"),
+        "--smtp-url must be smtp://host[:port] or smtps://host[:port]"
     );
-    let host = url
-        .host_str()
-        .context("--smtp-url needs a host")?
-        .to_owned();
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
-        .port(url.port().unwrap_or(25))
-        .timeout(Some(Duration::from_secs(15)))
-        .tls(Tls::Opportunistic(TlsParameters::new(host)?));
-    if !url.username().is_empty() {
-        let user = percent_decode(url.username());
-        let pass = percent_decode(url.password().unwrap_or_default());
-        builder = builder.credentials(Credentials::new(user, pass));
+    anyhow::ensure!(url.host_str().is_some(), "--smtp-url needs a host");
+    // Without a `tls` parameter lettre would send in clear; STARTTLS when offered stays the
+    // default for `smtp://`.
+    if url.scheme() == "smtp" && !url.query_pairs().any(|(k, _)| k == "tls") {
+        url.query_pairs_mut().append_pair("tls", "opportunistic");
     }
-    Ok(builder.build())
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
+        .context("--smtp-url")?
+        .timeout(Some(Duration::from_secs(15)))
+        .build())
 }
 
 #[cfg(test)]
