@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::admin::{self, AdminRequest};
-use crate::config::{self, Config, FileConfig, LogFormat};
+use crate::config::{Layers, LogFormat, Settings};
 use crate::store::{DatabaseUrl, Store};
 
 /// Tessera: self-hosted consumer authentication, wire-compatible with Stytch.
@@ -61,19 +61,27 @@ struct DbArgs {
     /// Optional TOML file with the same keys as the long flags (e.g. `listen`, `database_url`).
     #[arg(long, env = "TESSERA_CONFIG")]
     config: Option<PathBuf>,
-    /// Directory of the embedded SQLite database [default: ./tessera-data].
-    #[arg(long, env = "TESSERA_DATA_DIR")]
+    /// Directory of the embedded SQLite database [env: TESSERA_DATA_DIR] [default:
+    /// ./tessera-data].
+    #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`; overrides --data-dir.
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`; overrides --data-dir [env:
+    /// TESSERA_DATABASE_URL].
+    #[arg(long)]
     database_url: Option<String>,
 }
 
 impl DbArgs {
-    fn resolve(self) -> anyhow::Result<(FileConfig, DatabaseUrl)> {
-        let file = FileConfig::load(self.config.as_deref())?;
-        let db = config::resolve_database(self.database_url, self.data_dir, &file)?;
-        Ok((file, db))
+    /// These flags over the environment over the file (see [`Layers`]).
+    fn layers(self, mut flags: Settings) -> anyhow::Result<Layers> {
+        flags.data_dir = self.data_dir;
+        flags.database_url = self.database_url;
+        Layers::load(flags, self.config.as_deref())
+    }
+
+    /// The database these flags, the environment and the file name.
+    fn resolve(self) -> anyhow::Result<DatabaseUrl> {
+        self.layers(Settings::default())?.database()
     }
 }
 
@@ -82,43 +90,39 @@ struct ServeArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Address to listen on [default: 127.0.0.1:4000].
-    #[arg(long, env = "TESSERA_LISTEN")]
+    #[arg(long)]
     listen: Option<SocketAddr>,
     /// PEM certificate chain: serve HTTPS directly (needs --tls-key).
-    #[arg(long, env = "TESSERA_TLS_CERT")]
+    #[arg(long)]
     tls_cert: Option<PathBuf>,
     /// PEM private key (needs --tls-cert).
-    #[arg(long, env = "TESSERA_TLS_KEY")]
+    #[arg(long)]
     tls_key: Option<PathBuf>,
     /// Log format [default: human].
-    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum)]
+    #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
     /// SMTP server for emails, smtp://[user:pass@]host[:port]; STARTTLS when offered. Without
     /// it, emails are written to the log (development only).
-    #[arg(long, env = "TESSERA_SMTP_URL")]
+    #[arg(long)]
     smtp_url: Option<String>,
     /// From address of emails [default: Tessera <no-reply@localhost>].
-    #[arg(long, env = "TESSERA_EMAIL_FROM")]
+    #[arg(long)]
     email_from: Option<String>,
     /// Endpoint receiving SMS and WhatsApp messages as a JSON POST {"channel","to","message"}.
     /// Without it, messages are written to the log (development only).
-    #[arg(long, env = "TESSERA_SMS_WEBHOOK_URL")]
+    #[arg(long)]
     sms_webhook_url: Option<String>,
     /// A proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the
     /// environment).
-    #[arg(
-        long = "trusted-proxy",
-        env = "TESSERA_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
+    #[arg(long = "trusted-proxy", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Seconds between purges of expired sessions, links and codes [default: 60].
-    #[arg(long, env = "TESSERA_PURGE_INTERVAL_SECONDS")]
+    #[arg(long)]
     purge_interval_seconds: Option<u64>,
     /// Let other processes open the embedded SQLite database while the server runs (backup
     /// tools such as Litestream, the `sqlite3` shell, the admin commands). Without it the
     /// server keeps the file for itself, which makes every read cheaper.
-    #[arg(long, env = "TESSERA_SQLITE_SHARED")]
+    #[arg(long)]
     sqlite_shared: bool,
 }
 
@@ -199,13 +203,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(db) => {
             init_logging(LogFormat::Human);
-            let (_, db) = db.resolve()?;
+            let db = db.resolve()?;
             open_store(&db).await?.close().await;
             tracing::info!(database = %db.redacted(), "migrations applied");
             Ok(())
         }
         Command::Project(ProjectCommand::Create(args)) => {
-            let (_, db) = args.db.resolve()?;
+            let db = args.db.resolve()?;
             let req = AdminRequest::ProjectCreate {
                 name: args.name,
                 live: args.live,
@@ -225,7 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::Rotate(args)) => {
             init_logging(LogFormat::Human);
-            let (_, db) = args.db.resolve()?;
+            let db = args.db.resolve()?;
             let req = AdminRequest::KeysRotate {
                 project: args.project,
             };
@@ -236,7 +240,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Project(ProjectCommand::List(args)) => {
-            let (_, db) = args.db.resolve()?;
+            let db = args.db.resolve()?;
             let rows = run_admin(&db, AdminRequest::ProjectList).await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -293,47 +297,21 @@ async fn run_admin(db: &DatabaseUrl, req: AdminRequest) -> anyhow::Result<serde_
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (file, database) = args.db.resolve()?;
-    let log_format = args.log_format.or(file.log_format).unwrap_or_default();
-    init_logging(log_format);
-    let listen = match args.listen.or(file.listen) {
-        Some(l) => l,
-        None => config::DEFAULT_LISTEN.parse()?,
+    let flags = Settings {
+        listen: args.listen,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        log_format: args.log_format,
+        smtp_url: args.smtp_url,
+        email_from: args.email_from,
+        sms_webhook_url: args.sms_webhook_url,
+        trusted_proxies: (!args.trusted_proxies.is_empty()).then_some(args.trusted_proxies),
+        purge_interval_seconds: args.purge_interval_seconds,
+        sqlite_shared: args.sqlite_shared.then_some(true),
+        ..Settings::default()
     };
-    let tls = config::resolve_tls(
-        args.tls_cert.or(file.tls_cert),
-        args.tls_key.or(file.tls_key),
-    )?;
-    let trusted_proxies = if args.trusted_proxies.is_empty() {
-        file.trusted_proxies.clone().unwrap_or_default()
-    } else {
-        args.trusted_proxies
-    };
-    let config = Config {
-        listen,
-        database,
-        tls,
-        log_format,
-        delivery: crate::delivery::DeliveryConfig {
-            smtp_url: args.smtp_url.or(file.smtp_url),
-            email_from: args.email_from.or(file.email_from),
-            sms_webhook_url: args.sms_webhook_url.or(file.sms_webhook_url),
-        },
-        trusted_proxies,
-        key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
-        send_limits: Default::default(),
-        purge_interval: std::time::Duration::from_secs(
-            args.purge_interval_seconds
-                .or(file.purge_interval_seconds)
-                .unwrap_or(config::DEFAULT_PURGE_INTERVAL_SECONDS)
-                .max(1),
-        ),
-        sqlite_sharing: if args.sqlite_shared || file.sqlite_shared == Some(true) {
-            crate::store::SqliteSharing::Shared
-        } else {
-            crate::store::SqliteSharing::Exclusive
-        },
-    };
+    let config = args.db.layers(flags)?.config()?;
+    init_logging(config.log_format);
     let server = crate::Server::build(&config).await?;
     if let Some(creds) = server.first_project() {
         println!(

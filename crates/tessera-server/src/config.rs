@@ -2,13 +2,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
 
 use crate::delivery::DeliveryConfig;
 use crate::store::DatabaseUrl;
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -27,46 +29,186 @@ pub struct TlsPaths {
     pub key: PathBuf,
 }
 
-/// The settings of an optional `--config tessera.toml`. Every key is optional; command-line flags
-/// and `TESSERA_*` environment variables take precedence over the file.
-#[derive(Debug, Default, Deserialize)]
+/// Every setting, as one layer (flags, `TESSERA_*` environment, the `--config` TOML file) gives
+/// it: all optional, so a layer names only what it sets. [`Layers`] merges them.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub struct Settings {
     /// See `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     /// See `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// See `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// See `--tls-cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cert: Option<PathBuf>,
     /// See `--tls-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
     /// See `--log-format`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
     /// See `--smtp-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
     /// See `--email-from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_from: Option<String>,
     /// See `--sms-webhook-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_webhook_url: Option<String>,
     /// See `--trusted-proxy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// See `--purge-interval-seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purge_interval_seconds: Option<u64>,
     /// See `--sqlite-shared`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
     pub sqlite_shared: Option<bool>,
 }
 
-impl FileConfig {
-    /// Reads a TOML file; a missing `path` gives the empty config.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = path else {
-            return Ok(FileConfig::default());
+/// `true`/`false`, or `1`/`0` as environment variables often say it.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+        Text(String),
+    }
+    Ok(match Option::<Flag>::deserialize(d)? {
+        None => None,
+        Some(Flag::Bool(b)) => Some(b),
+        Some(Flag::Int(i)) => Some(i != 0),
+        Some(Flag::Text(t)) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" | "" => Some(false),
+            _ => return Err(serde::de::Error::custom(format!("not a boolean: {t:?}"))),
+        },
+    })
+}
+
+/// The environment variables that are settings: `TESSERA_` and the key in upper case.
+const ENV_KEYS: [&str; 11] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "tls_cert",
+    "tls_key",
+    "log_format",
+    "smtp_url",
+    "email_from",
+    "sms_webhook_url",
+    "purge_interval_seconds",
+    "sqlite_shared",
+];
+
+/// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment
+/// variables, the `--config` TOML file; each key is taken from the highest layer that sets it,
+/// else its default. The database is one choice: the highest layer that sets `database_url` or
+/// `data_dir` decides (within a layer the URL wins).
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    /// From flags.
+    pub flags: Settings,
+    /// From the environment.
+    pub env: Settings,
+    /// From the file.
+    pub file: Settings,
+}
+
+impl Layers {
+    /// Reads the environment and the file (if any) beside the given flags.
+    pub fn load(flags: Settings, file: Option<&Path>) -> anyhow::Result<Self> {
+        let env = Figment::from(Env::prefixed("TESSERA_").only(&ENV_KEYS));
+        let mut env: Settings = env.extract().context("reading TESSERA_* settings")?;
+        if let Ok(list) = std::env::var("TESSERA_TRUSTED_PROXIES") {
+            env.trusted_proxies = Some(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse()
+                            .with_context(|| format!("TESSERA_TRUSTED_PROXIES: {p:?}"))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            );
+        }
+        let file = match file {
+            None => Settings::default(),
+            Some(path) => {
+                anyhow::ensure!(path.is_file(), "config file {} not found", path.display());
+                Figment::from(Toml::file_exact(path))
+                    .extract()
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+        Ok(Layers { flags, env, file })
+    }
+
+    /// Every key from the highest layer that sets it.
+    pub fn merged(&self) -> anyhow::Result<Settings> {
+        Ok(Figment::new()
+            .merge(Serialized::defaults(&self.file))
+            .merge(Serialized::defaults(&self.env))
+            .merge(Serialized::defaults(&self.flags))
+            .extract()?)
+    }
+
+    /// The database: see [`Layers`].
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        for layer in [&self.flags, &self.env, &self.file] {
+            if let Some(url) = &layer.database_url {
+                return DatabaseUrl::parse(url);
+            }
+            if let Some(dir) = &layer.data_dir {
+                return Ok(DatabaseUrl::Sqlite(dir.join("tessera.db")));
+            }
+        }
+        Ok(DatabaseUrl::Sqlite(
+            PathBuf::from(DEFAULT_DATA_DIR).join("tessera.db"),
+        ))
+    }
+
+    /// What `tessera serve` runs with: the merged settings over the defaults.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let s = self.merged()?;
+        Ok(Config {
+            listen: match s.listen {
+                Some(l) => l,
+                None => DEFAULT_LISTEN.parse()?,
+            },
+            database: self.database()?,
+            tls: resolve_tls(s.tls_cert, s.tls_key)?,
+            log_format: s.log_format.unwrap_or_default(),
+            delivery: DeliveryConfig {
+                smtp_url: s.smtp_url,
+                email_from: s.email_from,
+                sms_webhook_url: s.sms_webhook_url,
+            },
+            trusted_proxies: s.trusted_proxies.unwrap_or_default(),
+            purge_interval: std::time::Duration::from_secs(
+                s.purge_interval_seconds
+                    .unwrap_or(DEFAULT_PURGE_INTERVAL_SECONDS)
+                    .max(1),
+            ),
+            key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
+            send_limits: Default::default(),
+            sqlite_sharing: if s.sqlite_shared == Some(true) {
+                crate::store::SqliteSharing::Shared
+            } else {
+                crate::store::SqliteSharing::Exclusive
+            },
+        })
     }
 }
 
@@ -123,31 +265,6 @@ impl Config {
     }
 }
 
-/// Resolves the database: a flag (or environment variable) beats the file, whichever of
-/// `database_url` and `data_dir` it sets; within one layer `database_url` beats `data_dir`;
-/// then the default data directory.
-pub fn resolve_database(
-    database_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    file: &FileConfig,
-) -> anyhow::Result<DatabaseUrl> {
-    let in_dir = |dir: PathBuf| DatabaseUrl::Sqlite(dir.join("tessera.db"));
-    if let Some(url) = database_url {
-        return DatabaseUrl::parse(&url);
-    }
-    if let Some(dir) = data_dir {
-        return Ok(in_dir(dir));
-    }
-    if let Some(url) = &file.database_url {
-        return DatabaseUrl::parse(url);
-    }
-    Ok(in_dir(
-        file.data_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-    ))
-}
-
 /// Pairs the TLS paths; one without the other is an error.
 pub fn resolve_tls(
     cert: Option<PathBuf>,
@@ -161,50 +278,220 @@ pub fn resolve_tls(
 }
 
 #[cfg(test)]
+// figment's `Jail` fixes the closures' error type (`figment::Error`, a large one).
+#[allow(clippy::result_large_err)]
 mod tests {
+    use figment::Jail;
+
     use super::*;
 
+    /// One key: how each layer sets it, and what the resolved configuration then says.
+    struct Key {
+        env: (&'static str, &'static str),
+        file: &'static str,
+        flag: fn(&mut Settings),
+        /// The value of the key in a resolved configuration, as text.
+        read: fn(&Config) -> String,
+        /// What `read` gives for the default, the file, the environment and the flag.
+        expect: [&'static str; 4],
+    }
+
+    fn keys() -> Vec<Key> {
+        vec![
+            Key {
+                env: ("TESSERA_LISTEN", "127.0.0.1:2"),
+                file: "listen = \"127.0.0.1:1\"",
+                flag: |s| s.listen = Some("127.0.0.1:3".parse().unwrap()),
+                read: |c| c.listen.to_string(),
+                expect: [
+                    "127.0.0.1:4000",
+                    "127.0.0.1:1",
+                    "127.0.0.1:2",
+                    "127.0.0.1:3",
+                ],
+            },
+            Key {
+                env: ("TESSERA_DATA_DIR", "env-dir"),
+                file: "data_dir = \"file-dir\"",
+                flag: |s| s.data_dir = Some("flag-dir".into()),
+                read: |c| c.database.redacted(),
+                expect: [
+                    "sqlite://./tessera-data/tessera.db",
+                    "sqlite://file-dir/tessera.db",
+                    "sqlite://env-dir/tessera.db",
+                    "sqlite://flag-dir/tessera.db",
+                ],
+            },
+            Key {
+                env: ("TESSERA_DATABASE_URL", "sqlite://env.db"),
+                file: "database_url = \"sqlite://file.db\"",
+                flag: |s| s.database_url = Some("sqlite://flag.db".into()),
+                read: |c| c.database.redacted(),
+                expect: [
+                    "sqlite://./tessera-data/tessera.db",
+                    "sqlite://file.db",
+                    "sqlite://env.db",
+                    "sqlite://flag.db",
+                ],
+            },
+            Key {
+                env: ("TESSERA_TLS_CERT", "e.pem"),
+                file: "tls_cert = \"f.pem\"\ntls_key = \"k.pem\"",
+                flag: |s| s.tls_cert = Some("c.pem".into()),
+                read: |c| format!("{:?}", c.tls.as_ref().map(|t| &t.cert)),
+                expect: [
+                    "None",
+                    "Some(\"f.pem\")",
+                    "Some(\"e.pem\")",
+                    "Some(\"c.pem\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_TLS_KEY", "e.key"),
+                file: "tls_key = \"f.key\"\ntls_cert = \"c.pem\"",
+                flag: |s| s.tls_key = Some("k.key".into()),
+                read: |c| format!("{:?}", c.tls.as_ref().map(|t| &t.key)),
+                expect: [
+                    "None",
+                    "Some(\"f.key\")",
+                    "Some(\"e.key\")",
+                    "Some(\"k.key\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_LOG_FORMAT", "human"),
+                file: "log_format = \"json\"",
+                flag: |s| s.log_format = Some(LogFormat::Json),
+                read: |c| format!("{:?}", c.log_format),
+                expect: ["Human", "Json", "Human", "Json"],
+            },
+            Key {
+                env: ("TESSERA_SMTP_URL", "smtp://env"),
+                file: "smtp_url = \"smtp://file\"",
+                flag: |s| s.smtp_url = Some("smtp://flag".into()),
+                read: |c| format!("{:?}", c.delivery.smtp_url),
+                expect: [
+                    "None",
+                    "Some(\"smtp://file\")",
+                    "Some(\"smtp://env\")",
+                    "Some(\"smtp://flag\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_EMAIL_FROM", "e@x.co"),
+                file: "email_from = \"f@x.co\"",
+                flag: |s| s.email_from = Some("c@x.co".into()),
+                read: |c| format!("{:?}", c.delivery.email_from),
+                expect: [
+                    "None",
+                    "Some(\"f@x.co\")",
+                    "Some(\"e@x.co\")",
+                    "Some(\"c@x.co\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_SMS_WEBHOOK_URL", "http://env"),
+                file: "sms_webhook_url = \"http://file\"",
+                flag: |s| s.sms_webhook_url = Some("http://flag".into()),
+                read: |c| format!("{:?}", c.delivery.sms_webhook_url),
+                expect: [
+                    "None",
+                    "Some(\"http://file\")",
+                    "Some(\"http://env\")",
+                    "Some(\"http://flag\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_TRUSTED_PROXIES", "10.0.0.2, 10.0.0.3"),
+                file: "trusted_proxies = [\"10.0.0.1\"]",
+                flag: |s| s.trusted_proxies = Some(vec!["10.0.0.4".parse().unwrap()]),
+                read: |c| format!("{:?}", c.trusted_proxies),
+                expect: ["[]", "[10.0.0.1]", "[10.0.0.2, 10.0.0.3]", "[10.0.0.4]"],
+            },
+            Key {
+                env: ("TESSERA_PURGE_INTERVAL_SECONDS", "2"),
+                file: "purge_interval_seconds = 1",
+                flag: |s| s.purge_interval_seconds = Some(3),
+                read: |c| c.purge_interval.as_secs().to_string(),
+                expect: ["60", "1", "2", "3"],
+            },
+            Key {
+                env: ("TESSERA_SQLITE_SHARED", "0"),
+                file: "sqlite_shared = true",
+                flag: |s| s.sqlite_shared = Some(true),
+                read: |c| format!("{:?}", c.sqlite_sharing),
+                expect: ["Exclusive", "Shared", "Exclusive", "Shared"],
+            },
+        ]
+    }
+
+    /// Flag over environment over file over default, for every key.
     #[test]
-    fn file_config_rejects_unknown_keys() {
-        assert!(toml::from_str::<FileConfig>("listen = \"0.0.0.0:80\"").is_ok());
-        assert!(toml::from_str::<FileConfig>("lisen = \"0.0.0.0:80\"").is_err());
+    fn every_key_takes_flag_then_environment_then_file_then_default() {
+        for key in keys() {
+            Jail::expect_with(|jail| {
+                jail.create_file("tessera.toml", key.file)?;
+                let file = Some(Path::new("tessera.toml"));
+                let mut flags = Settings::default();
+                (key.flag)(&mut flags);
+                let resolve = |flags: &Settings, file| {
+                    let layers = Layers::load(flags.clone(), file).map_err(|e| e.to_string())?;
+                    layers
+                        .config()
+                        .map(|c| (key.read)(&c))
+                        .map_err(|e| e.to_string())
+                };
+                let none = Settings::default();
+                assert_eq!(
+                    resolve(&none, None)?,
+                    key.expect[0],
+                    "{}: default",
+                    key.env.0
+                );
+                assert_eq!(resolve(&none, file)?, key.expect[1], "{}: file", key.env.0);
+                jail.set_env(key.env.0, key.env.1);
+                assert_eq!(resolve(&none, file)?, key.expect[2], "{}: env", key.env.0);
+                assert_eq!(resolve(&flags, file)?, key.expect[3], "{}: flag", key.env.0);
+                Ok(())
+            });
+        }
     }
 
     #[test]
-    fn database_precedence_is_flags_then_file_then_default() {
-        let file = FileConfig {
-            database_url: Some("postgres://f/db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve_database(Some("sqlite://x.db".into()), None, &file).unwrap(),
-            DatabaseUrl::Sqlite("x.db".into())
-        );
-        assert!(matches!(
-            resolve_database(None, None, &file).unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
-        assert_eq!(
-            resolve_database(None, Some("d".into()), &FileConfig::default()).unwrap(),
-            DatabaseUrl::Sqlite("d/tessera.db".into())
-        );
-        // A --data-dir flag beats the file's database_url (flags win over the file).
-        assert_eq!(
-            resolve_database(None, Some("d".into()), &file).unwrap(),
-            DatabaseUrl::Sqlite("d/tessera.db".into())
-        );
-        let dir_file = FileConfig {
-            data_dir: Some("fd".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve_database(None, None, &dir_file).unwrap(),
-            DatabaseUrl::Sqlite("fd/tessera.db".into())
-        );
-        assert_eq!(
-            resolve_database(None, None, &FileConfig::default()).unwrap(),
-            DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATA_DIR).join("tessera.db"))
-        );
+    fn the_database_is_chosen_by_the_highest_layer_naming_one() {
+        Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "database_url = \"postgres://f/db\"")?;
+            let file = Some(Path::new("t.toml"));
+            let flags = Settings {
+                data_dir: Some("d".into()),
+                ..Default::default()
+            };
+            let db = |flags: Settings| Layers::load(flags, file).unwrap().database().unwrap();
+            // A --data-dir flag beats the file's database_url.
+            assert_eq!(
+                db(flags.clone()),
+                DatabaseUrl::Sqlite("d/tessera.db".into())
+            );
+            assert!(matches!(db(Settings::default()), DatabaseUrl::Postgres(_)));
+            jail.set_env("TESSERA_DATA_DIR", "e");
+            assert_eq!(
+                db(Settings::default()),
+                DatabaseUrl::Sqlite("e/tessera.db".into())
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "lisen = \"0.0.0.0:80\"")?;
+            assert!(Layers::load(Settings::default(), Some(Path::new("t.toml"))).is_err());
+            assert!(Layers::load(Settings::default(), Some(Path::new("missing.toml"))).is_err());
+            jail.set_env("TESSERA_PURGE_INTERVAL_SECONDS", "soon");
+            assert!(Layers::load(Settings::default(), None).is_err());
+            Ok(())
+        });
     }
 
     #[test]
