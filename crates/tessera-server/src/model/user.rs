@@ -59,24 +59,47 @@ impl User {
             .collect()
     }
 
-    /// What verifying one of its emails does to a user, as the store applies it: that email
-    /// verified, and a pending user active.
-    pub fn mark_verified(&mut self, email_id: &str) {
-        if let Some(e) = self.emails.iter_mut().find(|e| e.email_id == email_id) {
+    /// What verifying one of its emails or phone numbers does to a user (the rule the store is
+    /// told to apply): that factor verified, and a pending user active.
+    pub fn mark_verified(&mut self, method_id: &str) {
+        let found = if let Some(e) = self.emails.iter_mut().find(|e| e.email_id == method_id) {
             e.verified = true;
-            if self.status == UserStatus::Pending {
-                self.status = UserStatus::Active;
-            }
+            true
+        } else if let Some(p) = self
+            .phone_numbers
+            .iter_mut()
+            .find(|p| p.phone_id == method_id)
+        {
+            p.verified = true;
+            true
+        } else {
+            false
+        };
+        if found && self.status == UserStatus::Pending {
+            self.status = UserStatus::Active;
         }
     }
 
-    /// Whether [`User::mark_verified`] would change anything: the email is not yet verified,
+    /// Whether [`User::mark_verified`] would change anything: the factor is not yet verified,
     /// or the user is still pending.
-    pub fn needs_verifying(&self, email_id: &str) -> bool {
-        self.emails
+    pub fn needs_verifying(&self, method_id: &str) -> bool {
+        let verified = self
+            .emails
             .iter()
-            .find(|e| e.email_id == email_id)
-            .is_some_and(|e| !e.verified || self.status == UserStatus::Pending)
+            .find(|e| e.email_id == method_id)
+            .map(|e| e.verified)
+            .or_else(|| {
+                self.phone_numbers
+                    .iter()
+                    .find(|p| p.phone_id == method_id)
+                    .map(|p| p.verified)
+            });
+        verified.is_some_and(|v| !v || self.status == UserStatus::Pending)
+    }
+
+    /// Whether verifying a factor makes this user active (it is pending).
+    pub fn activates_on_verify(&self) -> bool {
+        self.status == UserStatus::Pending
     }
 
     /// Whether the user is locked at `now`.

@@ -500,15 +500,6 @@ pub async fn authenticate(
         &input.attrs,
     )?;
     factors::check_attachable(engine, project, &input.session, &record.user_id, now).await?;
-    if sandbox_link && let Some(email_id) = &record.email_id {
-        store
-            .verify_factor(
-                &project.project_id,
-                &record.user_id,
-                &FactorRef::Email(email_id.clone()),
-            )
-            .await?;
-    }
     // Everything is read and decided before the link is spent; spending it then verifies its
     // email and stores the new session in the same transaction. A stored link's user was read
     // with the link; the sandbox user is read now that it surely exists.
@@ -516,6 +507,14 @@ pub async fn authenticate(
         Some(user) => user,
         None => users::get(store, project, &record.user_id).await?,
     };
+    if sandbox_link && let Some(email_id) = &record.email_id {
+        let factor = FactorRef::Email(email_id.clone());
+        let activate = user.activates_on_verify();
+        store
+            .verify_factor(&project.project_id, &record.user_id, &factor, activate)
+            .await?;
+        user.mark_verified(email_id);
+    }
     let (factor, method_id) = match &record.email_id {
         Some(email_id) => (
             factors::factor_on(&user, FactorKind::MagicLinkEmail, email_id, now)?,
@@ -540,12 +539,14 @@ pub async fn authenticate(
         ),
     };
     if !sandbox_link {
+        let email_id = record
+            .email_id
+            .as_deref()
+            .filter(|id| user.needs_verifying(id));
         let spend = Spend {
             user_id: &record.user_id,
-            email_id: record
-                .email_id
-                .as_deref()
-                .filter(|id| user.needs_verifying(id)),
+            email_id,
+            activate_owner: email_id.is_some() && user.activates_on_verify(),
             session: fresh.as_ref().map(|f| (&f.session, f.digest())),
         };
         if !store

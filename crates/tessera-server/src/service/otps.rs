@@ -216,10 +216,16 @@ pub async fn authenticate(
     } else {
         FactorRef::Phone(input.method_id.clone())
     };
+    let mut user = users::get(store, project, &record.user_id).await?;
     store
-        .verify_factor(pid, &record.user_id, &factor_ref)
+        .verify_factor(
+            pid,
+            &record.user_id,
+            &factor_ref,
+            user.activates_on_verify(),
+        )
         .await?;
-    let user = users::get(store, project, &record.user_id).await?;
+    user.mark_verified(&input.method_id);
     let kind = match (&factor_ref, record.channel.as_str()) {
         (FactorRef::Email(_), _) => FactorKind::OtpEmail,
         (FactorRef::Phone(_), "whatsapp") => FactorKind::OtpWhatsapp,

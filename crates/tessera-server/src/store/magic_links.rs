@@ -52,9 +52,11 @@ fn link_with_user_sql(d: Dialect) -> String {
 pub struct Spend<'a> {
     /// The link's user.
     pub user_id: &'a str,
-    /// The email to mark verified (and its pending owner active), if the link went to one and
-    /// that changes anything.
+    /// The email to mark verified, if the link went to one and that changes anything.
     pub email_id: Option<&'a str>,
+    /// Whether to make the owner active (the service decides: a pending owner whose email
+    /// is verified); only with `email_id`.
+    pub activate_owner: bool,
     /// The session to create, under the digest of its token.
     pub session: Option<(&'a Session, Digest256)>,
 }
@@ -78,12 +80,18 @@ macro_rules! spend_pg {
     };
 }
 
-/// The email verified and a pending owner made active, as CTEs of [`spend_pg!`].
+/// The email verified, as a CTE of [`spend_pg!`].
 macro_rules! verify_pg {
     () => {
         "email AS (UPDATE user_emails SET verified = TRUE WHERE project_id = $1 \
-         AND user_id = $4 AND email_id = $5 AND NOT verified AND EXISTS (SELECT 1 FROM link)), \
-         owner AS (UPDATE users SET status = 'active' WHERE $5::text IS NOT NULL \
+         AND user_id = $4 AND email_id = $5 AND NOT verified AND EXISTS (SELECT 1 FROM link)), "
+    };
+}
+
+/// The pending owner made active, as a CTE of [`spend_pg!`] after [`verify_pg!`].
+macro_rules! activate_pg {
+    () => {
+        "owner AS (UPDATE users SET status = 'active' WHERE $5::text IS NOT NULL \
          AND project_id = $1 AND user_id = $4 AND status = 'pending' \
          AND EXISTS (SELECT 1 FROM link)), "
     };
@@ -92,6 +100,8 @@ macro_rules! verify_pg {
 /// The spend when the link verifies its email: the common case of a returning user's link
 /// does not need it, and leaves `users` and `user_emails` untouched.
 const SPEND_VERIFY_PG: &str = spend_pg!(verify_pg!());
+/// The spend when the link also activates its pending owner.
+const SPEND_VERIFY_ACTIVATE_PG: &str = spend_pg!(concat!(verify_pg!(), activate_pg!()));
 /// The spend of the link and the session alone.
 const SPEND_PG: &str = spend_pg!("");
 
@@ -166,8 +176,8 @@ impl Store {
         row.map(|r| Ok((r.link, r.user.into_user()?))).transpose()
     }
 
-    /// Spends a magic link and, in the same transaction, writes what spending it implies:
-    /// the email it names marked verified (and a pending owner active), and the session it
+    /// Spends a magic link and, in the same transaction, writes what the service decided it
+    /// implies: the email it names marked verified (and the owner active), and the session it
     /// creates. `false`, and nothing written, when the link is already used, expired or
     /// unknown: of many concurrent calls exactly one wins. On PostgreSQL it is one statement.
     pub async fn consume_magic_link(
@@ -181,9 +191,10 @@ impl Store {
             Pools::Sqlite { write, .. } => write,
             Pools::Postgres { pool, .. } => {
                 let session = spend.session.map(|(s, _)| s);
-                let sql = match spend.email_id {
-                    Some(_) => SPEND_VERIFY_PG,
-                    None => SPEND_PG,
+                let sql = match (spend.email_id, spend.activate_owner) {
+                    (Some(_), true) => SPEND_VERIFY_ACTIVATE_PG,
+                    (Some(_), false) => SPEND_VERIFY_PG,
+                    (None, _) => SPEND_PG,
                 };
                 let won: i64 = sqlx::query_scalar(sql)
                     .bind(project_id)
@@ -220,7 +231,14 @@ impl Store {
         if n == 1 {
             if let Some(email_id) = spend.email_id {
                 let factor = FactorRef::Email(email_id.to_owned());
-                super::users::verify_in(&mut tx, project_id, spend.user_id, &factor).await?;
+                super::users::verify_in(
+                    &mut tx,
+                    project_id,
+                    spend.user_id,
+                    &factor,
+                    spend.activate_owner,
+                )
+                .await?;
             }
             if let Some((session, digest)) = spend.session {
                 insert_session_query!(project_id, session, digest)

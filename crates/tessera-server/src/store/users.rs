@@ -407,16 +407,18 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an email or phone number verified and a pending owner active, in one transaction.
+    /// Marks an email or phone number verified and, when `activate`, a pending owner active, in
+    /// one transaction. The service decides `activate` (see `User::mark_verified`).
     pub async fn verify_factor(
         &self,
         project_id: &str,
         user_id: &str,
         factor: &FactorRef,
+        activate: bool,
     ) -> StoreResult<()> {
         on_write!(self, pool, _d => {
             let mut tx = pool.begin().await?;
-            verify_in(&mut tx, project_id, user_id, factor).await?;
+            verify_in(&mut tx, project_id, user_id, factor, activate).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -430,6 +432,7 @@ pub(super) async fn verify_in<'c, DB>(
     project_id: &str,
     user_id: &str,
     factor: &FactorRef,
+    activate: bool,
 ) -> StoreResult<()>
 where
     DB: sqlx::Database,
@@ -455,14 +458,16 @@ where
         .bind(id.as_str())
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "UPDATE users SET status = 'active' WHERE project_id = $1 AND user_id = $2 \
-         AND status = 'pending'",
-    )
-    .bind(project_id)
-    .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
+    if activate {
+        sqlx::query(
+            "UPDATE users SET status = 'active' WHERE project_id = $1 AND user_id = $2 \
+             AND status = 'pending'",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 

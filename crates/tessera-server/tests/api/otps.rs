@@ -18,6 +18,7 @@ both_backends!(
     send_refuses_unknown_destinations_and_bad_input,
     expired_codes_are_refused,
     sandbox_passcodes,
+    a_passcode_activates_a_pending_user,
 );
 
 fn phone(p: &str) -> OtpSendRequest {
@@ -321,4 +322,30 @@ async fn sandbox_passcodes(app: &TestApp) {
         .unwrap();
     assert_eq!(app.sms.count(), 0);
     assert_eq!(app.smtp.count_to("sandbox@stytch.com"), 0);
+}
+
+/// A user created as pending becomes active once a passcode to its phone is verified, and the
+/// answer says so without another read (the service decides; the store applies).
+async fn a_passcode_activates_a_pending_user(app: &TestApp) {
+    let otps = app.client.otps();
+    let number = "+14155550177";
+    let req = OtpSendRequest {
+        create_user_as_pending: Some(true),
+        ..phone(number)
+    };
+    let sent = otps.login_or_create(OtpChannel::Sms, &req).await.unwrap();
+    let user = app.client.users().get(&sent.user_id).await.unwrap().user;
+    assert_eq!(user.status, "pending");
+    assert!(!user.phone_numbers[0].verified);
+    let code = code_in(&app.sms.last_to("sms", number).await);
+    let phone_id = sent.phone_id.unwrap();
+    let r = otps
+        .authenticate(&auth(&phone_id, &code, None))
+        .await
+        .unwrap();
+    assert_eq!(r.user.status, "active");
+    assert!(r.user.phone_numbers[0].verified);
+    let stored = app.client.users().get(&sent.user_id).await.unwrap().user;
+    assert_eq!(stored.status, "active");
+    assert!(stored.phone_numbers[0].verified);
 }
