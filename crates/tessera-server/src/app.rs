@@ -154,9 +154,7 @@ async fn purge_loop(store: Store, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = Timestamp::now();
-        let keys_before = now.plus_minutes(-service::keys::RETIRED_KEY_GRACE_MINUTES);
-        match store.purge_expired(now, keys_before).await {
+        match service::purge_expired(&store, Timestamp::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),

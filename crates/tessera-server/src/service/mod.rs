@@ -28,3 +28,14 @@ pub mod users;
 pub async fn database_ready(store: &crate::store::Store) -> crate::error::Result<()> {
     Ok(store.ping().await?)
 }
+
+/// Deletes what has expired: sessions, links and codes past their end (every query refuses them
+/// from that moment anyway), and signing keys retired more than
+/// [`keys::RETIRED_KEY_GRACE_MINUTES`] ago. How many rows went.
+pub async fn purge_expired(
+    store: &crate::store::Store,
+    now: crate::model::Timestamp,
+) -> crate::error::Result<u64> {
+    let keys_before = now.plus_minutes(-keys::RETIRED_KEY_GRACE_MINUTES);
+    Ok(store.purge_expired(now, keys_before).await?)
+}

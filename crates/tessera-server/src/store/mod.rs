@@ -22,10 +22,12 @@ mod hot;
 pub mod keys;
 /// Magic links (token digests, single use).
 pub mod magic_links;
-/// One-time passcodes (code digests, attempt counting) and the expiry purge.
+/// One-time passcodes (code digests, attempt counting).
 pub mod otps;
 /// Projects and their secret digests.
 pub mod projects;
+/// Deleting expired rows.
+mod purge;
 /// Dynamic user-search SQL.
 mod search;
 /// Sessions.

@@ -93,42 +93,4 @@ impl Store {
             .rows_affected());
         Ok(n == 1)
     }
-
-    /// Deletes expired sessions, links and codes, and signing keys retired before
-    /// `keys_retired_before`, in small batches so that no request waits long behind it.
-    /// Returns how many rows went.
-    pub async fn purge_expired(
-        &self,
-        now: Timestamp,
-        keys_retired_before: Timestamp,
-    ) -> StoreResult<u64> {
-        const BATCH: i64 = 500;
-        let statements = [
-            "DELETE FROM sessions WHERE (project_id, session_id) IN \
-             (SELECT project_id, session_id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
-            "DELETE FROM magic_links WHERE (project_id, token_digest) IN \
-             (SELECT project_id, token_digest FROM magic_links WHERE expires_at <= $1 LIMIT $2)",
-            "DELETE FROM otp_codes WHERE (project_id, method_id) IN \
-             (SELECT project_id, method_id FROM otp_codes WHERE expires_at <= $1 LIMIT $2)",
-        ];
-        let mut total = 0;
-        for sql in statements {
-            loop {
-                let n = on_write!(self, pool, _d =>
-                    sqlx::query(sql).bind(now.millis()).bind(BATCH).execute(pool).await?.rows_affected());
-                total += n;
-                if n < BATCH as u64 {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
-        total += on_write!(self, pool, _d =>
-            sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= $1")
-                .bind(keys_retired_before.millis())
-                .execute(pool)
-                .await?
-                .rows_affected());
-        Ok(total)
-    }
 }
