@@ -243,6 +243,12 @@ async fn handle(mut stream: UnixStream, store: Store, uid: u32, changed: Changed
 /// Reads one line of at most [`MAX_REQUEST`] bytes, checks the caller is the server's own
 /// user, and runs the command.
 async fn respond(stream: &mut UnixStream, store: &Store, uid: u32) -> anyhow::Result<Value> {
+    // Who is asking is checked before anything is read.
+    let peer = stream.peer_cred()?;
+    anyhow::ensure!(
+        peer.uid() == uid,
+        "refused: the admin socket answers only the user the server runs as (uid {uid})"
+    );
     let mut line = Vec::new();
     {
         let mut reader = BufReader::new((&mut *stream).take(MAX_REQUEST as u64 + 1));
@@ -251,11 +257,6 @@ async fn respond(stream: &mut UnixStream, store: &Store, uid: u32) -> anyhow::Re
             .map_err(|_| anyhow::anyhow!("no request within {} s", TIMEOUT.as_secs()))??;
     }
     anyhow::ensure!(line.len() <= MAX_REQUEST, "request larger than 64 KiB");
-    let peer = stream.peer_cred()?;
-    anyhow::ensure!(
-        peer.uid() == uid,
-        "refused: the admin socket answers only the user the server runs as (uid {uid})"
-    );
     let req: AdminRequest = serde_json::from_slice(&line).context("malformed admin request")?;
     tracing::info!(command = req.name(), "admin command");
     execute(store, req).await

@@ -54,7 +54,16 @@ impl Server {
         // commands open the file themselves.
         let admin = match crate::admin::socket_path(&config.database) {
             Some(path) if config.sqlite_sharing == crate::store::SqliteSharing::Exclusive => {
-                Some(crate::admin::AdminListener::bind(&path)?)
+                match crate::admin::AdminListener::bind(&path) {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %format!("{e:#}"),
+                            "no admin socket: the admin commands need the server stopped"
+                        );
+                        None
+                    }
+                }
             }
             _ => None,
         };

@@ -129,9 +129,19 @@ pub struct Layers {
 impl Layers {
     /// Reads the environment and the file (if any) beside the given flags.
     pub fn load(flags: Settings, file: Option<&Path>) -> anyhow::Result<Self> {
-        let env = Figment::from(Env::prefixed("TESSERA_").only(&ENV_KEYS));
+        // An empty variable is as good as unset (`TESSERA_DATA_DIR=` does not mean `.`).
+        let set: Vec<&str> = ENV_KEYS
+            .into_iter()
+            .filter(|k| {
+                std::env::var(format!("TESSERA_{}", k.to_uppercase()))
+                    .is_ok_and(|v| !v.trim().is_empty())
+            })
+            .collect();
+        let env = Figment::from(Env::prefixed("TESSERA_").only(&set));
         let mut env: Settings = env.extract().context("reading TESSERA_* settings")?;
-        if let Ok(list) = std::env::var("TESSERA_TRUSTED_PROXIES") {
+        if let Ok(list) = std::env::var("TESSERA_TRUSTED_PROXIES")
+            && !list.trim().is_empty()
+        {
             env.trusted_proxies = Some(
                 list.split(',')
                     .map(str::trim)

@@ -138,8 +138,9 @@ impl Delivery {
 }
 
 /// The SMTP transport of `--smtp-url`, as lettre parses it: `smtp://[user:pass@]host[:port]`
-/// (STARTTLS when the server offers it, unless `?tls=required` asks for it always),
-/// `smtps://…` for TLS from the first byte, `?ehlo_name=`; user and password percent-decoded.
+/// (port 25 by default; STARTTLS when the server offers it, unless `?tls=required` asks for it
+/// always), `smtps://…` for TLS from the first byte (port 465); user and password
+/// percent-decoded, and credentials sent only when a password is given.
 fn smtp_transport(u: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
     let mut url = url::Url::parse(u).context("--smtp-url is not a URL")?;
     anyhow::ensure!(
@@ -149,8 +150,14 @@ fn smtp_transport(u: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>>
     anyhow::ensure!(url.host_str().is_some(), "--smtp-url needs a host");
     // Without a `tls` parameter lettre would send in clear; STARTTLS when offered stays the
     // default for `smtp://`.
-    if url.scheme() == "smtp" && !url.query_pairs().any(|(k, _)| k == "tls") {
-        url.query_pairs_mut().append_pair("tls", "opportunistic");
+    if url.scheme() == "smtp" {
+        if !url.query_pairs().any(|(k, _)| k == "tls") {
+            url.query_pairs_mut().append_pair("tls", "opportunistic");
+        }
+        // lettre's default for a `tls` parameter is the submission port; ours stays 25.
+        if url.port().is_none() {
+            let _ = url.set_port(Some(25));
+        }
     }
     Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
         .context("--smtp-url")?

@@ -1,7 +1,7 @@
 //! The one serving stack, for HTTP and HTTPS alike: an accept loop straight into hyper (HTTP/1.1
 //! in clear, without the protocol sniffing of a server that also speaks cleartext HTTP/2;
-//! HTTP/1.1 or HTTP/2 by ALPN over TLS), a bound on the TLS handshake and on reading a request's
-//! headers, and a graceful drain at shutdown.
+//! HTTP/1.1 or HTTP/2 as ALPN negotiated over TLS), a bound on the TLS handshake and on reading
+//! a request's headers, keep-alive pings on HTTP/2, and a graceful drain at shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +27,9 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an HTTP/2 connection is pinged, and how long the answer may take before the
+/// connection is closed.
+const H2_KEEP_ALIVE: (Duration, Duration) = (Duration::from_secs(30), Duration::from_secs(10));
 
 /// TLS settings from a PEM certificate chain and private key, offering HTTP/2 and HTTP/1.1.
 pub(crate) fn load_tls(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
@@ -63,10 +66,11 @@ pub(crate) async fn serve(
     http1
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let mut any = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    any.http1()
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .keep_alive_interval(H2_KEEP_ALIVE.0)
+        .keep_alive_timeout(H2_KEEP_ALIVE.1);
     let acceptor = tls.map(TlsAcceptor::from);
     tokio::pin!(shutdown);
     loop {
@@ -94,13 +98,20 @@ pub(crate) async fn serve(
                 });
             }
             Some(acceptor) => {
-                let (acceptor, any, watcher) = (acceptor.clone(), any.clone(), graceful.watcher());
+                let acceptor = acceptor.clone();
+                let (http1, http2, watcher) = (http1.clone(), http2.clone(), graceful.watcher());
                 tokio::spawn(async move {
                     let Some(stream) = handshake(&acceptor, stream).await else {
                         return;
                     };
-                    let conn = any.serve_connection(TokioIo::new(stream), service);
-                    if let Err(e) = watcher.watch(conn).await {
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let io = TokioIo::new(stream);
+                    let served = if h2 {
+                        watcher.watch(http2.serve_connection(io, service)).await
+                    } else {
+                        watcher.watch(http1.serve_connection(io, service)).await
+                    };
+                    if let Err(e) = served {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });

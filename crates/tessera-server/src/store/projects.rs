@@ -7,8 +7,9 @@ use crate::model::{Environment, Project, Timestamp};
 const PROJECT_COLUMNS: &str =
     "project_id, name, live, public_token, redirect_urls, authorized_origins, created_at";
 
-fn json_list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
+/// A stored JSON list; unreadable text is a decode error, never an empty list.
+fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
+    serde_json::from_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 fn project_from_row<R: Row>(row: &R) -> Result<Project, sqlx::Error>
@@ -28,8 +29,8 @@ where
             Environment::Test
         },
         public_token: row.try_get("public_token")?,
-        redirect_urls: json_list(&row.try_get::<String, _>("redirect_urls")?),
-        authorized_origins: json_list(&row.try_get::<String, _>("authorized_origins")?),
+        redirect_urls: json_list(&row.try_get::<String, _>("redirect_urls")?)?,
+        authorized_origins: json_list(&row.try_get::<String, _>("authorized_origins")?)?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
     })
 }
