@@ -119,6 +119,10 @@ fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How long fetched keys are trusted before the JWKS is fetched again: a key the server no
+/// longer publishes (retired after a rotation) stops verifying within this time.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
+
 /// A project's verification keys and the rules its JWTs must follow.
 pub struct JwtVerifier {
     project_id: String,
@@ -126,6 +130,10 @@ pub struct JwtVerifier {
     keys: RwLock<HashMap<String, Arc<PublicKey>>>,
     /// When the keys were last fetched; held across a fetch so that fetches are single-flight.
     fetched: tokio::sync::Mutex<Option<Instant>>,
+    /// The same moment as milliseconds since `created` (0: never), read without the lock on
+    /// every verification to tell when the keys are due to be fetched again.
+    fetched_ms: std::sync::atomic::AtomicU64,
+    created: Instant,
     refetch_interval: Duration,
     fetches: std::sync::atomic::AtomicU64,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
@@ -158,6 +166,8 @@ impl JwtVerifier {
             issuer: format!("stytch.com/{project_id}"),
             keys: RwLock::default(),
             fetched: tokio::sync::Mutex::new(None),
+            fetched_ms: Default::default(),
+            created: Instant::now(),
             refetch_interval,
             fetches: Default::default(),
             verified: RwLock::default(),
@@ -183,6 +193,15 @@ impl JwtVerifier {
     /// Forgets which JWTs verified (the next call of each checks its signature again).
     pub fn forget_verified(&self) {
         self.verified.write().expect("jwt memory poisoned").clear();
+    }
+
+    /// Whether the keys were fetched more than `max_age` ago (`false` before the first fetch:
+    /// an unknown key id fetches them then).
+    pub fn keys_older_than(&self, max_age: Duration) -> bool {
+        let at = self.fetched_ms.load(std::sync::atomic::Ordering::Relaxed);
+        at != 0
+            && self.created.elapsed().as_millis() as u64
+                > at.saturating_add(max_age.as_millis() as u64)
     }
 
     /// Whether a key with this id is known.
@@ -308,6 +327,9 @@ impl JwtVerifier {
         let keys = fetch().await?;
         self.set_keys(&keys);
         *fetched = Some(Instant::now());
+        let ms = (self.created.elapsed().as_millis() as u64).max(1);
+        self.fetched_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
         Ok(true)
     }
 }
@@ -522,6 +544,39 @@ impl<'de> Visitor<'de> for AudienceSeed<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[tokio::test]
+    async fn keys_are_fetched_again_after_their_max_age_and_unpublished_ones_dropped() {
+        let jwk = |kid: &str| Jwk {
+            kty: "RSA".into(),
+            key_use: "sig".into(),
+            key_ops: vec![],
+            alg: "RS256".into(),
+            kid: kid.into(),
+            x5c: vec![],
+            x5t_s256: String::new(),
+            // Any odd 2048-bit number parses as a modulus; nothing is verified with it.
+            n: URL_SAFE_NO_PAD.encode([0xd5u8; 256]),
+            e: "AQAB".into(),
+        };
+        let v = JwtVerifier::new("p", Duration::ZERO);
+        assert!(!v.keys_older_than(Duration::ZERO), "never fetched: not due");
+        v.refresh(None, || async { Ok::<_, ()>(vec![jwk("old"), jwk("new")]) })
+            .await
+            .unwrap();
+        assert!(v.has_key("old"));
+        assert!(!v.keys_older_than(JWKS_MAX_AGE));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(
+            v.keys_older_than(Duration::from_millis(1)),
+            "due after its max age"
+        );
+        v.refresh(None, || async { Ok::<_, ()>(vec![jwk("new")]) })
+            .await
+            .unwrap();
+        assert!(!v.has_key("old"), "a key no longer published is dropped");
+        assert!(v.has_key("new"));
+    }
     use super::*;
 
     #[test]

@@ -48,7 +48,9 @@ impl Sessions<'_> {
     }
 
     /// Verifies a session JWT locally: signature against the project's JWKS (fetched once and
-    /// cached; fetched again when an unknown key id appears, so rotations need no restart),
+    /// cached; fetched again when an unknown key id appears, so rotations need no restart, and
+    /// every [`jwt::JWKS_MAX_AGE`], so a retired key stops verifying; if that fetch fails the
+    /// keys already known stay in use until the next try),
     /// issuer, audience, `exp`/`nbf` (with [`jwt::CLOCK_SKEW`]) and, when given, that it was
     /// issued at most `max_token_age` ago. No network round trip once the keys are known.
     pub async fn authenticate_jwt_local(
@@ -57,6 +59,12 @@ impl Sessions<'_> {
         max_token_age: Option<Duration>,
     ) -> Result<Session, ClientError> {
         let verifier = &self.client.jwt;
+        if verifier.keys_older_than(jwt::JWKS_MAX_AGE) {
+            // Unreachable now: the keys already known stay in use until the next try.
+            let _: Result<bool, ClientError> = verifier
+                .refresh(None, || async { Ok(self.jwks().await?.keys) })
+                .await;
+        }
         match verifier.verify(session_jwt, max_token_age) {
             Err(JwtError::UnknownKey) => {
                 let kid = jwt::kid_of(session_jwt);

@@ -65,6 +65,15 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// transaction in flight rolls back) and the client gets `request_timeout`.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Marks an answer as not to be stored by any cache.
+async fn no_store(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// Bounds every request by [`REQUEST_TIMEOUT`].
 async fn request_timeout(
     req: axum::extract::Request,
@@ -150,5 +159,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(middleware::from_fn(error::render_errors))
+        // Answers carry tokens, JWTs and user data: no cache may keep them.
+        .layer(middleware::map_response(no_store))
         .with_state(state)
 }

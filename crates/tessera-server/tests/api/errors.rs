@@ -25,6 +25,7 @@ async fn expect_error(req: reqwest::RequestBuilder, status: u16, error_type: &st
         res.headers()["content-type"].to_str().unwrap(),
         "application/json"
     );
+    assert_eq!(res.headers()["cache-control"], "no-store", "{error_type}");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status_code"], status, "{body}");
     assert_eq!(body["error_type"], error_type, "{body}");
@@ -181,6 +182,16 @@ async fn bad_requests_get_the_envelope(app: &TestApp) {
 }
 
 async fn sdk_calling_conventions_are_accepted(app: &TestApp) {
+    // Successes are not to be cached either, on both APIs.
+    for path in [
+        format!("/v1/sessions/jwks/{}", app.creds.project_id),
+        format!("/sdk/v1/projects/bootstrap/{}", app.creds.public_token),
+        "/healthz".to_owned(),
+    ] {
+        let res = reqwest::get(app.url(&path)).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
     let http = reqwest::Client::new();
     let (pid, secret) = (&app.creds.project_id, &app.creds.secret);
     let authed = |m: Method, url: String| http.request(m, url).basic_auth(pid, Some(secret));
