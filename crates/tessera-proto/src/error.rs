@@ -62,6 +62,7 @@ error_types! {
     RequestTooLarge => "request_too_large",
     TooManyRequests => "too_many_requests",
     RequestTimeout => "request_timeout",
+    DeliveryNotConfigured => "delivery_not_configured",
     InternalServerError => "internal_server_error",
     // users
     UserNotFound => "user_not_found",

@@ -112,6 +112,10 @@ struct ServeArgs {
     /// Without it, messages are written to the log (development only).
     #[arg(long)]
     sms_webhook_url: Option<String>,
+    /// Key signing the webhook's body (HMAC-SHA256, header X-Tessera-Signature: t=<unix
+    /// seconds>,v1=<hex of HMAC(key, "<t>.<body>")>); required for live projects' texts.
+    #[arg(long)]
+    sms_webhook_secret: Option<String>,
     /// A proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the
     /// environment).
     #[arg(long = "trusted-proxy", value_delimiter = ',')]
@@ -305,6 +309,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         smtp_url: args.smtp_url,
         email_from: args.email_from,
         sms_webhook_url: args.sms_webhook_url,
+        sms_webhook_secret: args.sms_webhook_secret,
         trusted_proxies: (!args.trusted_proxies.is_empty()).then_some(args.trusted_proxies),
         purge_interval_seconds: args.purge_interval_seconds,
         sqlite_shared: args.sqlite_shared.then_some(true),

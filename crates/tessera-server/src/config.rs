@@ -61,6 +61,9 @@ pub struct Settings {
     /// See `--sms-webhook-url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_webhook_url: Option<String>,
+    /// See `--sms-webhook-secret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_webhook_secret: Option<String>,
     /// See `--trusted-proxy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
@@ -98,7 +101,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database_url",
@@ -108,6 +111,7 @@ const ENV_KEYS: [&str; 11] = [
     "smtp_url",
     "email_from",
     "sms_webhook_url",
+    "sms_webhook_secret",
     "purge_interval_seconds",
     "sqlite_shared",
 ];
@@ -204,6 +208,7 @@ impl Layers {
                 smtp_url: s.smtp_url,
                 email_from: s.email_from,
                 sms_webhook_url: s.sms_webhook_url,
+                sms_webhook_secret: s.sms_webhook_secret,
             },
             trusted_proxies: s.trusted_proxies.unwrap_or_default(),
             purge_interval: std::time::Duration::from_secs(
@@ -409,6 +414,18 @@ mod tests {
                     "Some(\"http://file\")",
                     "Some(\"http://env\")",
                     "Some(\"http://flag\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_SMS_WEBHOOK_SECRET", "env-key"),
+                file: "sms_webhook_secret = \"file-key\"",
+                flag: |s| s.sms_webhook_secret = Some("flag-key".into()),
+                read: |c| format!("{:?}", c.delivery.sms_webhook_secret),
+                expect: [
+                    "None",
+                    "Some(\"file-key\")",
+                    "Some(\"env-key\")",
+                    "Some(\"flag-key\")",
                 ],
             },
             Key {

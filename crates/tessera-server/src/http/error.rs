@@ -39,6 +39,11 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; slow down and retry later.",
         ),
+        DeliveryNotConfigured => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This server cannot deliver links or codes for live projects: configure SMTP and \
+             a signed SMS webhook.",
+        ),
         RequestTimeout => (
             StatusCode::SERVICE_UNAVAILABLE,
             "The request took longer than the server allows (30 s) and was abandoned; retry it.",

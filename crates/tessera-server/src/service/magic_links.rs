@@ -157,7 +157,10 @@ async fn issue(
          If you did not ask for it, ignore this email.\n",
         link(&redirect, &token)
     );
-    delivery.email(email.email.as_str(), &subject, body).await?;
+    let live = project.env == crate::model::Environment::Live;
+    delivery
+        .email(live, email.email.as_str(), &subject, body)
+        .await?;
     Ok(())
 }
 

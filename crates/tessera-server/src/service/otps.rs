@@ -135,11 +135,15 @@ pub async fn send(
             project.name,
             if minutes == 1 { "" } else { "s" }
         );
+        let live = project.env == crate::model::Environment::Live;
         match &input.to {
-            Destination::Phone(channel, p) => delivery.text(*channel, p.as_str(), text).await?,
+            Destination::Phone(channel, p) => {
+                delivery.text(live, *channel, p.as_str(), text).await?
+            }
             Destination::Email(e) => {
                 delivery
                     .email(
+                        live,
                         e.as_str(),
                         &format!("Your {} code: {code}", project.name),
                         text,

@@ -82,11 +82,43 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(Config::for_tests(database), dir).await
 }
 
-pub(crate) async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+pub(crate) async fn spawn_with(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    spawn_delivering(config, dir, Deliveries::Signed).await
+}
+
+/// The secret the test webhook checks signatures with.
+pub(crate) const WEBHOOK_SECRET: &str = "test-webhook-secret";
+
+/// What delivery a test server is configured with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deliveries {
+    /// SMTP and a webhook that checks the signature of every call.
+    Signed,
+    /// SMTP and a webhook without a secret.
+    Unsigned,
+    /// Neither: development delivery to the log.
+    Off,
+}
+
+/// A server on a fresh database of `backend` with the given delivery.
+pub(crate) async fn spawn_delivering_on(backend: Backend, deliveries: Deliveries) -> TestApp {
+    let (database, dir) = fresh_database(backend);
+    spawn_delivering(Config::for_tests(database), dir, deliveries).await
+}
+
+pub(crate) async fn spawn_delivering(
+    mut config: Config,
+    dir: Option<tempfile::TempDir>,
+    deliveries: Deliveries,
+) -> TestApp {
+    let secret = (deliveries == Deliveries::Signed).then_some(WEBHOOK_SECRET);
     let (smtp, smtp_url) = SmtpSink::start().await;
-    let (sms, sms_url) = WebhookSink::start().await;
-    config.delivery.smtp_url = Some(smtp_url);
-    config.delivery.sms_webhook_url = Some(sms_url);
+    let (sms, sms_url) = WebhookSink::start(secret).await;
+    if deliveries != Deliveries::Off {
+        config.delivery.smtp_url = Some(smtp_url);
+        config.delivery.sms_webhook_url = Some(sms_url);
+        config.delivery.sms_webhook_secret = secret.map(Into::into);
+    }
     let server = Server::build(&config).await.expect("server builds");
     let addr = server.local_addr();
     let creds = server
