@@ -52,9 +52,12 @@ impl Storage for MemoryStorage {
     }
 }
 
-/// Keeps the state in a JSON file, readable by its owner only (mode 0600 on Unix). Each save
-/// writes a temporary file next to it, syncs it and renames it over the old one, so a crash
-/// leaves either the old state or the new one, never half of either.
+/// Keeps the state in a JSON file, readable by its owner only (mode 0600 on Unix; an existing
+/// file with a wider mode is narrowed when read). Each save writes a new file next to it,
+/// created exclusively under a random name (so it is never a file or symlink someone else
+/// prepared), syncs it and renames it over the old one, so a crash leaves either the old state
+/// or the new one, never half of either. A symlink at the path is never followed: reading
+/// refuses it, and saving replaces the link itself.
 #[derive(Debug, Clone)]
 pub struct FileStorage {
     path: PathBuf,
@@ -69,20 +72,42 @@ impl FileStorage {
 
 impl Storage for FileStorage {
     fn load(&self) -> std::io::Result<Persisted> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Persisted::default()),
-            Err(e) => Err(e),
+        use std::io::Read;
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Persisted::default()),
+            Err(e) => return Err(e),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            // What was opened must be the path itself, not what a symlink there points to.
+            let (opened, at_path) = (file.metadata()?, std::fs::symlink_metadata(&self.path)?);
+            if at_path.file_type().is_symlink()
+                || (opened.dev(), opened.ino()) != (at_path.dev(), at_path.ino())
+            {
+                return Err(std::io::Error::other(format!(
+                    "{} is a symbolic link: refusing to read session state through it",
+                    self.path.display()
+                )));
+            }
+            if opened.permissions().mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
         }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(serde_json::from_slice(&bytes).unwrap_or_default())
     }
 
     fn save(&self, state: &Persisted) -> std::io::Result<()> {
         let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
         let mut tmp = self.path.clone().into_os_string();
-        tmp.push(format!(".{}.tmp", std::process::id()));
+        tmp.push(format!(".{}.tmp", random_verifier()));
         let tmp = PathBuf::from(tmp);
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        // O_CREAT|O_EXCL: fails on anything already there, a symlink included.
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp)?;
@@ -144,6 +169,42 @@ mod tests {
         );
         s.clear().unwrap();
         assert_eq!(s.load().unwrap(), Persisted::default());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_storage_follows_no_symlink_and_narrows_a_wide_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tessera-storage-{}", random_verifier()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim.txt");
+        std::fs::write(&victim, b"keep me").unwrap();
+        let path = dir.join("state.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let s = FileStorage::new(&path);
+        assert!(s.load().is_err(), "a symlink is not read through");
+        let p = Persisted {
+            session_token: Some("t".into()),
+            ..Default::default()
+        };
+        s.save(&p).unwrap();
+        assert_eq!(
+            std::fs::read(&victim).unwrap(),
+            b"keep me",
+            "the link's target is untouched"
+        );
+        assert!(
+            !std::fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(s.load().unwrap(), p);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(s.load().unwrap(), p);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a wide mode is narrowed on read");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
