@@ -20,6 +20,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default when no command is given).
+    #[command(
+        after_help = "Every setting can also be given as a TESSERA_* environment variable \
+        (TESSERA_LISTEN, TESSERA_SMTP_URL, ...) or as a key of the --config TOML file (listen, \
+        smtp_url, ...). A flag wins over the environment, which wins over the file."
+    )]
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(DbArgs),

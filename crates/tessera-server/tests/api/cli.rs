@@ -118,6 +118,36 @@ impl Running {
     }
 }
 
+/// `project create --json` on `data_dir`, then a user created with the new credentials on the
+/// server at `addr`: the running server knows the project at once. The credentials printed.
+fn create_project_and_use_it(data_dir: &str, addr: &str, email: &str) -> Value {
+    let created: Value = serde_json::from_slice(&succeed(&[
+        "project",
+        "create",
+        "--json",
+        "--data-dir",
+        data_dir,
+    ]))
+    .unwrap();
+    let client = tessera_client::Client::new(
+        addr,
+        created["project_id"].as_str().unwrap(),
+        created["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    let created_user = block_on(async {
+        client
+            .users()
+            .create(&tessera_client::proto::users::CreateUserRequest {
+                email: Some(email.into()),
+                ..Default::default()
+            })
+            .await
+    });
+    assert!(created_user.is_ok(), "{created_user:?}");
+    created
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -336,30 +366,7 @@ fn a_running_server_keeps_its_sqlite_file_unless_shared() {
     );
 
     // The admin commands reach the running server; what they create works on it at once.
-    let created: Value = serde_json::from_slice(&succeed(&[
-        "project",
-        "create",
-        "--json",
-        "--data-dir",
-        data,
-    ]))
-    .unwrap();
-    let client = tessera_client::Client::new(
-        &server.addr,
-        created["project_id"].as_str().unwrap(),
-        created["secret"].as_str().unwrap(),
-    )
-    .unwrap();
-    let created_user = block_on(async {
-        client
-            .users()
-            .create(&tessera_client::proto::users::CreateUserRequest {
-                email: Some("socket@example.com".into()),
-                ..Default::default()
-            })
-            .await
-    });
-    assert!(created_user.is_ok(), "{created_user:?}");
+    let created = create_project_and_use_it(data, &server.addr, "socket@example.com");
     let list = |expected: usize| {
         let out = succeed(&["project", "list", "--json", "--data-dir", data]);
         let projects: Value = serde_json::from_slice(&out).unwrap();
@@ -396,31 +403,8 @@ fn a_running_server_keeps_its_sqlite_file_unless_shared() {
     std::fs::remove_file(&socket).unwrap();
 
     let server = serve_with(data, &["--sqlite-shared"]);
-    let created: Value = serde_json::from_slice(&succeed(&[
-        "project",
-        "create",
-        "--json",
-        "--data-dir",
-        data,
-    ]))
-    .unwrap();
     // The running server sees the project the command created.
-    let client = tessera_client::Client::new(
-        &server.addr,
-        created["project_id"].as_str().unwrap(),
-        created["secret"].as_str().unwrap(),
-    )
-    .unwrap();
-    let created_user = block_on(async {
-        client
-            .users()
-            .create(&tessera_client::proto::users::CreateUserRequest {
-                email: Some("shared@example.com".into()),
-                ..Default::default()
-            })
-            .await
-    });
-    assert!(created_user.is_ok(), "{created_user:?}");
+    create_project_and_use_it(data, &server.addr, "shared@example.com");
     server.stop();
 }
 
