@@ -4,6 +4,11 @@
 //! rule for a stale session token on a login call). A new factor family builds on these and
 //! repeats none of them.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 use crate::delivery::TextChannel;
 use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
@@ -301,6 +306,25 @@ pub fn factor_on(
     Ok(AuthFactor::new(kind, subject, now))
 }
 
+/// PKCE S256 (magic links now, OAuth next): `base64url(sha256(verifier))` against the challenge
+/// sent earlier, padding ignored, compared in constant time.
+pub fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<()> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(Error::new(ErrorType::PkceExpectedCodeVerifier)),
+        (None, Some(_)) => Err(Error::new(ErrorType::PkceDidNotExpectCodeVerifier)),
+        (Some(c), Some(v)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
+            let c = c.trim_end_matches('=');
+            if c.len() == computed.len() && bool::from(c.as_bytes().ct_eq(computed.as_bytes())) {
+                Ok(())
+            } else {
+                Err(Error::new(ErrorType::PkceMismatch))
+            }
+        }
+    }
+}
+
 /// The outcome of a successful factor authentication.
 #[derive(Debug)]
 pub struct Authenticated {
@@ -386,6 +410,29 @@ pub fn attach_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pkce_s256() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_pkce(Some(challenge), Some(verifier)).is_ok());
+        assert!(check_pkce(Some(&format!("{challenge}=")), Some(verifier)).is_ok());
+        assert_eq!(
+            check_pkce(Some(challenge), Some("wrong"))
+                .unwrap_err()
+                .kind(),
+            ErrorType::PkceMismatch
+        );
+        assert_eq!(
+            check_pkce(Some(challenge), None).unwrap_err().kind(),
+            ErrorType::PkceExpectedCodeVerifier
+        );
+        assert_eq!(
+            check_pkce(None, Some(verifier)).unwrap_err().kind(),
+            ErrorType::PkceDidNotExpectCodeVerifier
+        );
+    }
 
     #[test]
     fn each_channel_checks_its_own_locales() {

@@ -1,7 +1,5 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::crypto::{self, Digest256};
 use crate::delivery::Delivery;
@@ -423,24 +421,6 @@ pub async fn create_embeddable(
     Ok((user.user_id, token))
 }
 
-/// S256: `base64url(sha256(verifier))`, padding ignored, compared in constant time.
-fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<()> {
-    match (challenge, verifier) {
-        (None, None) => Ok(()),
-        (Some(_), None) => Err(Error::new(ErrorType::PkceExpectedCodeVerifier)),
-        (None, Some(_)) => Err(Error::new(ErrorType::PkceDidNotExpectCodeVerifier)),
-        (Some(c), Some(v)) => {
-            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
-            let c = c.trim_end_matches('=');
-            if c.len() == computed.len() && bool::from(c.as_bytes().ct_eq(computed.as_bytes())) {
-                Ok(())
-            } else {
-                Err(Error::new(ErrorType::PkceMismatch))
-            }
-        }
-    }
-}
-
 /// A validated `magic_links/authenticate`.
 #[derive(Debug)]
 pub struct AuthenticateInput {
@@ -493,7 +473,7 @@ pub async fn authenticate(
     if record.used_at.is_some() || record.expires_at <= now.millis() {
         return Err(Error::new(ErrorType::UnableToAuthMagicLink));
     }
-    check_pkce(
+    factors::check_pkce(
         record.code_challenge.as_deref(),
         input.code_verifier.as_deref(),
     )?;
@@ -583,29 +563,6 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pkce_s256() {
-        // RFC 7636 appendix B.
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(check_pkce(Some(challenge), Some(verifier)).is_ok());
-        assert!(check_pkce(Some(&format!("{challenge}=")), Some(verifier)).is_ok());
-        assert_eq!(
-            check_pkce(Some(challenge), Some("wrong"))
-                .unwrap_err()
-                .kind(),
-            ErrorType::PkceMismatch
-        );
-        assert_eq!(
-            check_pkce(Some(challenge), None).unwrap_err().kind(),
-            ErrorType::PkceExpectedCodeVerifier
-        );
-        assert_eq!(
-            check_pkce(None, Some(verifier)).unwrap_err().kind(),
-            ErrorType::PkceDidNotExpectCodeVerifier
-        );
-    }
 
     #[test]
     fn links_keep_the_redirect_query() {
