@@ -30,12 +30,16 @@ pub async fn database_ready(store: &crate::store::Store) -> crate::error::Result
 }
 
 /// Deletes what has expired: sessions, links and codes past their end (every query refuses them
-/// from that moment anyway), and signing keys retired more than
-/// [`keys::RETIRED_KEY_GRACE_MINUTES`] ago. How many rows went.
+/// from that moment anyway), passcode guess windows past [`otps::GUESS_WINDOW_MS`], and signing
+/// keys retired more than [`keys::RETIRED_KEY_GRACE_MINUTES`] ago. How many rows went.
 pub async fn purge_expired(
     store: &crate::store::Store,
     now: crate::model::Timestamp,
 ) -> crate::error::Result<u64> {
+    use crate::model::Timestamp;
     let keys_before = now.plus_minutes(-keys::RETIRED_KEY_GRACE_MINUTES);
-    Ok(store.purge_expired(now, keys_before).await?)
+    let guesses_before = Timestamp::from_millis(now.millis() - otps::GUESS_WINDOW_MS);
+    Ok(store
+        .purge_expired(now, guesses_before, keys_before)
+        .await?)
 }

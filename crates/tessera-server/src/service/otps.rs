@@ -14,6 +14,11 @@ use crate::store::users::FactorRef;
 
 /// Wrong guesses allowed per code; the next attempt finds the code dead.
 pub const MAX_ATTEMPTS: i64 = 5;
+/// Wrong passcodes allowed per destination (email or phone id) per window, whatever was
+/// resent: past them, every code of that destination is refused until the window ends.
+pub const WRONG_GUESSES_PER_WINDOW: i64 = 10;
+/// The window of [`WRONG_GUESSES_PER_WINDOW`]: one hour.
+pub const GUESS_WINDOW_MS: i64 = 3_600_000;
 const DEFAULT_MINUTES: i64 = 2;
 
 /// A validated send / login_or_create.
@@ -204,7 +209,19 @@ pub async fn authenticate(
     }
     let digest = code_digest(&input.method_id, &input.code);
     if !bool::from(digest.0[..].ct_eq(&record.code_digest)) {
+        store
+            .count_wrong_guess(pid, &input.method_id, now, GUESS_WINDOW_MS)
+            .await?;
         return Err(Error::new(ErrorType::OtpCodeNotFound));
+    }
+    // Right, but the destination's guess budget is spent (over several codes, maybe): refused
+    // like a dead code, so a guesser learns nothing from a late right answer.
+    if store
+        .wrong_guesses(pid, &input.method_id, now, GUESS_WINDOW_MS)
+        .await?
+        >= WRONG_GUESSES_PER_WINDOW
+    {
+        return Err(dead());
     }
     factors::check_attributes(
         input.options,

@@ -1,4 +1,4 @@
-use super::{Store, StoreResult, on_write};
+use super::{Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;
 
@@ -92,5 +92,56 @@ impl Store {
             .await?
             .rows_affected());
         Ok(n == 1)
+    }
+
+    /// Counts a wrong passcode for `method_id` in the hour-long window that contains `now`
+    /// (a window older than `window_ms` starts over); how many wrong ones the window now has.
+    /// One statement, so concurrent guesses on several instances all count.
+    pub async fn count_wrong_guess(
+        &self,
+        project_id: &str,
+        method_id: &str,
+        now: Timestamp,
+        window_ms: i64,
+    ) -> StoreResult<i64> {
+        let n: i64 = on_write!(self, pool, _d =>
+            sqlx::query_scalar(
+                "INSERT INTO otp_guesses (project_id, method_id, window_start, wrong) \
+                 VALUES ($1, $2, $3, 1) ON CONFLICT (project_id, method_id) DO UPDATE SET \
+                 wrong = CASE WHEN otp_guesses.window_start <= $4 THEN 1 \
+                 ELSE otp_guesses.wrong + 1 END, \
+                 window_start = CASE WHEN otp_guesses.window_start <= $4 THEN $3 \
+                 ELSE otp_guesses.window_start END \
+                 RETURNING wrong",
+            )
+            .bind(project_id)
+            .bind(method_id)
+            .bind(now.millis())
+            .bind(now.millis() - window_ms)
+            .fetch_one(pool)
+            .await?);
+        Ok(n)
+    }
+
+    /// How many wrong passcodes `method_id` had in its current window (see
+    /// [`Store::count_wrong_guess`]).
+    pub async fn wrong_guesses(
+        &self,
+        project_id: &str,
+        method_id: &str,
+        now: Timestamp,
+        window_ms: i64,
+    ) -> StoreResult<i64> {
+        let n: Option<i64> = on_read!(self, pool =>
+            sqlx::query_scalar(
+                "SELECT wrong FROM otp_guesses WHERE project_id = $1 AND method_id = $2 \
+                 AND window_start > $3",
+            )
+            .bind(project_id)
+            .bind(method_id)
+            .bind(now.millis() - window_ms)
+            .fetch_optional(pool)
+            .await?);
+        Ok(n.unwrap_or(0))
     }
 }

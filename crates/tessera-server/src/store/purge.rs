@@ -4,12 +4,13 @@ use super::{Store, StoreResult, on_write};
 use crate::model::Timestamp;
 
 impl Store {
-    /// Deletes expired sessions, links and codes, and signing keys retired before
-    /// `keys_retired_before`, in small batches so that no request waits long behind it.
-    /// Returns how many rows went.
+    /// Deletes expired sessions, links and codes, passcode guess windows that started before
+    /// `guesses_before`, and signing keys retired before `keys_retired_before`, in small batches
+    /// so that no request waits long behind it. Returns how many rows went.
     pub async fn purge_expired(
         &self,
         now: Timestamp,
+        guesses_before: Timestamp,
         keys_retired_before: Timestamp,
     ) -> StoreResult<u64> {
         const BATCH: i64 = 500;
@@ -21,11 +22,16 @@ impl Store {
             "DELETE FROM otp_codes WHERE (project_id, method_id) IN \
              (SELECT project_id, method_id FROM otp_codes WHERE expires_at <= $1 LIMIT $2)",
         ];
+        let guesses = (
+            "DELETE FROM otp_guesses WHERE (project_id, method_id) IN \
+             (SELECT project_id, method_id FROM otp_guesses WHERE window_start <= $1 LIMIT $2)",
+            guesses_before,
+        );
         let mut total = 0;
-        for sql in statements {
+        for (sql, cutoff) in statements.map(|s| (s, now)).into_iter().chain([guesses]) {
             loop {
                 let n = on_write!(self, pool, _d =>
-                    sqlx::query(sql).bind(now.millis()).bind(BATCH).execute(pool).await?.rows_affected());
+                    sqlx::query(sql).bind(cutoff.millis()).bind(BATCH).execute(pool).await?.rows_affected());
                 total += n;
                 if n < BATCH as u64 {
                     break;

@@ -19,6 +19,7 @@ both_backends!(
     expired_codes_are_refused,
     sandbox_passcodes,
     a_passcode_activates_a_pending_user,
+    resends_do_not_reset_the_guess_budget,
 );
 
 fn phone(p: &str) -> OtpSendRequest {
@@ -348,4 +349,64 @@ async fn a_passcode_activates_a_pending_user(app: &TestApp) {
     let stored = app.client.users().get(&sent.user_id).await.unwrap().user;
     assert_eq!(stored.status, "active");
     assert!(stored.phone_numbers[0].verified);
+}
+
+/// 50 wrong codes spread over ten resends: only ten count within the hour, and after them even
+/// the right code of a fresh send is refused for that destination; another destination with
+/// nine wrong guesses still logs in.
+async fn resends_do_not_reset_the_guess_budget(app: &TestApp) {
+    let otps = app.client.otps();
+    let number = "+14155550170";
+    let mut phone_id = String::new();
+    let mut wrong_sent = 0;
+    for _ in 0..10 {
+        let sent = otps
+            .login_or_create(OtpChannel::Sms, &phone(number))
+            .await
+            .unwrap();
+        phone_id = sent.phone_id.unwrap();
+        let code = code_in(&app.sms.last_to("sms", number).await);
+        let wrong = if code == "000001" { "000002" } else { "000001" };
+        for _ in 0..5 {
+            let e = api_error(otps.authenticate(&auth(&phone_id, wrong, None)).await);
+            assert!(
+                e.1 == "otp_code_not_found" || e.1 == "unable_to_auth_otp_code",
+                "{e:?}"
+            );
+            wrong_sent += 1;
+        }
+    }
+    assert_eq!(wrong_sent, 50);
+    otps.login_or_create(OtpChannel::Sms, &phone(number))
+        .await
+        .unwrap();
+    let code = code_in(&app.sms.last_to("sms", number).await);
+    assert_eq!(
+        api_error(otps.authenticate(&auth(&phone_id, &code, None)).await).1,
+        "unable_to_auth_otp_code",
+        "the right code of a new send is refused once the budget is spent"
+    );
+
+    let other = "+14155550171";
+    let sent = otps
+        .login_or_create(OtpChannel::Sms, &phone(other))
+        .await
+        .unwrap();
+    let other_id = sent.phone_id.unwrap();
+    for round in 0..3 {
+        if round > 0 {
+            otps.login_or_create(OtpChannel::Sms, &phone(other))
+                .await
+                .unwrap();
+        }
+        let code = code_in(&app.sms.last_to("sms", other).await);
+        let wrong = if code == "000001" { "000002" } else { "000001" };
+        for _ in 0..3 {
+            api_error(otps.authenticate(&auth(&other_id, wrong, None)).await);
+        }
+    }
+    let code = code_in(&app.sms.last_to("sms", other).await);
+    otps.authenticate(&auth(&other_id, &code, None))
+        .await
+        .expect("nine wrong guesses leave the budget open");
 }

@@ -800,7 +800,11 @@ async fn expired_sessions_are_rejected_at_once_and_purged(app: &TestApp) {
     let live = app.login("judy@example.com", 60).await;
     let purged = app
         .store
-        .purge_expired(Timestamp::now(), Timestamp::from_millis(0))
+        .purge_expired(
+            Timestamp::now(),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(0),
+        )
         .await
         .unwrap();
     assert!(purged >= 1);
