@@ -146,12 +146,24 @@ pub async fn owner_or_create(
     store: &Store,
     project: &Project,
     to: &Destination,
+    new: users::NewUser,
+    now: Timestamp,
+) -> Result<(User, bool)> {
+    match owner(store, project, to).await? {
+        Some(u) => Ok((u, false)),
+        None => create_owner(store, project, to, new, now).await,
+    }
+}
+
+/// [`owner_or_create`] for a caller that has just found no owner: creates the user, or reads the
+/// one a concurrent request created first; whether it was created here.
+pub async fn create_owner(
+    store: &Store,
+    project: &Project,
+    to: &Destination,
     mut new: users::NewUser,
     now: Timestamp,
 ) -> Result<(User, bool)> {
-    if let Some(u) = owner(store, project, to).await? {
-        return Ok((u, false));
-    }
     match to {
         Destination::Phone(_, p) => new.phone_number = Some(p.clone()),
         Destination::Email(e) => new.email = Some(e.clone()),

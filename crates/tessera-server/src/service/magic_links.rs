@@ -170,6 +170,21 @@ fn email_factor(user: &User, email: &EmailAddress) -> Result<EmailFactor> {
         .ok_or_else(|| Error::new(ErrorType::EmailNotFound))
 }
 
+/// Where a login or signup link of `input` points and how long it lives.
+fn link_target(project: &Project, input: &EmailLinkInput, kind: LinkKind) -> Result<(String, i64)> {
+    let (url, minutes) = match kind {
+        LinkKind::Login => (
+            input.login_url.as_deref(),
+            parse_minutes(input.login_minutes, DEFAULT_LOGIN_MINUTES)?,
+        ),
+        _ => (
+            input.signup_url.as_deref(),
+            parse_minutes(input.signup_minutes, DEFAULT_SIGNUP_MINUTES)?,
+        ),
+    };
+    Ok((redirect_url(project, url, kind)?, minutes))
+}
+
 fn required_email(input: &EmailLinkInput) -> Result<&EmailAddress> {
     input
         .email
@@ -202,20 +217,12 @@ pub async fn send(
             .ok_or_else(|| to.not_found())?,
     };
     let factor = email_factor(&user, &email)?;
-    let (kind, url, minutes) = if user.status == UserStatus::Pending {
-        (
-            LinkKind::Signup,
-            input.signup_url.as_deref(),
-            parse_minutes(input.signup_minutes, DEFAULT_SIGNUP_MINUTES)?,
-        )
+    let kind = if user.status == UserStatus::Pending {
+        LinkKind::Signup
     } else {
-        (
-            LinkKind::Login,
-            input.login_url.as_deref(),
-            parse_minutes(input.login_minutes, DEFAULT_LOGIN_MINUTES)?,
-        )
+        LinkKind::Login
     };
-    let redirect = redirect_url(project, url, kind)?;
+    let (redirect, minutes) = link_target(project, &input, kind)?;
     issue(
         (store, delivery),
         project,
@@ -259,17 +266,7 @@ pub async fn login_or_create(
         Some(u) if u.status == UserStatus::Active => LinkKind::Login,
         _ => LinkKind::Signup,
     };
-    let (url, minutes) = match kind {
-        LinkKind::Login => (
-            input.login_url.as_deref(),
-            parse_minutes(input.login_minutes, DEFAULT_LOGIN_MINUTES)?,
-        ),
-        _ => (
-            input.signup_url.as_deref(),
-            parse_minutes(input.signup_minutes, DEFAULT_SIGNUP_MINUTES)?,
-        ),
-    };
-    let redirect = redirect_url(project, url, kind)?;
+    let (redirect, minutes) = link_target(project, &input, kind)?;
     let (user, created) = match existing {
         Some(u) => (u, false),
         None => {
@@ -277,7 +274,7 @@ pub async fn login_or_create(
                 pending,
                 ..Default::default()
             };
-            factors::owner_or_create(store, project, &to, new_user, now).await?
+            factors::create_owner(store, project, &to, new_user, now).await?
         }
     };
     let factor = email_factor(&user, &email)?;

@@ -236,10 +236,7 @@ pub async fn authenticate(
     now: Timestamp,
 ) -> Result<AuthenticatedSession> {
     let bound = touch_bound();
-    let token = match &loc {
-        Locator::Token(t) => t.clone(),
-        Locator::Jwt(_) => String::new(),
-    };
+    let token = loc.token();
     // Until an extension is due, a request with a duration is answered like one without.
     if custom_claims.is_none()
         && let Some(basis) = basis_of(engine, project, &loc, now).await?
@@ -312,10 +309,7 @@ pub async fn start_or_attach(
         if s.user_id != user.user_id {
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
-        let token = match loc {
-            Locator::Token(t) => t.clone(),
-            Locator::Jwt(_) => String::new(),
-        };
+        let token = loc.token();
         let change = Change {
             duration_minutes: req.duration_minutes,
             custom_claims: req.custom_claims,

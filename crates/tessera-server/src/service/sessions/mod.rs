@@ -118,6 +118,15 @@ pub enum Locator {
 }
 
 impl Locator {
+    /// The session token to hand back: the one given, or `""` when the session was named by
+    /// JWT (only digests of tokens are stored).
+    pub fn token(&self) -> String {
+        match self {
+            Locator::Token(t) => t.clone(),
+            Locator::Jwt(_) => String::new(),
+        }
+    }
+
     /// Exactly one of token and JWT; `None` when neither is given.
     pub fn from_pair(token: Option<String>, jwt: Option<String>) -> Result<Option<Locator>> {
         match (
