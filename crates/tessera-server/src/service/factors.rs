@@ -19,7 +19,7 @@ use crate::service::sessions::{ClientAttributes, Issued, Locator, SessionEngine}
 use crate::service::sessions::{SessionRequest, resolve, resolve_with_user, start_or_attach};
 use crate::service::{sandbox, users};
 use crate::store::Store;
-use crate::store::users::NewFactor;
+use crate::store::users::{FactorRef, NewFactor};
 
 /// Locales of emails (magic links and email passcodes), as Stytch accepts them.
 const EMAIL_LOCALES: [&str; 4] = ["en", "es", "pt-br", "fr"];
@@ -130,7 +130,9 @@ impl Destination {
     }
 }
 
-/// The user who has `to` as a factor, if any.
+/// The user who has `to` as a factor, if any. Only the backend API puts an unverified address
+/// on a user (the app vouches for it); an address a user sends to for attachment stays off the
+/// user until proven ([`target_on`]), so a lookup never finds somebody's unproven claim.
 pub async fn owner(store: &Store, project: &Project, to: &Destination) -> Result<Option<User>> {
     let pid = &project.project_id;
     Ok(match to {
@@ -182,51 +184,91 @@ pub async fn create_owner(
     }
 }
 
-/// Finds `to` on `user`, attaching it (unverified) when it is new to the user; the user as it
-/// now is, and the email or phone id (the `method_id`).
-pub async fn ensure_on(
+/// The id `to` has on `user`, or the id it will have: an address new to the user gets `reuse`
+/// or a fresh id and is returned as pending. A pending address stays off the user until a
+/// secret sent to it is proven ([`attach_proven`]), so sending to somebody else's address
+/// attaches nothing (pre-account takeover).
+pub fn target_on(
+    project: &Project,
+    user: &User,
+    to: &Destination,
+    reuse: Option<String>,
+) -> (String, Option<String>) {
+    let found = match to {
+        Destination::Email(email) => user
+            .emails
+            .iter()
+            .find(|e| &e.email == email)
+            .map(|e| e.email_id.clone()),
+        Destination::Phone(_, phone) => user
+            .phone_numbers
+            .iter()
+            .find(|p| &p.phone_number == phone)
+            .map(|p| p.phone_id.clone()),
+    };
+    match found {
+        Some(id) => (id, None),
+        None => {
+            let kind = match to {
+                Destination::Email(_) => IdKind::Email,
+                Destination::Phone(..) => IdKind::PhoneNumber,
+            };
+            let id = reuse.unwrap_or_else(|| kind.mint(project.env));
+            (id, Some(to.as_str().to_owned()))
+        }
+    }
+}
+
+/// After a secret sent to a pending address was spent: the address joins the user, verified,
+/// under `method_id` (or, if the user meanwhile has it, that copy is verified). The user as it
+/// now is, and the id. Somebody else holding the address is a duplicate error.
+pub async fn attach_proven(
     store: &Store,
     project: &Project,
-    user: User,
-    to: &Destination,
+    user_id: &str,
+    (method_id, address): (&str, &str),
     now: Timestamp,
 ) -> Result<(User, String)> {
-    let (found, factor) = match to {
-        Destination::Email(email) => (
-            user.emails
-                .iter()
-                .find(|e| &e.email == email)
-                .map(|e| e.email_id.clone()),
-            NewFactor::Email(EmailFactor {
-                email_id: IdKind::Email.mint(project.env),
-                email: email.clone(),
-                verified: false,
-            }),
-        ),
-        Destination::Phone(_, phone) => (
-            user.phone_numbers
-                .iter()
-                .find(|p| &p.phone_number == phone)
-                .map(|p| p.phone_id.clone()),
-            NewFactor::Phone(PhoneFactor {
-                phone_id: IdKind::PhoneNumber.mint(project.env),
-                phone_number: phone.clone(),
-                verified: false,
-            }),
-        ),
+    let pid = &project.project_id;
+    let user = users::get(store, project, user_id).await?;
+    let email = method_id.starts_with("email-");
+    let have = if email {
+        user.emails
+            .iter()
+            .find(|e| e.email.as_str() == address)
+            .map(|e| FactorRef::Email(e.email_id.clone()))
+    } else {
+        user.phone_numbers
+            .iter()
+            .find(|p| p.phone_number.as_str() == address)
+            .map(|p| FactorRef::Phone(p.phone_id.clone()))
     };
-    if let Some(id) = found {
-        return Ok((user, id));
-    }
-    store
-        .add_factor(&project.project_id, &user.user_id, &factor, now)
-        .await?;
-    let id = match factor {
-        NewFactor::Email(e) => e.email_id,
-        NewFactor::Phone(p) => p.phone_id,
+    let id = match have {
+        Some(f) => {
+            store
+                .verify_factor(pid, user_id, &f, user.activates_on_verify())
+                .await?;
+            f.id().to_owned()
+        }
+        None => {
+            let factor = if email {
+                NewFactor::Email(EmailFactor {
+                    email_id: method_id.to_owned(),
+                    email: EmailAddress::from_stored(address.to_owned()),
+                    verified: true,
+                })
+            } else {
+                NewFactor::Phone(PhoneFactor {
+                    phone_id: method_id.to_owned(),
+                    phone_number: PhoneNumber::from_stored(address.to_owned()),
+                    verified: true,
+                })
+            };
+            store.add_factor(pid, user_id, &factor, now).await?;
+            method_id.to_owned()
+        }
     };
-    let user = users::get(store, project, &user.user_id).await?;
-    Ok((user, id))
+    Ok((users::get(store, project, user_id).await?, id))
 }
 
 /// Who a send attaches a new address to.

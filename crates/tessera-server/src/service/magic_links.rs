@@ -112,13 +112,14 @@ fn link(redirect: &str, token: &str) -> String {
     u.into()
 }
 
-/// Creates a link and emails it.
+/// Creates a link and emails it. A pending `email` (not on the user yet) joins the user when
+/// the link is spent.
 #[allow(clippy::too_many_arguments)]
 async fn issue(
     (store, delivery): (&Store, &Delivery),
     project: &Project,
     user: &User,
-    email: &EmailFactor,
+    (email, pending): (&EmailFactor, bool),
     kind: LinkKind,
     redirect: String,
     minutes: i64,
@@ -135,6 +136,7 @@ async fn issue(
         user_agent: input.attrs.user_agent.clone(),
         expires_at: now.plus_minutes(minutes).millis(),
         used_at: None,
+        pending_address: pending.then(|| email.email.as_str().to_owned()),
     };
     store
         .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
@@ -207,16 +209,25 @@ pub async fn send(
         return Ok((sandbox::USER_ID.into(), sandbox::EMAIL_ID.into()));
     }
     let to = Destination::Email(email.clone());
-    let user = match &attach {
+    let (user, factor, pending) = match &attach {
         Some(target) => {
             let user = factors::attach_target(engine, project, target, now).await?;
-            factors::ensure_on(store, project, user, &to, now).await?.0
+            let (email_id, pending) = factors::target_on(project, &user, &to, None);
+            let factor = EmailFactor {
+                email_id,
+                email: email.clone(),
+                verified: false,
+            };
+            (user, factor, pending.is_some())
         }
-        None => factors::owner(store, project, &to)
-            .await?
-            .ok_or_else(|| to.not_found())?,
+        None => {
+            let user = factors::owner(store, project, &to)
+                .await?
+                .ok_or_else(|| to.not_found())?;
+            let factor = email_factor(&user, &email)?;
+            (user, factor, false)
+        }
     };
-    let factor = email_factor(&user, &email)?;
     let kind = if user.status == UserStatus::Pending {
         LinkKind::Signup
     } else {
@@ -227,7 +238,7 @@ pub async fn send(
         (store, delivery),
         project,
         &user,
-        &factor,
+        (&factor, pending),
         kind,
         redirect,
         minutes,
@@ -282,7 +293,7 @@ pub async fn login_or_create(
         (store, delivery),
         project,
         &user,
-        &factor,
+        (&factor, false),
         kind,
         redirect,
         minutes,
@@ -361,7 +372,7 @@ pub async fn invite(
         (store, delivery),
         project,
         &user,
-        &factor,
+        (&factor, false),
         LinkKind::Invite,
         redirect,
         minutes,
@@ -411,6 +422,7 @@ pub async fn create_embeddable(
         user_agent: attrs.user_agent,
         expires_at: now.plus_minutes(minutes).millis(),
         used_at: None,
+        pending_address: None,
     };
     store
         .insert_magic_link(&project.project_id, Digest256::of(&token), &record, now)
@@ -458,6 +470,7 @@ pub async fn authenticate(
             user_agent: String::new(),
             expires_at: i64::MAX,
             used_at: None,
+            pending_address: None,
         };
         (record, None)
     } else {
@@ -487,6 +500,34 @@ pub async fn authenticate(
         Some(user) => user,
         None => users::get(store, project, &record.user_id).await?,
     };
+    if let (Some(address), Some(email_id)) = (&record.pending_address, &record.email_id) {
+        // Sent for attachment: the address joins the user only now that the link is spent.
+        let spend = Spend {
+            user_id: &record.user_id,
+            email_id: None,
+            activate_owner: false,
+            session: None,
+        };
+        if !store
+            .consume_magic_link(&project.project_id, digest, spend, now)
+            .await?
+        {
+            return Err(Error::new(ErrorType::UnableToAuthMagicLink));
+        }
+        let proven = (email_id.as_str(), address.as_str());
+        let who = factors::attach_proven(store, project, &record.user_id, proven, now).await?;
+        let factor = factors::factor_on(&who.0, FactorKind::MagicLinkEmail, &who.1, now)?;
+        return factors::complete(
+            engine,
+            project,
+            who,
+            factor,
+            input.session,
+            &input.attrs,
+            now,
+        )
+        .await;
+    }
     if sandbox_link && let Some(email_id) = &record.email_id {
         let factor = FactorRef::Email(email_id.clone());
         let activate = user.activates_on_verify();

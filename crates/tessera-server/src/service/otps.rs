@@ -111,7 +111,16 @@ pub async fn send(
             factors::owner_or_create(store, project, &input.to, new, now).await?
         }
     };
-    let (user, method_id) = factors::ensure_on(store, project, user, &input.to, now).await?;
+    let reuse = match &mode {
+        SendMode::Attach(_) => {
+            let (uid, address) = (&user.user_id, input.to.as_str());
+            store
+                .pending_method(&project.project_id, uid, address)
+                .await?
+        }
+        _ => None,
+    };
+    let (method_id, pending_address) = factors::target_on(project, &user, &input.to, reuse);
     let code = if sandboxed {
         sandbox::OTP_CODE.to_owned()
     } else {
@@ -130,6 +139,7 @@ pub async fn send(
         ip_address: input.attrs.ip_address.clone(),
         user_agent: input.attrs.user_agent.clone(),
         expires_at: now.plus_minutes(minutes).millis(),
+        pending_address,
     };
     store
         .put_otp(&project.project_id, &method_id, &record, now)
@@ -208,16 +218,21 @@ pub async fn authenticate(
         return Err(dead());
     }
     let digest = code_digest(&input.method_id, &input.code);
+    // A pending address's budget is the address's: fresh ids for it share one budget.
+    let budget = record
+        .pending_address
+        .as_deref()
+        .unwrap_or(&input.method_id);
     if !bool::from(digest.0[..].ct_eq(&record.code_digest)) {
         store
-            .count_wrong_guess(pid, &input.method_id, now, GUESS_WINDOW_MS)
+            .count_wrong_guess(pid, budget, now, GUESS_WINDOW_MS)
             .await?;
         return Err(Error::new(ErrorType::OtpCodeNotFound));
     }
     // Right, but the destination's guess budget is spent (over several codes, maybe): refused
     // like a dead code, so a guesser learns nothing from a late right answer.
     if store
-        .wrong_guesses(pid, &input.method_id, now, GUESS_WINDOW_MS)
+        .wrong_guesses(pid, budget, now, GUESS_WINDOW_MS)
         .await?
         >= WRONG_GUESSES_PER_WINDOW
     {
@@ -237,26 +252,31 @@ pub async fn authenticate(
     } else {
         FactorRef::Phone(input.method_id.clone())
     };
-    let mut user = users::get(store, project, &record.user_id).await?;
-    store
-        .verify_factor(
-            pid,
-            &record.user_id,
-            &factor_ref,
-            user.activates_on_verify(),
-        )
-        .await?;
-    user.mark_verified(&input.method_id);
+    let (user, method_id) = match &record.pending_address {
+        Some(address) => {
+            let proven = (input.method_id.as_str(), address.as_str());
+            factors::attach_proven(store, project, &record.user_id, proven, now).await?
+        }
+        None => {
+            let mut user = users::get(store, project, &record.user_id).await?;
+            let activate = user.activates_on_verify();
+            store
+                .verify_factor(pid, &record.user_id, &factor_ref, activate)
+                .await?;
+            user.mark_verified(&input.method_id);
+            (user, input.method_id)
+        }
+    };
     let kind = match (&factor_ref, record.channel.as_str()) {
         (FactorRef::Email(_), _) => FactorKind::OtpEmail,
         (FactorRef::Phone(_), "whatsapp") => FactorKind::OtpWhatsapp,
         (FactorRef::Phone(_), _) => FactorKind::OtpSms,
     };
-    let factor = factors::factor_on(&user, kind, &input.method_id, now)?;
+    let factor = factors::factor_on(&user, kind, &method_id, now)?;
     factors::complete(
         engine,
         project,
-        (user, input.method_id),
+        (user, method_id),
         factor,
         input.session,
         &input.attrs,

@@ -26,6 +26,9 @@ pub struct MagicLinkRecord {
     pub expires_at: i64,
     /// When it was used (epoch ms), if it was.
     pub used_at: Option<i64>,
+    /// The address of a link sent for attachment: not on the user until the link is spent
+    /// (`email_id` is the id it will have).
+    pub pending_address: Option<String>,
 }
 
 /// A link and its user, read together: `user_id` is the one column they share.
@@ -40,7 +43,7 @@ struct LinkUserRow {
 fn link_with_user_sql(d: Dialect) -> String {
     format!(
         "SELECT ml.email_id, ml.kind, ml.code_challenge, ml.ip_address, ml.user_agent, \
-         ml.expires_at, ml.used_at, {} FROM magic_links ml \
+         ml.expires_at, ml.used_at, ml.pending_address, {} FROM magic_links ml \
          JOIN users ON users.project_id = ml.project_id AND users.user_id = ml.user_id \
          WHERE ml.project_id = $1 AND ml.token_digest = $2",
         user_select(d)
@@ -117,8 +120,8 @@ impl Store {
         on_write!(self, pool, _d => {
             sqlx::query(
                 "INSERT INTO magic_links (project_id, token_digest, user_id, email_id, kind, \
-                 code_challenge, ip_address, user_agent, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 code_challenge, ip_address, user_agent, created_at, expires_at, pending_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(project_id)
             .bind(&token.0[..])
@@ -130,6 +133,7 @@ impl Store {
             .bind(&link.user_agent)
             .bind(now.millis())
             .bind(link.expires_at)
+            .bind(link.pending_address.as_deref())
             .execute(pool)
             .await?;
         });
@@ -149,10 +153,10 @@ impl Store {
                 &link_with_user_sql(Dialect::Sqlite),
                 &[&project_id, &&token.0[..]],
                 |r| {
-                    let user = UserRow::from_rusqlite(r, 7)?;
+                    let user = UserRow::from_rusqlite(r, 8)?;
                     Ok(LinkUserRow {
                         link: MagicLinkRecord {
-                            user_id: r.get(7)?,
+                            user_id: r.get(8)?,
                             email_id: r.get(0)?,
                             kind: r.get(1)?,
                             code_challenge: r.get(2)?,
@@ -160,6 +164,7 @@ impl Store {
                             user_agent: r.get(4)?,
                             expires_at: r.get(5)?,
                             used_at: r.get(6)?,
+                            pending_address: r.get(7)?,
                         },
                         user,
                     })

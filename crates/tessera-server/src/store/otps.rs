@@ -19,6 +19,9 @@ pub struct OtpRecord {
     pub user_agent: String,
     /// Expiry (epoch ms).
     pub expires_at: i64,
+    /// The address of a code sent for attachment: not on the user until the code is spent
+    /// (the method id is the id it will have).
+    pub pending_address: Option<String>,
 }
 
 impl Store {
@@ -33,12 +36,13 @@ impl Store {
         on_write!(self, pool, _d => {
             sqlx::query(
                 "INSERT INTO otp_codes (project_id, method_id, user_id, channel, code_digest, \
-                 attempts, ip_address, user_agent, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9) \
+                 attempts, ip_address, user_agent, created_at, expires_at, pending_address) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10) \
                  ON CONFLICT (project_id, method_id) DO UPDATE SET user_id = excluded.user_id, \
                  channel = excluded.channel, code_digest = excluded.code_digest, attempts = 0, \
                  ip_address = excluded.ip_address, user_agent = excluded.user_agent, \
-                 created_at = excluded.created_at, expires_at = excluded.expires_at",
+                 created_at = excluded.created_at, expires_at = excluded.expires_at, \
+                 pending_address = excluded.pending_address",
             )
             .bind(project_id)
             .bind(method_id)
@@ -49,6 +53,7 @@ impl Store {
             .bind(&otp.user_agent)
             .bind(now.millis())
             .bind(otp.expires_at)
+            .bind(otp.pending_address.as_deref())
             .execute(pool)
             .await?;
         });
@@ -65,13 +70,35 @@ impl Store {
         let row = on_write!(self, pool, _d =>
             sqlx::query_as(
                 "UPDATE otp_codes SET attempts = attempts + 1 WHERE project_id = $1 AND method_id = $2 \
-                 RETURNING user_id, channel, code_digest, attempts, ip_address, user_agent, expires_at",
+                 RETURNING user_id, channel, code_digest, attempts, ip_address, user_agent, expires_at, \
+                 pending_address",
             )
             .bind(project_id)
             .bind(method_id)
             .fetch_optional(pool)
             .await?);
         Ok(row)
+    }
+
+    /// The method id of the live code that `user_id` was sent at `address` for attachment, so
+    /// that a resend replaces that code (and shares its guess budget) instead of adding one.
+    pub async fn pending_method(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        address: &str,
+    ) -> StoreResult<Option<String>> {
+        let id = on_read!(self, pool =>
+            sqlx::query_scalar(
+                "SELECT method_id FROM otp_codes WHERE project_id = $1 AND user_id = $2 \
+                 AND pending_address = $3",
+            )
+            .bind(project_id)
+            .bind(user_id)
+            .bind(address)
+            .fetch_optional(pool)
+            .await?);
+        Ok(id)
     }
 
     /// Deletes the code of `method_id` if it is still `code_digest`: exactly one of any number

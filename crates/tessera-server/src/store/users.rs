@@ -153,6 +153,15 @@ pub enum FactorRef {
     Phone(String),
 }
 
+impl FactorRef {
+    /// The id.
+    pub fn id(&self) -> &str {
+        match self {
+            FactorRef::Email(id) | FactorRef::Phone(id) => id,
+        }
+    }
+}
+
 /// Inserts one factor row inside a transaction or on a pool.
 macro_rules! insert_factor {
     ($exec:expr, $project_id:expr, $user_id:expr, $factor:expr, $now:expr) => {

@@ -21,7 +21,7 @@ both_backends!(
     each_channel_takes_its_own_locales
 );
 
-const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
 
 /// A browser page on `origin` using the first project's public token.
 pub(crate) struct Page<'a> {
@@ -37,12 +37,12 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    fn data(&self) -> &Value {
+    pub(crate) fn data(&self) -> &Value {
         assert!(self.status < 300, "{} {}", self.status, self.body);
         &self.body["data"]
     }
 
-    fn error_type(&self) -> &str {
+    pub(crate) fn error_type(&self) -> &str {
         assert!(
             self.body.get("data").is_none(),
             "errors are flat: {}",
@@ -59,7 +59,7 @@ impl Answer {
 }
 
 impl<'a> Page<'a> {
-    fn new(app: &'a TestApp, origin: Option<&'a str>) -> Self {
+    pub(crate) fn new(app: &'a TestApp, origin: Option<&'a str>) -> Self {
         Page {
             app,
             http: reqwest::Client::new(),
@@ -72,7 +72,7 @@ impl<'a> Page<'a> {
     }
 
     /// A call as the SDK makes it: Basic `public_token:(session_token | public_token)`.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -113,13 +113,13 @@ impl<'a> Page<'a> {
         }
     }
 
-    async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Answer {
+    pub(crate) async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Answer {
         self.call(Method::POST, path, session, Some(body)).await
     }
 }
 
 /// A PKCE pair as the browser SDK makes one.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = tessera_server::crypto::random_b64_nopad(48);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)

@@ -19,6 +19,8 @@ mod otps;
 mod rust_sdk;
 mod sdk;
 mod sessions;
+/// Pre-account takeover through sends for attachment.
+mod takeover;
 mod tls;
 mod users;
 /// Every table of a session answer bumps the user version (the render cache's invariant).

@@ -286,6 +286,8 @@ async fn expired_codes_are_refused(app: &TestApp) {
         ip_address: String::new(),
         user_agent: String::new(),
         expires_at: Timestamp::now().millis() - 1,
+
+        pending_address: None,
     };
     app.store
         .put_otp(&app.creds.project_id, &phone_id, &record, Timestamp::now())
