@@ -58,6 +58,9 @@ async function login(minutes) {
   assert.equal(local.user_id, first.user_id);
   const remote = await client.sessions.authenticateJwt({ session_jwt: extended.session_jwt, max_token_age_seconds: 0 });
   assert.equal(remote.session.session_id, first.session.session_id);
+  // By JWT, the answer carries the session's token (apps write it to their cookie), as at Stytch.
+  const byJwt = await client.sessions.authenticate({ session_jwt: extended.session_jwt });
+  assert.equal(byJwt.session_token, first.session_token);
   log("JWT verified locally and remotely");
 
   // Two factors in one session.

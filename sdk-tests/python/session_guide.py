@@ -56,6 +56,9 @@ assert local is not None and local.session_id == first.session.session_id
 assert local.user_id == first.user_id
 remote = c.sessions.authenticate_jwt(session_jwt=extended.session_jwt, max_token_age_seconds=0)
 assert remote.session.session_id == first.session.session_id
+# By JWT, the answer carries the session's token (apps write it to their cookie), as at Stytch.
+by_jwt = c.sessions.authenticate(session_jwt=extended.session_jwt)
+assert by_jwt.session_token == first.session_token, by_jwt.session_token
 jwks = c.sessions.get_jwks(project_id=os.environ["PROJECT_ID"])
 assert len(jwks.keys) >= 1
 log("JWT verified locally and remotely")

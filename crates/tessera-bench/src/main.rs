@@ -127,8 +127,13 @@ async fn seed(
     let db = DatabaseUrl::parse(url)?;
     let store = Store::connect(&db).await?;
     store.migrate().await?;
+    let key_file = out.join("master.key");
+    let _ = std::fs::remove_file(&key_file);
+    tessera_server::sealing::MasterKey::create(&key_file)?;
+    let source = tessera_server::service::master_key::MasterKeySource::File(key_file);
+    let master = tessera_server::service::master_key::unlock(&store, &source).await?;
     let creds = projects::create(
-        &store,
+        (&store, &master),
         NewProject {
             name: "bench".into(),
             ..Default::default()

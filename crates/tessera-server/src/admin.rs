@@ -14,6 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::task::JoinSet;
 
 use crate::model::Project;
+use crate::sealing::MasterKey;
 use crate::service::projects::{self, NewProject};
 use crate::store::{DatabaseUrl, Store};
 
@@ -84,7 +85,8 @@ pub fn socket_path(db: &DatabaseUrl) -> Option<PathBuf> {
 }
 
 /// Runs a command on the store: the one implementation behind the socket and the fallback.
-pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<Value> {
+pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
+    let store = &db.store;
     match req {
         AdminRequest::ProjectCreate {
             name,
@@ -93,7 +95,7 @@ pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<Value> 
             authorized_origins,
         } => {
             let creds = projects::create(
-                store,
+                (store, &db.master),
                 NewProject {
                     name,
                     live,
@@ -132,12 +134,22 @@ pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<Value> 
             anyhow::ensure!(!projects.is_empty(), "no such project");
             let mut rotated = Vec::with_capacity(projects.len());
             for p in projects {
-                let kid = crate::service::keys::rotate(store, &p.project_id, p.env).await?;
+                let kid =
+                    crate::service::keys::rotate(store, &db.master, &p.project_id, p.env).await?;
                 rotated.push(serde_json::json!({ "project_id": p.project_id, "kid": kid }));
             }
             Ok(Value::Array(rotated))
         }
     }
+}
+
+/// What admin commands work on: the database and the master key that opens it.
+#[derive(Clone)]
+pub struct Held {
+    /// The database.
+    pub store: Store,
+    /// Its master key.
+    pub master: Arc<MasterKey>,
 }
 
 /// A bound admin socket, not yet serving; see [`serve`].
@@ -183,7 +195,7 @@ pub type Changed = Arc<dyn Fn() + Send + Sync>;
 /// exchanges in progress (each bounded by a 10 s timeout) and removes the socket file.
 pub async fn serve(
     listener: AdminListener,
-    store: Store,
+    db: Held,
     changed: Changed,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -200,7 +212,7 @@ pub async fn serve(
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tasks.spawn(handle(stream, store.clone(), uid, Arc::clone(&changed)));
+                    tasks.spawn(handle(stream, db.clone(), uid, Arc::clone(&changed)));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "admin socket: accept failed");
@@ -217,9 +229,9 @@ pub async fn serve(
 }
 
 /// One exchange: read the request, answer `{"ok": true, "result"}` or `{"ok": false, "error"}`.
-async fn handle(mut stream: UnixStream, store: Store, uid: u32, changed: Changed) {
+async fn handle(mut stream: UnixStream, db: Held, uid: u32, changed: Changed) {
     let exchange = async {
-        let answer = match respond(&mut stream, &store, uid).await {
+        let answer = match respond(&mut stream, &db, uid).await {
             Ok(result) => {
                 changed();
                 serde_json::json!({ "ok": true, "result": result })
@@ -242,7 +254,7 @@ async fn handle(mut stream: UnixStream, store: Store, uid: u32, changed: Changed
 
 /// Reads one line of at most [`MAX_REQUEST`] bytes, checks the caller is the server's own
 /// user, and runs the command.
-async fn respond(stream: &mut UnixStream, store: &Store, uid: u32) -> anyhow::Result<Value> {
+async fn respond(stream: &mut UnixStream, db: &Held, uid: u32) -> anyhow::Result<Value> {
     // Who is asking is checked before anything is read.
     let peer = stream.peer_cred()?;
     anyhow::ensure!(
@@ -259,7 +271,7 @@ async fn respond(stream: &mut UnixStream, store: &Store, uid: u32) -> anyhow::Re
     anyhow::ensure!(line.len() <= MAX_REQUEST, "request larger than 64 KiB");
     let req: AdminRequest = serde_json::from_slice(&line).context("malformed admin request")?;
     tracing::info!(command = req.name(), "admin command");
-    execute(store, req).await
+    execute(db, req).await
 }
 
 /// Sends `req` to the server listening at `path`. `None` when none does (no socket file, or a
@@ -347,6 +359,11 @@ mod tests {
             .await
             .unwrap();
         store.migrate().await.unwrap();
+        let master = Arc::new(crate::sealing::MasterKey::generate().0);
+        let held = Held {
+            store: store.clone(),
+            master,
+        };
         let listener = AdminListener::bind(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
@@ -354,7 +371,7 @@ mod tests {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let server = tokio::spawn(serve(listener, store.clone(), Arc::new(|| {}), shutdown));
+        let server = tokio::spawn(serve(listener, held, Arc::new(|| {}), shutdown));
 
         let create = AdminRequest::ProjectCreate {
             name: "Shop".into(),

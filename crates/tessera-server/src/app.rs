@@ -40,7 +40,8 @@ impl Server {
         let delivery = Delivery::new(&config.delivery)?;
         let store = Store::connect_with(&config.database, config.sqlite_sharing).await?;
         store.migrate().await.context("running migrations")?;
-        let first_project = service::projects::ensure_first_project(&store).await?;
+        let master = service::master_key::unlock(&store, &config.master_key).await?;
+        let first_project = service::projects::ensure_first_project(&store, &master).await?;
         let tls = config
             .tls
             .as_ref()
@@ -71,6 +72,7 @@ impl Server {
             store,
             config.key_cache_ttl,
             Box::new(crate::http::WireRender),
+            master,
         )
         .context("starting the JWT signing thread")?;
         Ok(Server {
@@ -106,6 +108,11 @@ impl Server {
         self.first_project.as_ref()
     }
 
+    /// The master key, for administrative tasks beside the server (and tests).
+    pub fn master_key(&self) -> &Arc<crate::sealing::MasterKey> {
+        self.state.sessions.master_key()
+    }
+
     /// The store, for administrative tasks beside the server (and tests).
     pub fn store(&self) -> &Store {
         self.state.store()
@@ -132,14 +139,13 @@ impl Server {
                 state.projects.clear();
                 state.sessions.forget_keys();
             });
-            tokio::spawn(crate::admin::serve(
-                listener,
-                store.clone(),
-                changed,
-                async move {
-                    let _ = admin_stopped.await;
-                },
-            ))
+            let held = crate::admin::Held {
+                store: store.clone(),
+                master: Arc::clone(self.state.sessions.master_key()),
+            };
+            tokio::spawn(crate::admin::serve(listener, held, changed, async move {
+                let _ = admin_stopped.await;
+            }))
         });
         let router = crate::http::router(self.state);
         let listener = tokio::net::TcpListener::from_std(self.listener)?;

@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::admin::{self, AdminRequest};
 use crate::config::{Layers, LogFormat, Settings};
+use crate::sealing::MasterKey;
+use crate::service::master_key::{self, MasterKeySource};
 use crate::store::{DatabaseUrl, Store};
 
 /// Tessera: self-hosted consumer authentication, wire-compatible with Stytch.
@@ -34,6 +36,26 @@ enum Command {
     /// Manage session signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the master key that seals secrets at rest.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MasterKeyCommand {
+    /// Re-seal every secret of the database under a new master key, in one transaction. Stop
+    /// every server first, then start them with the new key file.
+    Rotate(MasterKeyRotateArgs),
+}
+
+#[derive(Debug, Args)]
+struct MasterKeyRotateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The new key: 32 random bytes (or 64 hex digits), mode 0600; created when it does not
+    /// exist.
+    #[arg(long)]
+    new_key_file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +96,11 @@ struct DbArgs {
     /// TESSERA_DATABASE_URL].
     #[arg(long)]
     database_url: Option<String>,
+    /// File of the master key that seals secrets at rest: 32 random bytes, mode 0600
+    /// [env: TESSERA_MASTER_KEY_FILE] [default: master.key beside an SQLite database, created
+    /// with it; required with PostgreSQL].
+    #[arg(long)]
+    master_key_file: Option<PathBuf>,
 }
 
 impl DbArgs {
@@ -81,12 +108,14 @@ impl DbArgs {
     fn layers(self, mut flags: Settings) -> anyhow::Result<Layers> {
         flags.data_dir = self.data_dir;
         flags.database_url = self.database_url;
+        flags.master_key_file = self.master_key_file;
         Layers::load(flags, self.config.as_deref())
     }
 
-    /// The database these flags, the environment and the file name.
-    fn resolve(self) -> anyhow::Result<DatabaseUrl> {
-        self.layers(Settings::default())?.database()
+    /// The database these flags, the environment and the file name, and its master key.
+    fn resolve(self) -> anyhow::Result<(DatabaseUrl, MasterKeySource)> {
+        let layers = self.layers(Settings::default())?;
+        Ok((layers.database()?, layers.master_key()?))
     }
 }
 
@@ -212,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(db) => {
             init_logging(LogFormat::Human);
-            let db = db.resolve()?;
+            let (db, _) = db.resolve()?;
             open_store(&db).await?.close().await;
             tracing::info!(database = %db.redacted(), "migrations applied");
             Ok(())
@@ -247,6 +276,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}  new signing key {}", r.project_id, r.kid);
             }
             Ok(())
+        }
+        Command::MasterKey(MasterKeyCommand::Rotate(args)) => {
+            init_logging(LogFormat::Human);
+            rotate_master_key(args).await
         }
         Command::Project(ProjectCommand::List(args)) => {
             let db = args.db.resolve()?;
@@ -293,16 +326,79 @@ struct Rotated {
 
 /// Runs an admin command through the server that holds an SQLite database (its admin socket),
 /// or on the database itself when no server answers there, and always on PostgreSQL.
-async fn run_admin(db: &DatabaseUrl, req: AdminRequest) -> anyhow::Result<serde_json::Value> {
+async fn run_admin(
+    (db, key): &(DatabaseUrl, MasterKeySource),
+    req: AdminRequest,
+) -> anyhow::Result<serde_json::Value> {
     if let Some(path) = admin::socket_path(db)
         && let Some(result) = admin::call(&path, &req).await
     {
         return result;
     }
     let store = open_store(db).await?;
-    let result = admin::execute(&store, req).await;
+    let result = match master_key::unlock(&store, key).await {
+        Ok(master) => {
+            let held = admin::Held {
+                store: store.clone(),
+                master,
+            };
+            admin::execute(&held, req).await
+        }
+        Err(e) => Err(e),
+    };
     store.close().await;
     result
+}
+
+/// `master-key rotate`: refused while a server holds an SQLite database; re-seals everything
+/// under the new key, then puts it in place of a default key file.
+async fn rotate_master_key(args: MasterKeyRotateArgs) -> anyhow::Result<()> {
+    let (db, source) = args.db.resolve()?;
+    if let Some(path) = admin::socket_path(&db) {
+        anyhow::ensure!(
+            admin::call(&path, &AdminRequest::ProjectList)
+                .await
+                .is_none(),
+            "a server is running on this database: stop it first"
+        );
+    }
+    let new = if args.new_key_file.exists() {
+        MasterKey::load(&args.new_key_file)?
+    } else {
+        MasterKey::create(&args.new_key_file)?
+    };
+    let store = open_store(&db).await?;
+    let result = async {
+        let old = master_key::unlock(&store, &source).await?;
+        anyhow::ensure!(old.id() != new.id(), "the new key is the current key");
+        master_key::rotate(&store, &old, &new).await
+    }
+    .await;
+    store.close().await;
+    let count = result?;
+    if let MasterKeySource::Beside(default) = &source {
+        let bytes = std::fs::read(&args.new_key_file)?;
+        let tmp = default.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(&tmp)?, &bytes)?;
+        std::fs::rename(&tmp, default)?;
+        println!(
+            "re-sealed {count} values under master key {}; {} now holds it",
+            new.id(),
+            default.display()
+        );
+    } else {
+        println!(
+            "re-sealed {count} values under master key {}: start every server with \
+             --master-key-file {}",
+            new.id(),
+            args.new_key_file.display()
+        );
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

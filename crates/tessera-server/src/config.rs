@@ -7,6 +7,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::DeliveryConfig;
+use crate::service::master_key::MasterKeySource;
 use crate::store::DatabaseUrl;
 
 /// Log output format.
@@ -70,6 +71,9 @@ pub struct Settings {
     /// See `--purge-interval-seconds`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purge_interval_seconds: Option<u64>,
+    /// See `--master-key-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key_file: Option<PathBuf>,
     /// See `--sqlite-shared`.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -101,7 +105,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 12] = [
+const ENV_KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -114,6 +118,7 @@ const ENV_KEYS: [&str; 12] = [
     "sms_webhook_secret",
     "purge_interval_seconds",
     "sqlite_shared",
+    "master_key_file",
 ];
 
 /// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment
@@ -193,10 +198,20 @@ impl Layers {
         ))
     }
 
+    /// Where the master key comes from: the named file, else `master.key` beside an SQLite
+    /// database; PostgreSQL has no default.
+    pub fn master_key(&self) -> anyhow::Result<MasterKeySource> {
+        Ok(match (self.merged()?.master_key_file, self.database()?) {
+            (Some(p), _) => MasterKeySource::File(p),
+            (None, db) => MasterKeySource::default_for(&db),
+        })
+    }
+
     /// What `tessera serve` runs with: the merged settings over the defaults.
     pub fn config(&self) -> anyhow::Result<Config> {
         let s = self.merged()?;
         Ok(Config {
+            master_key: self.master_key()?,
             listen: match s.listen {
                 Some(l) => l,
                 None => DEFAULT_LISTEN.parse()?,
@@ -256,6 +271,8 @@ pub struct Config {
     pub send_limits: crate::service::limits::SendLimits,
     /// Whether other processes may open an embedded SQLite database meanwhile.
     pub sqlite_sharing: crate::store::SqliteSharing,
+    /// Where the master key comes from.
+    pub master_key: MasterKeySource,
 }
 
 /// The default purge interval.
@@ -266,6 +283,7 @@ impl Config {
     /// (so a rotation is visible at once).
     pub fn for_tests(database: DatabaseUrl) -> Self {
         Config {
+            master_key: MasterKeySource::default_for(&database),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database,
             tls: None,
@@ -426,6 +444,18 @@ mod tests {
                     "Some(\"file-key\")",
                     "Some(\"env-key\")",
                     "Some(\"flag-key\")",
+                ],
+            },
+            Key {
+                env: ("TESSERA_MASTER_KEY_FILE", "env.key"),
+                file: "master_key_file = \"file.key\"",
+                flag: |s| s.master_key_file = Some("flag.key".into()),
+                read: |c| format!("{:?}", c.master_key.path()),
+                expect: [
+                    "Some(\"./tessera-data/master.key\")",
+                    "Some(\"file.key\")",
+                    "Some(\"env.key\")",
+                    "Some(\"flag.key\")",
                 ],
             },
             Key {

@@ -9,7 +9,8 @@
 pub mod admin;
 /// The bindable server: build, local address, run with graceful shutdown.
 pub mod app;
-/// The `tessera` command line: `serve`, `migrate`, `project create|list`, `keys rotate`.
+/// The `tessera` command line: `serve`, `migrate`, `project create|list`, `keys rotate`,
+/// `master-key rotate`.
 pub mod cli;
 /// Configuration from flags, `TESSERA_*` environment variables and an optional TOML file.
 pub mod config;
@@ -25,6 +26,8 @@ pub mod http;
 pub mod jwt;
 /// Validated domain types.
 pub mod model;
+/// Secrets at rest: AES-256-GCM under the master key kept outside the database.
+pub mod sealing;
 /// Domain rules over the store.
 pub mod service;
 /// What handlers can reach.

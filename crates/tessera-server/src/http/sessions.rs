@@ -435,6 +435,7 @@ mod tests {
                 custom_claims: String::new(),
                 user_version: 1,
                 user_lock_expires_at: None,
+                token_sealed: None,
             };
             let minted = MintedJwt::new("k", (0, 300), Arc::from(jwt.as_str()), 0, 0);
             let a = AuthenticatedSession {

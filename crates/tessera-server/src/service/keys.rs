@@ -4,11 +4,17 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::error::Result;
-use crate::jwt::{GeneratedKey, SigningKey};
+use crate::jwt::SigningKey;
 use crate::model::ids::IdKind;
 use crate::model::{Environment, Timestamp};
+use crate::sealing::MasterKey;
+use crate::service::master_key::key_context;
 use crate::store::Store;
+use crate::store::keys::StoredKey;
 
 /// How long a retired key stays published and accepted: the 5-minute JWT lifetime, plus the
 /// time other instances may keep signing with it before they reload (the cache lifetime), plus
@@ -31,34 +37,65 @@ struct Cached {
 pub struct KeyRing {
     cache: Mutex<HashMap<String, Arc<Cached>>>,
     ttl: Duration,
+    master: Arc<MasterKey>,
 }
 
-impl Default for KeyRing {
-    fn default() -> Self {
-        KeyRing::new(DEFAULT_CACHE_TTL)
-    }
+/// Generates a key for `project_id` (on a blocking thread: RSA key generation takes ~0.1 s of
+/// CPU), its private key sealed under `master`, ready to store.
+pub async fn generate(
+    master: &MasterKey,
+    project_id: &str,
+    env: Environment,
+    now: Timestamp,
+) -> anyhow::Result<StoredKey> {
+    let g = tokio::task::spawn_blocking(move || SigningKey::generate(IdKind::Jwk.mint(env), now))
+        .await??;
+    Ok(StoredKey {
+        private_key: master.seal(&key_context(project_id, &g.key.kid), &g.pkcs8_der),
+        kid: g.key.kid.clone(),
+        n: g.key.n.clone(),
+        e: g.key.e.clone(),
+        created_at: now.millis(),
+        retired_at: None,
+    })
 }
 
-/// Generates a key on a blocking thread (RSA key generation takes ~0.1 s of CPU).
-pub async fn generate(env: Environment, now: Timestamp) -> anyhow::Result<GeneratedKey> {
-    tokio::task::spawn_blocking(move || SigningKey::generate(IdKind::Jwk.mint(env), now)).await?
+/// A stored key, opened with `master`: a key it cannot open is an error naming the key, never
+/// skipped.
+fn open(master: &MasterKey, project_id: &str, k: StoredKey) -> anyhow::Result<SigningKey> {
+    let der = master
+        .open(&key_context(project_id, &k.kid), &k.private_key)
+        .map_err(|e| anyhow::anyhow!("signing key {} of {project_id}: {e}", k.kid))?;
+    SigningKey::from_parts(
+        k.kid,
+        &der,
+        &URL_SAFE_NO_PAD.decode(&k.n)?,
+        &URL_SAFE_NO_PAD.decode(&k.e)?,
+        Timestamp::from_millis(k.created_at),
+        k.retired_at.map(Timestamp::from_millis),
+    )
 }
 
 impl KeyRing {
-    /// A cache trusting what it loaded for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache trusting what it loaded for `ttl`, opening keys with `master`.
+    pub fn new(ttl: Duration, master: Arc<MasterKey>) -> Self {
         KeyRing {
             cache: Mutex::new(HashMap::new()),
             ttl,
+            master,
         }
     }
 
     async fn load(&self, store: &Store, project_id: &str) -> Result<Arc<Cached>> {
         let since = Timestamp::now().plus_minutes(-RETIRED_KEY_GRACE_MINUTES);
         let keys = store.signing_keys(project_id, since).await?;
+        let keys = keys
+            .into_iter()
+            .map(|k| open(&self.master, project_id, k).map(Arc::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let cached = Arc::new(Cached {
             loaded: Instant::now(),
-            keys: keys.into_iter().map(Arc::new).collect(),
+            keys,
         });
         self.cache
             .lock()
@@ -124,9 +161,14 @@ impl KeyRing {
 
 /// Makes a new key current for `project_id`; the old one keeps verifying for
 /// [`RETIRED_KEY_GRACE_MINUTES`]. Returns the new `kid`.
-pub async fn rotate(store: &Store, project_id: &str, env: Environment) -> anyhow::Result<String> {
+pub async fn rotate(
+    store: &Store,
+    master: &MasterKey,
+    project_id: &str,
+    env: Environment,
+) -> anyhow::Result<String> {
     let now = Timestamp::now();
-    let g = generate(env, now).await?;
-    store.rotate_signing_key(project_id, &g, now).await?;
-    Ok(g.key.kid.clone())
+    let k = generate(master, project_id, env, now).await?;
+    store.rotate_signing_key(project_id, &k, now).await?;
+    Ok(k.kid)
 }

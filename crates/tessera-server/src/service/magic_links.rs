@@ -502,12 +502,7 @@ pub async fn authenticate(
     };
     if let (Some(address), Some(email_id)) = (&record.pending_address, &record.email_id) {
         // Sent for attachment: the address joins the user only now that the link is spent.
-        let spend = Spend {
-            user_id: &record.user_id,
-            email_id: None,
-            activate_owner: false,
-            session: None,
-        };
+        let spend = Spend::link_only(&record.user_id);
         if !store
             .consume_magic_link(&project.project_id, digest, spend, now)
             .await?
@@ -564,11 +559,12 @@ pub async fn authenticate(
             .email_id
             .as_deref()
             .filter(|id| user.needs_verifying(id));
+        let at_rest = fresh.as_ref().map(|f| (f, f.at_rest(engine, project)));
         let spend = Spend {
             user_id: &record.user_id,
             email_id,
             activate_owner: email_id.is_some() && user.activates_on_verify(),
-            session: fresh.as_ref().map(|f| (&f.session, f.digest())),
+            session: at_rest.as_ref().map(|(f, t)| (&f.session, t)),
         };
         if !store
             .consume_magic_link(&project.project_id, digest, spend, now)

@@ -10,6 +10,8 @@ pub mod keys;
 pub mod limits;
 /// Email magic links: send, login_or_create, invite, embeddable links, authenticate.
 pub mod magic_links;
+/// The master key: found or created, checked against the database, rotated.
+pub mod master_key;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
 /// Creating projects and checking their secrets.

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
 use crate::model::project::ProjectCredentials;
 use crate::model::{Environment, Project, Timestamp};
+use crate::sealing::MasterKey;
 use crate::store::Store;
 
 /// What a new project is made of.
@@ -50,7 +51,10 @@ pub fn parse_origin(s: &str) -> anyhow::Result<String> {
 }
 
 /// Creates a project and returns its credentials: the only time the secret is ever shown.
-pub async fn create(store: &Store, input: NewProject) -> anyhow::Result<ProjectCredentials> {
+pub async fn create(
+    (store, master): (&Store, &MasterKey),
+    input: NewProject,
+) -> anyhow::Result<ProjectCredentials> {
     let env = if input.live {
         Environment::Live
     } else {
@@ -74,7 +78,7 @@ pub async fn create(store: &Store, input: NewProject) -> anyhow::Result<ProjectC
         created_at: Timestamp::now(),
     };
     let secret = format!("secret-{env}-{}", crypto::random_b64_padded(32));
-    let key = super::keys::generate(env, project.created_at).await?;
+    let key = super::keys::generate(master, &project.project_id, env, project.created_at).await?;
     store
         .insert_project(&project, Digest256::of(&secret))
         .await?;
@@ -87,12 +91,15 @@ pub async fn create(store: &Store, input: NewProject) -> anyhow::Result<ProjectC
 }
 
 /// On a database with no project yet, creates a test project and returns its credentials.
-pub async fn ensure_first_project(store: &Store) -> anyhow::Result<Option<ProjectCredentials>> {
+pub async fn ensure_first_project(
+    store: &Store,
+    master: &MasterKey,
+) -> anyhow::Result<Option<ProjectCredentials>> {
     if store.has_projects().await? {
         return Ok(None);
     }
     let creds = create(
-        store,
+        (store, master),
         NewProject {
             name: "Default test project".into(),
             authorized_origins: vec![

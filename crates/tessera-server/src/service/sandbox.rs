@@ -11,6 +11,7 @@ use crate::model::session::{AuthFactor, FactorKind, FactorSubject, Session};
 use crate::model::user::{EmailAddress, EmailFactor, User, UserStatus};
 use crate::model::{Environment, Project, Timestamp};
 use crate::store::Store;
+use crate::store::sessions::TokenAtRest;
 
 /// The sandbox user.
 pub const USER_ID: &str = "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd";
@@ -121,7 +122,14 @@ async fn create(store: &Store, project: &Project) -> Result<()> {
         custom_claims: Map::new(),
     };
     store
-        .insert_session(&project.project_id, &session, Digest256::of(SESSION_TOKEN))
+        .insert_session(
+            &project.project_id,
+            &session,
+            &TokenAtRest {
+                digest: Digest256::of(SESSION_TOKEN),
+                sealed: None,
+            },
+        )
         .await?;
     Ok(())
 }

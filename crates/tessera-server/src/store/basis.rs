@@ -31,6 +31,18 @@ pub struct SessionBasis {
     pub user_version: i64,
     /// The end of the user's lock, if any: a lock makes the answer depend on the time.
     pub user_lock_expires_at: Option<i64>,
+    /// The session token sealed under the master key (`None` for sessions from before sealing).
+    pub token_sealed: Option<Vec<u8>>,
+}
+
+/// A new session's token as stored: its digest (what finds the session) and the token sealed
+/// under the master key (what lets the server hand it back).
+#[derive(Debug, Clone)]
+pub struct TokenAtRest {
+    /// SHA-256 of the token.
+    pub digest: Digest256,
+    /// The token sealed; `None` for the sandbox session, whose token is public anyway.
+    pub sealed: Option<Vec<u8>>,
 }
 
 /// Which column finds the session.

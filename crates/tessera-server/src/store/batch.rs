@@ -52,7 +52,7 @@ macro_rules! columns {
     () => {
         "SELECT q.i, s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
          s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
-         users.lock_expires_at AS user_lock_expires_at "
+         users.lock_expires_at AS user_lock_expires_at, s.token_sealed "
     };
 }
 

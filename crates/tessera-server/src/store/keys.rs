@@ -1,47 +1,57 @@
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use super::{Store, StoreResult, on_read, on_write};
-use crate::jwt::{GeneratedKey, SigningKey};
 use crate::model::Timestamp;
 
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    kid: String,
-    private_key: Vec<u8>,
-    n: String,
-    e: String,
-    created_at: i64,
-    retired_at: Option<i64>,
+/// A signing key as stored: its private key sealed under the master key (or, from before
+/// sealing, PKCS#8 DER in clear), its public components in clear.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredKey {
+    /// `jwk-…`.
+    pub kid: String,
+    /// The sealed private key.
+    pub private_key: Vec<u8>,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub retired_at: Option<i64>,
 }
 
-impl KeyRow {
-    fn into_key(self) -> anyhow::Result<SigningKey> {
-        let n = URL_SAFE_NO_PAD.decode(&self.n)?;
-        let e = URL_SAFE_NO_PAD.decode(&self.e)?;
-        SigningKey::from_parts(
-            self.kid,
-            &self.private_key,
-            &n,
-            &e,
-            Timestamp::from_millis(self.created_at),
-            self.retired_at.map(Timestamp::from_millis),
-        )
-    }
+/// A sealed value of the database, named for re-sealing.
+#[derive(Debug, Clone)]
+pub enum SealedValue {
+    /// A signing key's private key.
+    SigningKey {
+        /// Its project.
+        project_id: String,
+        /// Its kid.
+        kid: String,
+    },
+    /// A session's token.
+    SessionToken {
+        /// Its project.
+        project_id: String,
+        /// Its session.
+        session_id: String,
+    },
+    /// The master key check value.
+    Check,
 }
 
 macro_rules! insert_key {
-    ($exec:expr, $project_id:expr, $g:expr) => {
+    ($exec:expr, $project_id:expr, $k:expr) => {
         sqlx::query(
             "INSERT INTO signing_keys (project_id, kid, private_key, n, e, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind($project_id)
-        .bind(&$g.key.kid)
-        .bind(&$g.pkcs8_der)
-        .bind(&$g.key.n)
-        .bind(&$g.key.e)
-        .bind($g.key.created_at.millis())
+        .bind(&$k.kid)
+        .bind(&$k.private_key)
+        .bind(&$k.n)
+        .bind(&$k.e)
+        .bind($k.created_at)
         .execute($exec)
         .await?
     };
@@ -49,16 +59,16 @@ macro_rules! insert_key {
 
 impl Store {
     /// Stores the first signing key of a project.
-    pub async fn insert_signing_key(&self, project_id: &str, g: &GeneratedKey) -> StoreResult<()> {
-        on_write!(self, pool, _d => { insert_key!(pool, project_id, g); });
+    pub async fn insert_signing_key(&self, project_id: &str, k: &StoredKey) -> StoreResult<()> {
+        on_write!(self, pool, _d => { insert_key!(pool, project_id, k); });
         Ok(())
     }
 
-    /// Retires the current key and makes `g` current, in one transaction.
+    /// Retires the current key and makes `k` current, in one transaction.
     pub async fn rotate_signing_key(
         &self,
         project_id: &str,
-        g: &GeneratedKey,
+        k: &StoredKey,
         now: Timestamp,
     ) -> StoreResult<()> {
         on_write!(self, pool, _d => {
@@ -70,7 +80,7 @@ impl Store {
             .bind(now.millis())
             .execute(&mut *tx)
             .await?;
-            insert_key!(&mut *tx, project_id, g);
+            insert_key!(&mut *tx, project_id, k);
             tx.commit().await?;
         });
         Ok(())
@@ -81,8 +91,8 @@ impl Store {
         &self,
         project_id: &str,
         retired_after: Timestamp,
-    ) -> anyhow::Result<Vec<SigningKey>> {
-        let rows: Vec<KeyRow> = on_read!(self, pool =>
+    ) -> StoreResult<Vec<StoredKey>> {
+        let rows: Vec<StoredKey> = on_read!(self, pool =>
             sqlx::query_as(
                 "SELECT kid, private_key, n, e, created_at, retired_at FROM signing_keys \
                  WHERE project_id = $1 AND (retired_at IS NULL OR retired_at > $2) \
@@ -92,6 +102,141 @@ impl Store {
             .bind(retired_after.millis())
             .fetch_all(pool)
             .await?);
-        rows.into_iter().map(KeyRow::into_key).collect()
+        Ok(rows)
+    }
+
+    /// Every signing key's stored private key: (project, kid, bytes).
+    pub async fn signing_key_secrets(&self) -> StoreResult<Vec<(String, String, Vec<u8>)>> {
+        let rows = on_read!(self, pool =>
+            sqlx::query_as("SELECT project_id, kid, private_key FROM signing_keys")
+                .fetch_all(pool)
+                .await?);
+        Ok(rows)
+    }
+
+    /// Replaces a stored private key if it is still `old`; whether it was.
+    pub async fn replace_signing_key_secret(
+        &self,
+        project_id: &str,
+        kid: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "UPDATE signing_keys SET private_key = $4 WHERE project_id = $1 AND kid = $2 \
+                 AND private_key = $3",
+            )
+            .bind(project_id)
+            .bind(kid)
+            .bind(old)
+            .bind(new)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// The master key check value, once a master key was set.
+    pub async fn master_key_check(&self) -> StoreResult<Option<Vec<u8>>> {
+        let v = on_read!(self, pool =>
+            sqlx::query_scalar("SELECT sealed FROM master_key_check WHERE id = 1")
+                .fetch_optional(pool)
+                .await?);
+        Ok(v)
+    }
+
+    /// Sets the master key check value unless one is set (two instances starting at once on a
+    /// new database: the first wins, the other then checks its key against it).
+    pub async fn init_master_key_check(&self, sealed: &[u8], now: Timestamp) -> StoreResult<()> {
+        on_write!(self, pool, _d => {
+            sqlx::query(
+                "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(sealed)
+            .bind(now.millis())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Rewrites every sealed value (and every signing key still in clear) through `f`, in one
+    /// transaction: all or nothing. `f` gets what the value is and its stored bytes, and
+    /// returns the bytes to store. How many values were rewritten.
+    pub async fn reseal<E>(
+        &self,
+        mut f: impl FnMut(&SealedValue, &[u8]) -> Result<Vec<u8>, E>,
+    ) -> Result<u64, E>
+    where
+        E: From<super::StoreError>,
+    {
+        let mut n = 0;
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await.map_err(super::StoreError::from)?;
+            let keys: Vec<(String, String, Vec<u8>)> =
+                sqlx::query_as("SELECT project_id, kid, private_key FROM signing_keys")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+            for (project_id, kid, old) in keys {
+                let what = SealedValue::SigningKey {
+                    project_id: project_id.clone(),
+                    kid: kid.clone(),
+                };
+                let new = f(&what, &old)?;
+                sqlx::query(
+                    "UPDATE signing_keys SET private_key = $3 WHERE project_id = $1 AND kid = $2",
+                )
+                .bind(project_id)
+                .bind(kid)
+                .bind(new)
+                .execute(&mut *tx)
+                .await
+                .map_err(super::StoreError::from)?;
+                n += 1;
+            }
+            let tokens: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+                "SELECT project_id, session_id, token_sealed FROM sessions \
+                 WHERE token_sealed IS NOT NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(super::StoreError::from)?;
+            for (project_id, session_id, old) in tokens {
+                let what = SealedValue::SessionToken {
+                    project_id: project_id.clone(),
+                    session_id: session_id.clone(),
+                };
+                let new = f(&what, &old)?;
+                sqlx::query(
+                    "UPDATE sessions SET token_sealed = $3 WHERE project_id = $1 AND session_id = $2",
+                )
+                .bind(project_id)
+                .bind(session_id)
+                .bind(new)
+                .execute(&mut *tx)
+                .await
+                .map_err(super::StoreError::from)?;
+                n += 1;
+            }
+            let check: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT sealed FROM master_key_check WHERE id = 1")
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+            if let Some(old) = check {
+                let new = f(&SealedValue::Check, &old)?;
+                sqlx::query("UPDATE master_key_check SET sealed = $1 WHERE id = 1")
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+                n += 1;
+            }
+            tx.commit().await.map_err(super::StoreError::from)?;
+        });
+        Ok(n)
     }
 }

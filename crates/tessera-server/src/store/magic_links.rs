@@ -1,4 +1,4 @@
-use super::sessions::{insert_session_query, json, session_columns};
+use super::sessions::{TokenAtRest, insert_session_query, json, session_columns};
 use super::users::{UserRow, user_select};
 use super::{Dialect, Pools, Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
@@ -60,8 +60,20 @@ pub struct Spend<'a> {
     /// Whether to make the owner active (the service decides: a pending owner whose email
     /// is verified); only with `email_id`.
     pub activate_owner: bool,
-    /// The session to create, under the digest of its token.
-    pub session: Option<(&'a Session, Digest256)>,
+    /// The session to create, and its token as stored.
+    pub session: Option<(&'a Session, &'a TokenAtRest)>,
+}
+
+impl<'a> Spend<'a> {
+    /// The link alone: nothing else written.
+    pub fn link_only(user_id: &'a str) -> Self {
+        Spend {
+            user_id,
+            email_id: None,
+            activate_owner: false,
+            session: None,
+        }
+    }
 }
 
 /// The PostgreSQL spend in one statement: the data-modifying CTEs all see the link's update
@@ -76,7 +88,7 @@ macro_rules! spend_pg {
             $verify,
             "session AS (INSERT INTO sessions (",
             session_columns!(),
-            ") SELECT $1, $6, $4, $7, $8, $9, $10, $11, $12, $13, $14 \
+            ") SELECT $1, $6, $4, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
              WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM link)) \
              SELECT count(*) FROM link"
         )
@@ -208,7 +220,7 @@ impl Store {
                     .bind(spend.user_id)
                     .bind(spend.email_id)
                     .bind(session.map(|s| s.session_id.as_str()))
-                    .bind(spend.session.map(|(_, d)| d.0.to_vec()))
+                    .bind(spend.session.map(|(_, t)| t.digest.0.to_vec()))
                     .bind(session.map(|s| s.started_at.millis()))
                     .bind(session.map(|s| s.last_accessed_at.millis()))
                     .bind(session.map(|s| s.expires_at.millis()))
@@ -216,6 +228,7 @@ impl Store {
                     .bind(session.map(|s| s.user_agent.as_str()))
                     .bind(session.map(|s| json(&s.factors)))
                     .bind(session.map(|s| json(&s.custom_claims)))
+                    .bind(spend.session.and_then(|(_, t)| t.sealed.as_deref()))
                     .fetch_one(pool)
                     .await?;
                 return Ok(won == 1);
@@ -245,8 +258,8 @@ impl Store {
                 )
                 .await?;
             }
-            if let Some((session, digest)) = spend.session {
-                insert_session_query!(project_id, session, digest)
+            if let Some((session, token)) = spend.session {
+                insert_session_query!(project_id, session, token)
                     .execute(&mut *tx)
                     .await?;
             }

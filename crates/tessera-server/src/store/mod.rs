@@ -323,6 +323,38 @@ pub(crate) use {on_read, on_write};
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Creates a data directory readable by its owner only (0700); an existing one is left as it is.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the SQLite file 0600 before SQLite opens it (its WAL and shared-memory files take
+/// the same mode), and narrows an existing file that others may read.
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            tracing::warn!(file = %path.display(), "the database file was readable by others: now 0600");
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// On SQLite, starts WAL checkpoints off the request path (stopped when the guard drops);
     /// nothing on PostgreSQL.
@@ -353,9 +385,9 @@ impl Store {
         let pools = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
+                    private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
                 }
+                private_file(path).with_context(|| format!("creating {}", path.display()))?;
                 let vfs = sharing.vfs();
                 ensure_not_held(path, vfs)?;
                 let base = SqliteConnectOptions::new()

@@ -2,12 +2,11 @@ use serde_json::{Map, Value};
 
 use super::users::{UserRow, user_select};
 use super::{Pools, Store, StoreError, StoreResult, on_read, on_write};
-use crate::crypto::Digest256;
 use crate::model::Timestamp;
 use crate::model::session::{AuthFactor, Session};
 use crate::model::user::User;
 
-pub use super::basis::{SessionBasis, SessionKey};
+pub use super::basis::{SessionBasis, SessionKey, TokenAtRest};
 
 const SESSION_COLUMNS: &str = "session_id, user_id, started_at, last_accessed_at, expires_at, \
     ip_address, user_agent, factors, custom_claims";
@@ -36,6 +35,7 @@ struct SessionUserRow {
     user_agent: String,
     factors: String,
     custom_claims: String,
+    token_sealed: Option<Vec<u8>>,
     user_version: i64,
     #[sqlx(flatten)]
     user: UserRow,
@@ -56,6 +56,7 @@ impl SessionUserRow {
             custom_claims: self.custom_claims.clone(),
             user_version: self.user_version,
             user_lock_expires_at: user.lock.map(|(_, until)| until.millis()),
+            token_sealed: self.token_sealed,
         };
         let session = Session::try_from(SessionRow {
             session_id: self.session_id,
@@ -77,12 +78,12 @@ impl SessionUserRow {
 const BASIS_SQL: [&str; 2] = [
     "SELECT s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
      s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
-     users.lock_expires_at AS user_lock_expires_at FROM sessions s \
+     users.lock_expires_at AS user_lock_expires_at, s.token_sealed FROM sessions s \
      JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
      WHERE s.project_id = $1 AND s.token_digest = $2 AND s.expires_at > $3",
     "SELECT s.session_id, s.user_id, s.started_at, s.last_accessed_at, s.expires_at, \
      s.ip_address, s.user_agent, s.factors, s.custom_claims, users.version AS user_version, \
-     users.lock_expires_at AS user_lock_expires_at FROM sessions s \
+     users.lock_expires_at AS user_lock_expires_at, s.token_sealed FROM sessions s \
      JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
      WHERE s.project_id = $1 AND s.session_id = $2 AND s.expires_at > $3",
 ];
@@ -117,7 +118,7 @@ pub(super) fn json<T: serde::Serialize>(v: &T) -> String {
 macro_rules! session_columns {
     () => {
         "project_id, session_id, user_id, token_digest, started_at, last_accessed_at, \
-         expires_at, ip_address, user_agent, factors, custom_claims"
+         expires_at, ip_address, user_agent, factors, custom_claims, token_sealed"
     };
 }
 pub(super) use session_columns;
@@ -129,12 +130,12 @@ macro_rules! insert_session_query {
         sqlx::query(concat!(
             "INSERT INTO sessions (",
             $crate::store::sessions::session_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind($project_id)
         .bind($s.session_id.as_str())
         .bind($s.user_id.as_str())
-        .bind(&$token.0[..])
+        .bind(&$token.digest.0[..])
         .bind($s.started_at.millis())
         .bind($s.last_accessed_at.millis())
         .bind($s.expires_at.millis())
@@ -142,6 +143,7 @@ macro_rules! insert_session_query {
         .bind($s.user_agent.as_str())
         .bind($crate::store::sessions::json(&$s.factors))
         .bind($crate::store::sessions::json(&$s.custom_claims))
+        .bind($token.sealed.as_deref())
     };
 }
 pub(super) use insert_session_query;
@@ -152,7 +154,7 @@ impl Store {
         &self,
         project_id: &str,
         s: &Session,
-        token: Digest256,
+        token: &TokenAtRest,
     ) -> StoreResult<()> {
         on_write!(self, pool, _d => {
             insert_session_query!(project_id, s, token).execute(pool).await?;
@@ -175,7 +177,8 @@ impl Store {
         let sql = |d| {
             format!(
                 "SELECT s.session_id, s.started_at, s.last_accessed_at, s.expires_at, s.ip_address, \
-                 s.user_agent, s.factors, s.custom_claims, users.version AS user_version, {} \
+                 s.user_agent, s.factors, s.custom_claims, s.token_sealed, \
+                 users.version AS user_version, {} \
                  FROM sessions s \
                  JOIN users ON users.project_id = s.project_id AND users.user_id = s.user_id \
                  WHERE s.project_id = $1 AND s.{column} = $2 AND s.expires_at > $3",
@@ -205,8 +208,9 @@ impl Store {
                         user_agent: r.get(5)?,
                         factors: r.get(6)?,
                         custom_claims: r.get(7)?,
-                        user_version: r.get(8)?,
-                        user: UserRow::from_rusqlite(r, 9)?,
+                        token_sealed: r.get(8)?,
+                        user_version: r.get(9)?,
+                        user: UserRow::from_rusqlite(r, 10)?,
                     })
                 },
             )?;
@@ -252,6 +256,7 @@ impl Store {
                 custom_claims: r.get(8)?,
                 user_version: r.get(9)?,
                 user_lock_expires_at: r.get(10)?,
+                token_sealed: r.get(11)?,
             })
         };
         let params: [&dyn rusqlite::ToSql; 3] = match &key {

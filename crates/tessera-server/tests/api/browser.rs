@@ -59,7 +59,7 @@ async fn run(backend: Backend) {
     let page_port = free_port();
     let page_origin = format!("http://localhost:{page_port}");
     let creds = projects::create(
-        &app.store,
+        (&app.store, &app.master),
         NewProject {
             name: "Browser test".into(),
             authorized_origins: vec![page_origin.clone()],

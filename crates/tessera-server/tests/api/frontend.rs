@@ -251,7 +251,7 @@ async fn bootstrap_is_clean_and_cors_follows_authorized_origins(app: &TestApp) {
     // An origin another project lists passes the preflight but not this project's check.
     let other_origin = "https://other.example";
     tessera_server::service::projects::create(
-        &app.store,
+        (&app.store, &app.master),
         tessera_server::service::projects::NewProject {
             name: "other".into(),
             authorized_origins: vec![other_origin.into()],

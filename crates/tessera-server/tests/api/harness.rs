@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use tessera_client::Client;
 use tessera_server::model::project::ProjectCredentials;
+use tessera_server::service::master_key::MasterKeySource;
 use tessera_server::service::projects::{self, NewProject};
 use tessera_server::store::DatabaseUrl;
 use tessera_server::{Config, Server};
@@ -31,6 +32,7 @@ pub(crate) struct TestApp {
     pub(crate) client: Client,
     pub(crate) store: tessera_server::store::Store,
     shutdown: Option<oneshot::Sender<()>>,
+    pub(crate) master: std::sync::Arc<tessera_server::sealing::MasterKey>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -38,7 +40,7 @@ impl TestApp {
     /// Creates another project on the same server.
     pub(crate) async fn new_project(&self, live: bool) -> (ProjectCredentials, Client) {
         let creds = projects::create(
-            &self.store,
+            (&self.store, &self.master),
             NewProject {
                 name: "another".into(),
                 live,
@@ -73,7 +75,11 @@ pub(crate) fn fresh_database(backend: Backend) -> (DatabaseUrl, Option<tempfile:
             let url = DatabaseUrl::Sqlite(dir.path().join("tessera.db"));
             (url, Some(dir))
         }
-        Backend::Postgres => (DatabaseUrl::Postgres(postgres_database()), None),
+        // The master key file lives here (PostgreSQL has no default place for it).
+        Backend::Postgres => (
+            DatabaseUrl::Postgres(postgres_database()),
+            Some(tempfile::tempdir().unwrap()),
+        ),
     }
 }
 
@@ -119,6 +125,17 @@ pub(crate) async fn spawn_delivering(
         config.delivery.sms_webhook_url = Some(sms_url);
         config.delivery.sms_webhook_secret = secret.map(Into::into);
     }
+    if config.master_key == MasterKeySource::Missing {
+        let path = dir
+            .as_ref()
+            .expect("a directory for the key")
+            .path()
+            .join("master.key");
+        if !path.exists() {
+            tessera_server::sealing::MasterKey::create(&path).unwrap();
+        }
+        config.master_key = MasterKeySource::File(path);
+    }
     let server = Server::build(&config).await.expect("server builds");
     let addr = server.local_addr();
     let creds = server
@@ -126,6 +143,7 @@ pub(crate) async fn spawn_delivering(
         .cloned()
         .expect("a fresh database gets a first project");
     let store = server.store().clone();
+    let master = std::sync::Arc::clone(server.master_key());
     let scheme = if server.is_tls() { "https" } else { "http" };
     let base_url = format!("{scheme}://localhost:{}", addr.port());
     let (tx, rx) = oneshot::channel();
@@ -142,6 +160,7 @@ pub(crate) async fn spawn_delivering(
         client,
         store,
         shutdown: Some(tx),
+        master,
         _dir: dir,
     }
 }

@@ -14,6 +14,8 @@ mod layout;
 /// Live projects never deliver to the log; texts only to a signed webhook.
 mod live_delivery;
 mod magic_links;
+/// Secrets at rest under the master key; wrong key; rotation.
+mod master_key;
 mod openapi;
 mod otps;
 mod rust_sdk;

@@ -61,6 +61,7 @@ async fn local_verification_follows_key_rotation_without_restart(app: &TestApp) 
     // Rotate: JWTs of the new key verify in the same client, after one more fetch.
     tessera_server::service::keys::rotate(
         &app.store,
+        &app.master,
         &app.creds.project_id,
         tessera_server::model::Environment::Test,
     )

@@ -479,12 +479,14 @@ async fn jwt_verifies_with_a_third_party_jose_library(app: &TestApp) {
 
 /// Signs `claims` with the project's current key, as the server would have earlier.
 async fn sign_as_server(app: &TestApp, claims: &Value) -> String {
-    let keys = app
-        .store
-        .signing_keys(&app.creds.project_id, Timestamp::from_millis(0))
+    let ring = tessera_server::service::keys::KeyRing::new(
+        std::time::Duration::ZERO,
+        std::sync::Arc::clone(&app.master),
+    );
+    let current = ring
+        .signing_key(&app.store, &app.creds.project_id)
         .await
         .unwrap();
-    let current = keys.iter().find(|k| k.retired_at.is_none()).unwrap();
     current.sign(claims).unwrap()
 }
 
@@ -521,8 +523,8 @@ async fn expired_jwt_of_a_live_session_is_refreshed(app: &TestApp) {
         login.session.as_ref().unwrap().session_id
     );
     assert_eq!(
-        r.session_token, "",
-        "tokens are not recoverable from their digests"
+        r.session_token, login.session_token,
+        "a JWT caller is handed the session's token, as at Stytch"
     );
     verify_with_jwks(app, &r.session_jwt, true)
         .await
@@ -549,6 +551,7 @@ async fn rotated_keys_keep_old_jwts_valid(app: &TestApp) {
         .to_owned();
     let new_kid = tessera_server::service::keys::rotate(
         &app.store,
+        &app.master,
         &app.creds.project_id,
         tessera_server::model::Environment::Test,
     )
@@ -912,7 +915,10 @@ async fn answers_follow_every_change_at_once(app: &TestApp) {
         let j = app.client.sessions().authenticate(&by_jwt).await.unwrap();
         assert_eq!(t.user, j.user);
         assert_eq!(t.session, j.session);
-        assert_eq!(j.session_token, "", "a JWT caller is not handed the token");
+        assert_eq!(
+            j.session_token, t.session_token,
+            "a JWT caller gets the token too"
+        );
         t
     };
     // Twice, so the second answer is the reused one.

@@ -28,7 +28,8 @@ async fn database_with_user(backend: Backend) -> (Db, Option<tempfile::TempDir>,
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    let creds = projects::create(&store, projects::NewProject::default())
+    let master = tessera_server::sealing::MasterKey::generate().0;
+    let creds = projects::create((&store, &master), projects::NewProject::default())
         .await
         .unwrap();
     let project = store.project(&creds.project_id).await.unwrap().unwrap();

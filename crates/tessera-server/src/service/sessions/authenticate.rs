@@ -14,7 +14,7 @@ use crate::model::session::{self, AuthFactor, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
 use crate::service::sandbox;
-use crate::store::sessions::{SessionBasis, SessionKey};
+use crate::store::sessions::{SessionBasis, SessionKey, TokenAtRest};
 
 fn not_found() -> Error {
     Error::new(ErrorType::SessionNotFound)
@@ -236,7 +236,6 @@ pub async fn authenticate(
     now: Timestamp,
 ) -> Result<AuthenticatedSession> {
     let bound = touch_bound();
-    let token = loc.token();
     // Until an extension is due, a request with a duration is answered like one without.
     if custom_claims.is_none()
         && let Some(basis) = basis_of(engine, project, &loc, now).await?
@@ -260,10 +259,14 @@ pub async fn authenticate(
                 (rendered.accessed_at, basis.expires_at),
                 now_s,
             );
+            let (sid, sealed) = (&basis.session_id, basis.token_sealed.as_deref());
+            let token = engine.token_for(&project.project_id, sid, &loc, sealed);
             return Ok(AuthenticatedSession { rendered, token });
         }
     }
     let (s, user, basis) = resolve_full(engine, project, &loc, now).await?;
+    let (sid, sealed) = (&basis.session_id, basis.token_sealed.as_deref());
+    let token = engine.token_for(&project.project_id, sid, &loc, sealed);
     let change = Change {
         duration_minutes,
         custom_claims,
@@ -305,11 +308,12 @@ pub async fn start_or_attach(
     now: Timestamp,
 ) -> Result<Option<Issued>> {
     if let Some(loc) = &req.existing {
-        let (s, _) = resolve_with_user(engine, project, loc, now).await?;
+        let (s, _, basis) = resolve_full(engine, project, loc, now).await?;
         if s.user_id != user.user_id {
             return Err(Error::new(ErrorType::UserIdMismatch));
         }
-        let token = loc.token();
+        let sealed = basis.token_sealed.as_deref();
+        let token = engine.token_for(&project.project_id, &s.session_id, loc, sealed);
         let change = Change {
             duration_minutes: req.duration_minutes,
             custom_claims: req.custom_claims,
@@ -333,7 +337,11 @@ pub async fn start_or_attach(
     };
     engine
         .store
-        .insert_session(&project.project_id, &fresh.session, fresh.digest())
+        .insert_session(
+            &project.project_id,
+            &fresh.session,
+            &fresh.at_rest(engine, project),
+        )
         .await?;
     Ok(Some(issue_new(engine, project, user, fresh, now).await?))
 }
@@ -348,9 +356,10 @@ pub struct NewSession {
 }
 
 impl NewSession {
-    /// The digest the row is stored under.
-    pub fn digest(&self) -> Digest256 {
-        Digest256::of(&self.token)
+    /// The token as the row stores it: digest and sealed.
+    pub fn at_rest(&self, engine: &SessionEngine, project: &Project) -> TokenAtRest {
+        let (pid, sid) = (&project.project_id, &self.session.session_id);
+        engine.token_at_rest(pid, sid, &self.token)
     }
 }
 

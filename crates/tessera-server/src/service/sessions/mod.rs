@@ -6,13 +6,17 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::crypto::Digest256;
 use crate::error::{Error, ErrorType, Result};
 use crate::model::session::{self, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
+use crate::sealing::MasterKey;
 use crate::service::keys::KeyRing;
+use crate::service::master_key::token_context;
 use crate::service::sandbox;
 use crate::store::Store;
+use crate::store::sessions::TokenAtRest;
 
 /// Session access times written behind, in batches.
 pub mod access;
@@ -53,28 +57,31 @@ pub struct SessionEngine {
     presigner: presign::Presigner,
     access: Arc<access::AccessLog>,
     render: Box<dyn Render>,
+    master: Arc<MasterKey>,
 }
 
 impl SessionEngine {
     /// An engine over `store`, trusting cached signing keys for `key_cache_ttl`, rendering
-    /// answers with `render`; starts the background JWT signer.
+    /// answers with `render`, sealing secrets under `master`; starts the background JWT signer.
     pub fn new(
         store: Store,
         key_cache_ttl: std::time::Duration,
         render: Box<dyn Render>,
+        master: Arc<MasterKey>,
     ) -> anyhow::Result<Self> {
         let jwts: Arc<cache::JwtCache> = Arc::default();
         let rendered: Arc<cache::RenderCache> = Arc::default();
         let presigner = presign::Presigner::start(Arc::clone(&jwts), Arc::clone(&rendered))?;
         Ok(SessionEngine {
             store,
-            keys: KeyRing::new(key_cache_ttl),
+            keys: KeyRing::new(key_cache_ttl, Arc::clone(&master)),
             jwts,
             rendered,
             verified: cache::VerifiedJwts::default(),
             presigner,
             access: Arc::default(),
             render,
+            master,
         })
     }
 
@@ -86,6 +93,47 @@ impl SessionEngine {
     /// The signing keys.
     pub fn keys(&self) -> &KeyRing {
         &self.keys
+    }
+
+    /// The master key secrets are sealed under.
+    pub fn master_key(&self) -> &Arc<MasterKey> {
+        &self.master
+    }
+
+    /// A new session's token as stored: its digest, and the token sealed for this session.
+    pub fn token_at_rest(&self, project_id: &str, session_id: &str, token: &str) -> TokenAtRest {
+        TokenAtRest {
+            digest: Digest256::of(token),
+            sealed: Some(
+                self.master
+                    .seal(&token_context(project_id, session_id), token.as_bytes()),
+            ),
+        }
+    }
+
+    /// The token to hand back for a session named by `loc`: the one given, or, named by JWT,
+    /// the stored token unsealed (`""` for a session stored before tokens were sealed, or one
+    /// whose sealed token does not open: never an error on the way to an answer).
+    pub fn token_for(
+        &self,
+        project_id: &str,
+        session_id: &str,
+        loc: &Locator,
+        sealed: Option<&[u8]>,
+    ) -> String {
+        match (loc, sealed) {
+            (Locator::Token(t), _) => t.clone(),
+            (Locator::Jwt(_), None) => String::new(),
+            (Locator::Jwt(_), Some(sealed)) => self
+                .master
+                .open(&token_context(project_id, session_id), sealed)
+                .ok()
+                .and_then(|t| String::from_utf8(t).ok())
+                .unwrap_or_else(|| {
+                    tracing::warn!(session_id, "a sealed session token does not open");
+                    String::new()
+                }),
+        }
     }
 
     /// The access times waiting to be written (the server runs its writer).
@@ -118,15 +166,6 @@ pub enum Locator {
 }
 
 impl Locator {
-    /// The session token to hand back: the one given, or `""` when the session was named by
-    /// JWT (only digests of tokens are stored).
-    pub fn token(&self) -> String {
-        match self {
-            Locator::Token(t) => t.clone(),
-            Locator::Jwt(_) => String::new(),
-        }
-    }
-
     /// Exactly one of token and JWT; `None` when neither is given.
     pub fn from_pair(token: Option<String>, jwt: Option<String>) -> Result<Option<Locator>> {
         match (

@@ -1,0 +1,200 @@
+//! Secrets at rest, tried as an attacker with a copy of the database would: signing keys and
+//! session tokens are sealed under a master key kept outside it; a server given the wrong key
+//! (or none) refuses to start; `tessera master-key rotate` re-seals everything.
+
+use std::path::Path;
+use std::process::Command;
+
+use tessera_client::Client;
+use tessera_client::proto::sessions::AuthenticateSessionRequest;
+use tessera_server::sealing::{MasterKey, sealed_by};
+use tessera_server::service::master_key::MasterKeySource;
+use tessera_server::store::{DatabaseUrl, SqliteSharing};
+use tessera_server::{Config, Server};
+
+use crate::harness::{Backend, fresh_database, spawn_with};
+
+#[tokio::test]
+async fn sealed_at_rest_sqlite() {
+    sealed_at_rest(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sealed_at_rest_postgres() {
+    sealed_at_rest(Backend::Postgres).await;
+}
+
+/// A server on `config`, on threads of its own (as a restarted process would be: SQLite
+/// readers are per thread), until the returned sender is dropped.
+fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = config.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let server = Server::build(&config).await.expect("server builds");
+            addr_tx.send(server.local_addr()).unwrap();
+            let _ = server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    (format!("http://127.0.0.1:{}", addr.port()), tx)
+}
+
+async fn refused(config: &Config) -> String {
+    match Server::build(config).await {
+        Ok(_) => panic!("the server started"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+fn by_jwt(jwt: &str) -> AuthenticateSessionRequest {
+    AuthenticateSessionRequest {
+        session_jwt: Some(jwt.to_owned()),
+        ..Default::default()
+    }
+}
+
+/// Every file of an SQLite database, as a thief would copy them.
+fn copied_files(db: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        all.extend(std::fs::read(&name).unwrap_or_default());
+    }
+    all
+}
+
+fn rotate_cli(db: &DatabaseUrl, key: &MasterKeySource, new: &Path) -> String {
+    let url = match db {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.args(["master-key", "rotate", "--database-url", &url])
+        .arg("--new-key-file")
+        .arg(new)
+        .env_remove("TESSERA_MASTER_KEY_FILE");
+    if let MasterKeySource::File(p) = key {
+        cmd.arg("--master-key-file").arg(p);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+async fn sealed_at_rest(backend: Backend) {
+    let (db, dir) = fresh_database(backend);
+    let dir = dir.expect("a directory for the key");
+    let mut config = Config::for_tests(db.clone());
+    // Restarts in one process: no exclusive hold of the SQLite file between them.
+    config.sqlite_sharing = SqliteSharing::Shared;
+    if backend == Backend::Postgres {
+        let path = dir.path().join("master.key");
+        MasterKey::create(&path).unwrap();
+        config.master_key = MasterKeySource::File(path);
+    }
+    let key_file = config.master_key.path().unwrap().to_owned();
+
+    // A session, then what is stored.
+    let app = spawn_with(config.clone(), None).await;
+    let login = app.login("sealed@example.com", 60).await;
+    let token = login.session_token.clone();
+    let jwt = login.session_jwt.clone();
+    let r = app
+        .client
+        .sessions()
+        .authenticate(&by_jwt(&jwt))
+        .await
+        .unwrap();
+    assert_eq!(r.session_token, token, "the token comes back by JWT");
+    for (_, kid, stored) in app.store.signing_key_secrets().await.unwrap() {
+        assert!(sealed_by(&stored).is_some(), "{kid} is sealed");
+    }
+    if let DatabaseUrl::Sqlite(path) = &db {
+        let bytes = copied_files(path);
+        let find = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(!find(token.as_bytes()), "no token in the copied files");
+        assert!(find(b"sealed@example.com"), "the copy is a real one");
+    }
+    let creds = app.creds.clone();
+    drop(app);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Another key: refused, naming both keys.
+    let other = dir.path().join("other.key");
+    let other_id = MasterKey::create(&other).unwrap().id();
+    let wrong = Config {
+        master_key: MasterKeySource::File(other.clone()),
+        ..config.clone()
+    };
+    let err = refused(&wrong).await;
+    assert!(err.contains("does not open this database"), "{err}");
+    assert!(err.contains(&other_id), "{err}");
+    // No key at all: refused, never a fresh key generated in silence.
+    let moved = dir.path().join("moved.key");
+    std::fs::rename(&key_file, &moved).unwrap();
+    let err = refused(&config).await;
+    assert!(err.contains("master key"), "{err}");
+    std::fs::rename(&moved, &key_file).unwrap();
+    if backend == Backend::Postgres {
+        let none = Config {
+            master_key: MasterKeySource::Missing,
+            ..config.clone()
+        };
+        assert!(refused(&none).await.contains("--master-key-file"));
+    }
+
+    // Rotation re-seals keys and tokens: the old session still works, by token and by JWT,
+    // under the new key only.
+    let old_copy = dir.path().join("old.key");
+    std::fs::copy(&key_file, &old_copy).unwrap();
+    let new = dir.path().join("new.key");
+    let said = rotate_cli(&db, &config.master_key, &new);
+    assert!(said.contains("re-sealed"), "{said}");
+    let after = match &config.master_key {
+        MasterKeySource::Beside(p) => {
+            assert_eq!(std::fs::read(p).unwrap(), std::fs::read(&new).unwrap());
+            config.clone()
+        }
+        _ => Config {
+            master_key: MasterKeySource::File(new.clone()),
+            ..config.clone()
+        },
+    };
+    let (url, stop) = start(&after);
+    let client = Client::new(&url, &creds.project_id, &creds.secret).unwrap();
+    let r = client.sessions().authenticate(&by_jwt(&jwt)).await.unwrap();
+    assert_eq!(r.session_token, token);
+    let by_token = AuthenticateSessionRequest {
+        session_token: Some(token.clone()),
+        ..Default::default()
+    };
+    let fresh = client.sessions().authenticate(&by_token).await.unwrap();
+    assert!(
+        !fresh.session_jwt.is_empty(),
+        "signing works with the re-sealed key"
+    );
+    drop(stop);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let old = Config {
+        master_key: MasterKeySource::File(old_copy),
+        ..config.clone()
+    };
+    assert!(refused(&old).await.contains("does not open this database"));
+}
