@@ -14,6 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::task::JoinSet;
 
 use crate::model::Project;
+use crate::model::project::PolicyChange;
 use crate::sealing::MasterKey;
 use crate::service::projects::{self, NewProject};
 use crate::store::{DatabaseUrl, Store};
@@ -42,6 +43,33 @@ pub enum AdminRequest {
         /// Origins allowed to use the frontend API.
         #[serde(default)]
         authorized_origins: Vec<String>,
+        /// Policy other than the defaults.
+        #[serde(default)]
+        policy: PolicyChange,
+    },
+    /// Change a project's policy; answers the project as listed.
+    ProjectUpdate {
+        /// The project.
+        project_id: String,
+        /// What changes.
+        policy: PolicyChange,
+    },
+    /// Add a secret to a project; answers `{"secret_id", "secret"}`.
+    SecretCreate {
+        /// The project.
+        project_id: String,
+    },
+    /// List a project's secrets (ids, never secrets).
+    SecretList {
+        /// The project.
+        project_id: String,
+    },
+    /// Delete a secret (never the last).
+    SecretDelete {
+        /// The project.
+        project_id: String,
+        /// Its id, from `SecretList`.
+        secret_id: String,
     },
     /// List projects; answers an array of `{"project_id", "name", "environment", …}`.
     ProjectList,
@@ -59,6 +87,10 @@ impl AdminRequest {
         match self {
             AdminRequest::ProjectCreate { .. } => "project_create",
             AdminRequest::ProjectList => "project_list",
+            AdminRequest::ProjectUpdate { .. } => "project_update",
+            AdminRequest::SecretCreate { .. } => "secret_create",
+            AdminRequest::SecretList { .. } => "secret_list",
+            AdminRequest::SecretDelete { .. } => "secret_delete",
             AdminRequest::KeysRotate { .. } => "keys_rotate",
         }
     }
@@ -93,6 +125,7 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
             live,
             redirect_urls,
             authorized_origins,
+            policy,
         } => {
             let creds = projects::create(
                 (store, &db.master),
@@ -101,26 +134,36 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
                     live,
                     redirect_urls,
                     authorized_origins,
+                    policy,
                 },
             )
             .await?;
             Ok(serde_json::to_value(creds)?)
+        }
+        AdminRequest::ProjectUpdate { project_id, policy } => {
+            let p = projects::update_policy(store, &project_id, policy).await?;
+            Ok(listed(&p))
+        }
+        AdminRequest::SecretCreate { project_id } => {
+            let (secret_id, secret) = projects::create_secret(store, &project_id).await?;
+            Ok(serde_json::json!({ "secret_id": secret_id, "secret": secret }))
+        }
+        AdminRequest::SecretList { project_id } => Ok(serde_json::to_value(
+            projects::list_secrets(store, &project_id).await?,
+        )?),
+        AdminRequest::SecretDelete {
+            project_id,
+            secret_id,
+        } => {
+            projects::delete_secret(store, &project_id, &secret_id).await?;
+            Ok(Value::Null)
         }
         AdminRequest::ProjectList => {
             let rows: Vec<Value> = store
                 .list_projects()
                 .await?
                 .into_iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "project_id": p.project_id,
-                        "name": p.name,
-                        "environment": p.env.as_str(),
-                        "public_token": p.public_token,
-                        "redirect_urls": p.redirect_urls,
-                        "authorized_origins": p.authorized_origins,
-                    })
-                })
+                .map(|p| listed(&p))
                 .collect();
             Ok(Value::Array(rows))
         }
@@ -141,6 +184,19 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
             Ok(Value::Array(rotated))
         }
     }
+}
+
+/// A project as the admin commands show it (never a secret).
+fn listed(p: &Project) -> Value {
+    serde_json::json!({
+        "project_id": p.project_id,
+        "name": p.name,
+        "environment": p.env.as_str(),
+        "public_token": p.public_token,
+        "redirect_urls": p.redirect_urls,
+        "authorized_origins": p.authorized_origins,
+        "policy": p.policy,
+    })
 }
 
 /// What admin commands work on: the database and the master key that opens it.
@@ -334,6 +390,10 @@ mod tests {
             live: true,
             redirect_urls: vec!["https://shop.example.com/auth".into()],
             authorized_origins: vec![],
+            policy: PolicyChange {
+                session_idle_timeout_minutes: Some(30),
+                ..Default::default()
+            },
         };
         let text = serde_json::to_string(&req).unwrap();
         assert!(text.contains(r#""command":"project_create""#), "{text}");
@@ -378,6 +438,7 @@ mod tests {
             live: false,
             redirect_urls: vec![],
             authorized_origins: vec!["https://shop.example.com".into()],
+            policy: Default::default(),
         };
         let creds = call(&path, &create).await.unwrap().unwrap();
         let project_id = creds["project_id"].as_str().unwrap();

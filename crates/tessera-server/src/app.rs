@@ -132,6 +132,17 @@ impl Server {
             let (access, store) = (Arc::clone(&access), store.clone());
             tokio::spawn(async move { access.run(store).await })
         };
+        let feed = {
+            let (state, store) = (self.state.clone(), store.clone());
+            tokio::spawn(async move {
+                store
+                    .watch_changes(|_| {
+                        state.projects.clear();
+                        state.sessions.forget_keys();
+                    })
+                    .await
+            })
+        };
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin = self.admin.map(|listener| {
             let state = self.state.clone();
@@ -155,6 +166,7 @@ impl Server {
             let _ = admin.await;
         }
         purge.abort();
+        feed.abort();
         access.stop();
         let _ = writer.await;
         store.close().await;

@@ -17,6 +17,119 @@ pub struct Project {
     pub authorized_origins: Vec<String>,
     /// Creation time.
     pub created_at: Timestamp,
+    /// Session lifetimes and what sensitive changes need.
+    pub policy: ProjectPolicy,
+}
+
+/// A project's security policy (Tessera extensions to Stytch's project settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ProjectPolicy {
+    /// A session not authenticated for this long is dead.
+    pub session_idle_timeout_minutes: Option<i64>,
+    /// No session lives past `started_at` plus this; extensions are capped there.
+    pub session_max_lifetime_minutes: Option<i64>,
+    /// Deleting a factor or changing the primary one through the frontend API needs a factor
+    /// authenticated within this many minutes.
+    pub recent_auth_minutes: i64,
+    /// Email the user's verified address on every new sign-in.
+    pub notify_sign_in: bool,
+}
+
+impl Default for ProjectPolicy {
+    fn default() -> Self {
+        ProjectPolicy {
+            session_idle_timeout_minutes: None,
+            session_max_lifetime_minutes: None,
+            recent_auth_minutes: 10,
+            notify_sign_in: false,
+        }
+    }
+}
+
+/// A change of policy: the fields given are set (a limit of 0 removes it), the others kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyChange {
+    /// See [`ProjectPolicy::session_idle_timeout_minutes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_idle_timeout_minutes: Option<i64>,
+    /// See [`ProjectPolicy::session_max_lifetime_minutes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_max_lifetime_minutes: Option<i64>,
+    /// See [`ProjectPolicy::recent_auth_minutes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_auth_minutes: Option<i64>,
+    /// See [`ProjectPolicy::notify_sign_in`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_sign_in: Option<bool>,
+}
+
+impl ProjectPolicy {
+    /// This policy with `change` applied; a negative or absurd value is refused.
+    pub fn with(self, change: PolicyChange) -> Result<Self, String> {
+        const YEAR: i64 = 366 * 24 * 60;
+        let limit = |name: &str, v: i64| {
+            if (0..=YEAR * 10).contains(&v) {
+                Ok((v > 0).then_some(v))
+            } else {
+                Err(format!(
+                    "{name} must be between 0 (no limit) and {}",
+                    YEAR * 10
+                ))
+            }
+        };
+        let mut p = self;
+        if let Some(v) = change.session_idle_timeout_minutes {
+            p.session_idle_timeout_minutes = limit("session idle timeout", v)?;
+        }
+        if let Some(v) = change.session_max_lifetime_minutes {
+            p.session_max_lifetime_minutes = limit("session max lifetime", v)?;
+        }
+        if let Some(v) = change.recent_auth_minutes {
+            if !(1..=YEAR).contains(&v) {
+                return Err(format!("recent auth minutes must be between 1 and {YEAR}"));
+            }
+            p.recent_auth_minutes = v;
+        }
+        if let Some(v) = change.notify_sign_in {
+            p.notify_sign_in = v;
+        }
+        Ok(p)
+    }
+
+    /// Whether a session that started at `started_at` and was last authenticated at
+    /// `last_accessed_at` (epoch ms, as stored) is dead at `now` under this policy.
+    /// `idle_grace_ms` is how far behind the stored access time may be (its write-behind):
+    /// a session is never ended for idleness before the timeout.
+    pub fn ends(
+        &self,
+        started_at: i64,
+        last_accessed_at: i64,
+        now: i64,
+        idle_grace_ms: i64,
+    ) -> bool {
+        let lifetime_over = self
+            .session_max_lifetime_minutes
+            .is_some_and(|m| now >= started_at + m * 60_000);
+        let idle = self
+            .session_idle_timeout_minutes
+            .is_some_and(|m| now - last_accessed_at > m * 60_000 + idle_grace_ms);
+        lifetime_over || idle
+    }
+
+    /// The latest end a session that started at `started_at` may have (epoch ms).
+    pub fn latest_end(&self, started_at: i64) -> Option<i64> {
+        self.session_max_lifetime_minutes
+            .map(|m| started_at + m * 60_000)
+    }
+
+    /// How long the stored access time may lag the last access: the write-behind bound, cut to
+    /// a tenth of the idle timeout so that idleness is judged within 10 % of it.
+    pub fn touch_bound_ms(&self, default_ms: i64) -> i64 {
+        match self.session_idle_timeout_minutes {
+            Some(m) => default_ms.min(m * 6_000),
+            None => default_ms,
+        }
+    }
 }
 
 /// Credentials returned once, when a project is created. The secret is never stored in clear.

@@ -170,5 +170,6 @@ pub async fn rotate(
     let now = Timestamp::now();
     let k = generate(master, project_id, env, now).await?;
     store.rotate_signing_key(project_id, &k, now).await?;
+    store.notify_change(project_id).await?;
     Ok(k.kid)
 }

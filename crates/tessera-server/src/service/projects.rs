@@ -8,7 +8,7 @@ use quick_cache::sync::Cache;
 use crate::crypto::{self, Digest256};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
-use crate::model::project::ProjectCredentials;
+use crate::model::project::{PolicyChange, ProjectCredentials, ProjectPolicy};
 use crate::model::{Environment, Project, Timestamp};
 use crate::sealing::MasterKey;
 use crate::store::Store;
@@ -24,6 +24,8 @@ pub struct NewProject {
     pub redirect_urls: Vec<String>,
     /// Origins allowed to use the frontend API (`scheme://host[:port]`).
     pub authorized_origins: Vec<String>,
+    /// Policy settings other than the defaults.
+    pub policy: PolicyChange,
 }
 
 /// Checks an absolute http(s) URL.
@@ -76,6 +78,9 @@ pub async fn create(
             .map(|o| parse_origin(o))
             .collect::<anyhow::Result<_>>()?,
         created_at: Timestamp::now(),
+        policy: ProjectPolicy::default()
+            .with(input.policy)
+            .map_err(anyhow::Error::msg)?,
     };
     let secret = format!("secret-{env}-{}", crypto::random_b64_padded(32));
     let key = super::keys::generate(master, &project.project_id, env, project.created_at).await?;
@@ -112,6 +117,81 @@ pub async fn ensure_first_project(
     )
     .await?;
     Ok(Some(creds))
+}
+
+/// Changes a project's policy; the project as it now is. Every instance sees the change within
+/// its project cache bound ([`PROJECT_TTL`]), at once on PostgreSQL (the change feed).
+pub async fn update_policy(
+    store: &Store,
+    project_id: &str,
+    change: PolicyChange,
+) -> anyhow::Result<Project> {
+    let project = store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no such project"))?;
+    let policy = project.policy.with(change).map_err(anyhow::Error::msg)?;
+    store.set_project_policy(project_id, &policy).await?;
+    store.notify_change(project_id).await?;
+    Ok(Project { policy, ..project })
+}
+
+/// A secret's public name: the first bytes of its digest, in hex (never the secret).
+fn secret_id(digest: &[u8]) -> String {
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("secret-id-{hex}")
+}
+
+/// A project's secret as listed: its id and creation time.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SecretInfo {
+    /// `secret-id-<12 hex digits>`.
+    pub secret_id: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// Adds a secret to a project: its id and the secret (shown once, stored as a digest).
+pub async fn create_secret(store: &Store, project_id: &str) -> anyhow::Result<(String, String)> {
+    let project = store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no such project"))?;
+    let secret = format!("secret-{}-{}", project.env, crypto::random_b64_padded(32));
+    let digest = Digest256::of(&secret);
+    store
+        .insert_secret(project_id, digest, Timestamp::now())
+        .await?;
+    Ok((secret_id(&digest.0), secret))
+}
+
+/// A project's secrets, oldest first.
+pub async fn list_secrets(store: &Store, project_id: &str) -> anyhow::Result<Vec<SecretInfo>> {
+    Ok(store
+        .secrets(project_id)
+        .await?
+        .into_iter()
+        .map(|(digest, created_at)| SecretInfo {
+            secret_id: secret_id(&digest),
+            created_at,
+        })
+        .collect())
+}
+
+/// Deletes a secret (never a project's last): it fails at once here and, through the change
+/// feed, on every instance on PostgreSQL.
+pub async fn delete_secret(store: &Store, project_id: &str, id: &str) -> anyhow::Result<()> {
+    let secrets = store.secrets(project_id).await?;
+    let (digest, _) = secrets
+        .iter()
+        .find(|(d, _)| secret_id(d) == id)
+        .ok_or_else(|| anyhow::anyhow!("no secret {id} in project {project_id}"))?;
+    anyhow::ensure!(
+        store.delete_secret(project_id, digest).await?,
+        "{id} is the project's last secret: create another first"
+    );
+    store.notify_change(project_id).await?;
+    Ok(())
 }
 
 /// The project these Basic credentials belong to, or `unauthorized_credentials`. Verified

@@ -14,6 +14,8 @@ use sqlx::{PgPool, SqlitePool};
 mod basis;
 /// Coalesced session-basis reads on PostgreSQL.
 mod batch;
+/// The change feed between instances (PostgreSQL NOTIFY).
+mod changes;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
 /// The hottest SQLite read through rusqlite on the calling thread.

@@ -2,10 +2,12 @@ use sqlx::Row;
 
 use super::{Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
+use crate::model::project::ProjectPolicy;
 use crate::model::{Environment, Project, Timestamp};
 
-const PROJECT_COLUMNS: &str =
-    "project_id, name, live, public_token, redirect_urls, authorized_origins, created_at";
+const PROJECT_COLUMNS: &str = "project_id, name, live, public_token, redirect_urls, \
+    authorized_origins, created_at, session_idle_timeout_minutes, session_max_lifetime_minutes, \
+    recent_auth_minutes, notify_sign_in";
 
 /// A stored JSON list; unreadable text is a decode error, never an empty list.
 fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -17,6 +19,7 @@ where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let live: bool = row.try_get("live")?;
@@ -32,6 +35,12 @@ where
         redirect_urls: json_list(&row.try_get::<String, _>("redirect_urls")?)?,
         authorized_origins: json_list(&row.try_get::<String, _>("authorized_origins")?)?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
+        policy: ProjectPolicy {
+            session_idle_timeout_minutes: row.try_get("session_idle_timeout_minutes")?,
+            session_max_lifetime_minutes: row.try_get("session_max_lifetime_minutes")?,
+            recent_auth_minutes: row.try_get("recent_auth_minutes")?,
+            notify_sign_in: row.try_get("notify_sign_in")?,
+        },
     })
 }
 
@@ -44,7 +53,9 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
-                 authorized_origins, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 authorized_origins, created_at, session_idle_timeout_minutes, \
+                 session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&p.project_id)
             .bind(&p.name)
@@ -53,6 +64,10 @@ impl Store {
             .bind(&redirect_urls)
             .bind(&origins)
             .bind(p.created_at.millis())
+            .bind(p.policy.session_idle_timeout_minutes)
+            .bind(p.policy.session_max_lifetime_minutes)
+            .bind(p.policy.recent_auth_minutes)
+            .bind(p.policy.notify_sign_in)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -67,6 +82,78 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Sets a project's policy; whether the project exists.
+    pub async fn set_project_policy(
+        &self,
+        project_id: &str,
+        p: &ProjectPolicy,
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "UPDATE projects SET session_idle_timeout_minutes = $2, \
+                 session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5 \
+                 WHERE project_id = $1",
+            )
+            .bind(project_id)
+            .bind(p.session_idle_timeout_minutes)
+            .bind(p.session_max_lifetime_minutes)
+            .bind(p.recent_auth_minutes)
+            .bind(p.notify_sign_in)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Adds a secret (by digest) to a project.
+    pub async fn insert_secret(
+        &self,
+        project_id: &str,
+        secret: Digest256,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        on_write!(self, pool, _d => {
+            sqlx::query(
+                "INSERT INTO project_secrets (secret_digest, project_id, created_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(&secret.0[..])
+            .bind(project_id)
+            .bind(now.millis())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// A project's secrets as (digest, created_at), oldest first.
+    pub async fn secrets(&self, project_id: &str) -> StoreResult<Vec<(Vec<u8>, i64)>> {
+        let rows = on_read!(self, pool =>
+            sqlx::query_as(
+                "SELECT secret_digest, created_at FROM project_secrets WHERE project_id = $1 \
+                 ORDER BY created_at, secret_digest",
+            )
+            .bind(project_id)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows)
+    }
+
+    /// Deletes a secret unless it is the project's last; whether it was deleted.
+    pub async fn delete_secret(&self, project_id: &str, digest: &[u8]) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "DELETE FROM project_secrets WHERE project_id = $1 AND secret_digest = $2 \
+                 AND (SELECT COUNT(*) FROM project_secrets WHERE project_id = $1) > 1",
+            )
+            .bind(project_id)
+            .bind(digest)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
     }
 
     /// All projects, oldest first.

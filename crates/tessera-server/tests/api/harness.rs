@@ -33,6 +33,8 @@ pub(crate) struct TestApp {
     pub(crate) store: tessera_server::store::Store,
     shutdown: Option<oneshot::Sender<()>>,
     pub(crate) master: std::sync::Arc<tessera_server::sealing::MasterKey>,
+    /// The database and its master key, for the `tessera` binary.
+    pub(crate) database: (DatabaseUrl, MasterKeySource),
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -161,6 +163,7 @@ pub(crate) async fn spawn_delivering(
         store,
         shutdown: Some(tx),
         master,
+        database: (config.database.clone(), config.master_key.clone()),
         _dir: dir,
     }
 }

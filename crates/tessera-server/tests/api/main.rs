@@ -20,6 +20,10 @@ mod openapi;
 mod otps;
 mod rust_sdk;
 mod sdk;
+/// Several secrets per project; a deleted one fails at once.
+mod secrets;
+/// Idle timeout and maximum lifetime per project (real time: about 75 s).
+mod session_policy;
 mod sessions;
 /// Pre-account takeover through sends for attachment.
 mod takeover;

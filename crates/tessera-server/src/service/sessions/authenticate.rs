@@ -39,6 +39,61 @@ async fn resolve_full(
     loc: &Locator,
     now: Timestamp,
 ) -> Result<(Session, User, SessionBasis)> {
+    let found = find_full(engine, project, loc, now).await?;
+    let s = &found.0;
+    let times = (s.started_at.millis(), s.last_accessed_at.millis());
+    if ended(engine, project, &s.session_id, times, now).await? {
+        return Err(not_found());
+    }
+    Ok(found)
+}
+
+/// The session a project's policy ended (idle too long, or past its lifetime) is deleted, so
+/// that it fails everywhere and leaves the user's list; whether it was ended.
+async fn ended(
+    engine: &SessionEngine,
+    project: &Project,
+    session_id: &str,
+    (started_at, last_accessed_at): (i64, i64),
+    now: Timestamp,
+) -> Result<bool> {
+    if !project.policy.ends(
+        started_at,
+        last_accessed_at,
+        now.millis(),
+        idle_grace(project),
+    ) {
+        return Ok(false);
+    }
+    engine
+        .store
+        .delete_session(&project.project_id, session_id, now)
+        .await?;
+    engine.forget_session(&project.project_id, session_id);
+    tracing::info!(
+        target: "security",
+        event = "session_ended",
+        reason = "policy",
+        project_id = %project.project_id,
+        session_id,
+    );
+    Ok(true)
+}
+
+/// How far behind the last access the stored access time may be (its write-behind): an idle
+/// timeout is never applied before it has really passed.
+pub(super) fn idle_grace(project: &Project) -> i64 {
+    let flush = i64::try_from(super::access::FLUSH_INTERVAL.as_millis()).unwrap_or(i64::MAX);
+    project.policy.touch_bound_ms(TOUCH_GRANULARITY_MS) + flush
+}
+
+/// [`resolve_full`] before the project's policy is applied.
+async fn find_full(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<(Session, User, SessionBasis)> {
     let pid = &project.project_id;
     match loc {
         Locator::Token(t) => {
@@ -74,6 +129,23 @@ async fn resolve_full(
 /// The basis of the live session a locator names, one small read; `None` when there is none
 /// (a sandbox token may still have to be created: [`resolve_full`] decides).
 async fn basis_of(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    now: Timestamp,
+) -> Result<Option<SessionBasis>> {
+    let found = find_basis(engine, project, loc, now).await?;
+    if let Some(b) = &found {
+        let times = (b.started_at, b.last_accessed_at);
+        if ended(engine, project, &b.session_id, times, now).await? {
+            return Err(not_found());
+        }
+    }
+    Ok(found)
+}
+
+/// [`basis_of`] before the project's policy is applied.
+async fn find_basis(
     engine: &SessionEngine,
     project: &Project,
     loc: &Locator,
@@ -136,11 +208,21 @@ fn touch_bound() -> i64 {
     )
 }
 
-/// Whether extending a session that ends at `expires_at` (ms) to `minutes` from `now` is to be
-/// written: only when it moves the end by `bound` or more, so that a repeated "30 days from now"
-/// costs a write per bound, not per request.
-fn extension_due(minutes: i64, expires_at: i64, now: Timestamp, bound: i64) -> bool {
-    (now.plus_minutes(minutes).millis() - expires_at).abs() >= bound
+/// Where extending a session that started at `started_at` (ms) to `minutes` from `now` ends:
+/// never past the project's maximum lifetime.
+fn extended_end(project: &Project, started_at: i64, minutes: i64, now: Timestamp) -> i64 {
+    let wanted = now.plus_minutes(minutes).millis();
+    project
+        .policy
+        .latest_end(started_at)
+        .map_or(wanted, |cap| wanted.min(cap))
+}
+
+/// Whether moving a session's end from `expires_at` to `end` (ms) is to be written: only when
+/// it moves by `bound` or more, so that a repeated "30 days from now" costs a write per bound,
+/// not per request.
+fn extension_due(end: i64, expires_at: i64, bound: i64) -> bool {
+    (end - expires_at).abs() >= bound
 }
 
 /// What [`touch`] did besides the answer.
@@ -166,11 +248,12 @@ async fn touch(
         s.add_factor(f);
         dirty = true;
     }
-    if let Some(m) = change.duration_minutes
-        && extension_due(m, s.expires_at.millis(), now, bound)
-    {
-        s.expires_at = now.plus_minutes(m);
-        dirty = true;
+    if let Some(m) = change.duration_minutes {
+        let end = extended_end(project, s.started_at.millis(), m, now);
+        if extension_due(end, s.expires_at.millis(), bound) {
+            s.expires_at = Timestamp::from_millis(end);
+            dirty = true;
+        }
     }
     if let Some(c) = change.custom_claims {
         let merged = session::merge_custom_claims(&s.custom_claims, c)?;
@@ -235,12 +318,15 @@ pub async fn authenticate(
     custom_claims: Option<Map<String, Value>>,
     now: Timestamp,
 ) -> Result<AuthenticatedSession> {
-    let bound = touch_bound();
+    let bound = project.policy.touch_bound_ms(touch_bound());
     // Until an extension is due, a request with a duration is answered like one without.
     if custom_claims.is_none()
         && let Some(basis) = basis_of(engine, project, &loc, now).await?
         && basis.user_lock_expires_at.is_none()
-        && !duration_minutes.is_some_and(|m| extension_due(m, basis.expires_at, now, bound))
+        && !duration_minutes.is_some_and(|m| {
+            let end = extended_end(project, basis.started_at, m, now);
+            extension_due(end, basis.expires_at, bound)
+        })
     {
         let key = engine
             .keys
@@ -319,7 +405,7 @@ pub async fn start_or_attach(
             custom_claims: req.custom_claims,
             factor: Some(factor),
         };
-        let bound = touch_bound();
+        let bound = project.policy.touch_bound_ms(touch_bound());
         let (issued, _, _) = touch(
             engine,
             project,
@@ -387,7 +473,7 @@ pub fn plan_new(
             user_id: user.user_id.clone(),
             started_at: now,
             last_accessed_at: now,
-            expires_at: now.plus_minutes(minutes),
+            expires_at: Timestamp::from_millis(extended_end(project, now.millis(), minutes, now)),
             ip_address: attrs.ip_address.clone(),
             user_agent: attrs.user_agent.clone(),
             factors: vec![factor],

@@ -242,10 +242,16 @@ pub async fn list(
     now: Timestamp,
 ) -> Result<(User, Vec<Session>)> {
     let user = crate::service::users::get(&engine.store, project, user_id).await?;
-    let sessions = engine
+    let mut sessions = engine
         .store
         .sessions_of_user(&project.project_id, &user.user_id, now)
         .await?;
+    let grace = authenticate::idle_grace(project);
+    let (now_ms, policy) = (now.millis(), project.policy);
+    sessions.retain(|s| {
+        let (started, accessed) = (s.started_at.millis(), s.last_accessed_at.millis());
+        !policy.ends(started, accessed, now_ms, grace)
+    });
     Ok((user, sessions))
 }
 

@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+/// `tessera project …`: create, list, update a policy, manage secrets.
+mod project;
+
 use crate::admin::{self, AdminRequest};
 use crate::config::{Layers, LogFormat, Settings};
 use crate::sealing::MasterKey;
@@ -32,7 +35,7 @@ enum Command {
     Migrate(DbArgs),
     /// Manage projects.
     #[command(subcommand)]
-    Project(ProjectCommand),
+    Project(project::ProjectCommand),
     /// Manage session signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -74,17 +77,9 @@ struct KeysRotateArgs {
     project: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
-enum ProjectCommand {
-    /// Create a project and print its credentials (the secret is shown only this once).
-    Create(ProjectCreateArgs),
-    /// List projects (never their secrets).
-    List(ProjectListArgs),
-}
-
 /// Where the data lives; shared by every command.
 #[derive(Debug, Args, Default)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Optional TOML file with the same keys as the long flags (e.g. `listen`, `database_url`).
     #[arg(long, env = "TESSERA_CONFIG")]
     config: Option<PathBuf>,
@@ -113,7 +108,7 @@ impl DbArgs {
     }
 
     /// The database these flags, the environment and the file name, and its master key.
-    fn resolve(self) -> anyhow::Result<(DatabaseUrl, MasterKeySource)> {
+    pub(crate) fn resolve(self) -> anyhow::Result<(DatabaseUrl, MasterKeySource)> {
         let layers = self.layers(Settings::default())?;
         Ok((layers.database()?, layers.master_key()?))
     }
@@ -162,36 +157,6 @@ struct ServeArgs {
     /// server keeps the file for itself, which makes every read cheaper.
     #[arg(long)]
     sqlite_shared: bool,
-}
-
-#[derive(Debug, Args)]
-struct ProjectCreateArgs {
-    #[command(flatten)]
-    db: DbArgs,
-    /// Display name.
-    #[arg(long, default_value = "My project")]
-    name: String,
-    /// Create a live project (`project-live-…`) instead of a test one.
-    #[arg(long)]
-    live: bool,
-    /// An allowed redirect URL for magic links and OAuth (repeatable).
-    #[arg(long = "redirect-url")]
-    redirect_urls: Vec<String>,
-    /// An origin allowed to call the frontend API, e.g. https://app.example.com (repeatable).
-    #[arg(long = "authorized-origin")]
-    authorized_origins: Vec<String>,
-    /// Print exactly {"project_id","secret","public_token"} on stdout.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Debug, Args)]
-struct ProjectListArgs {
-    #[command(flatten)]
-    db: DbArgs,
-    /// Print a JSON array.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Entry point of the binary.
@@ -246,25 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(database = %db.redacted(), "migrations applied");
             Ok(())
         }
-        Command::Project(ProjectCommand::Create(args)) => {
-            let db = args.db.resolve()?;
-            let req = AdminRequest::ProjectCreate {
-                name: args.name,
-                live: args.live,
-                redirect_urls: args.redirect_urls,
-                authorized_origins: args.authorized_origins,
-            };
-            let creds: Credentials = serde_json::from_value(run_admin(&db, req).await?)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&creds)?);
-            } else {
-                println!("project_id:   {}", creds.project_id);
-                println!("secret:       {}", creds.secret);
-                println!("public_token: {}", creds.public_token);
-                println!("(the secret is not stored in clear and cannot be shown again)");
-            }
-            Ok(())
-        }
+        Command::Project(cmd) => project::run(cmd).await,
         Command::Keys(KeysCommand::Rotate(args)) => {
             init_logging(LogFormat::Human);
             let db = args.db.resolve()?;
@@ -281,40 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(LogFormat::Human);
             rotate_master_key(args).await
         }
-        Command::Project(ProjectCommand::List(args)) => {
-            let db = args.db.resolve()?;
-            let rows = run_admin(&db, AdminRequest::ProjectList).await?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                for p in serde_json::from_value::<Vec<Listed>>(rows)? {
-                    println!(
-                        "{}  {}  {}  {:?}  origins={:?}",
-                        p.project_id, p.public_token, p.environment, p.name, p.authorized_origins
-                    );
-                }
-            }
-            Ok(())
-        }
     }
-}
-
-/// What `project create` prints, in this order.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Credentials {
-    project_id: String,
-    secret: String,
-    public_token: String,
-}
-
-/// A project as `project list` prints it.
-#[derive(serde::Deserialize)]
-struct Listed {
-    project_id: String,
-    name: String,
-    environment: String,
-    public_token: String,
-    authorized_origins: Vec<String>,
 }
 
 /// A key `keys rotate` made current.
@@ -326,7 +240,7 @@ struct Rotated {
 
 /// Runs an admin command through the server that holds an SQLite database (its admin socket),
 /// or on the database itself when no server answers there, and always on PostgreSQL.
-async fn run_admin(
+pub(crate) async fn run_admin(
     (db, key): &(DatabaseUrl, MasterKeySource),
     req: AdminRequest,
 ) -> anyhow::Result<serde_json::Value> {

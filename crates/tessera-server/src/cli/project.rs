@@ -1,0 +1,231 @@
+//! `tessera project …`: create and list projects, change their policy, manage their secrets.
+//! Each command goes through the running server's admin socket when there is one.
+
+use clap::{Args, Subcommand};
+
+use super::{DbArgs, run_admin};
+use crate::admin::AdminRequest;
+use crate::model::project::PolicyChange;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProjectCommand {
+    /// Create a project and print its credentials (the secret is shown only this once).
+    Create(ProjectCreateArgs),
+    /// List projects (never their secrets).
+    List(ProjectListArgs),
+    /// Change a project's session and security policy.
+    Update(ProjectUpdateArgs),
+    /// Manage a project's secrets: several may be valid at once, so they rotate without
+    /// downtime.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Add a secret and print it (shown only this once).
+    Create(SecretArgs),
+    /// List a project's secrets by id (never the secrets).
+    List(SecretArgs),
+    /// Delete a secret: it fails at once (never the project's last one).
+    Delete(SecretDeleteArgs),
+}
+
+/// Policy flags shared by `create` and `update`.
+#[derive(Debug, Args, Default)]
+pub(crate) struct PolicyArgs {
+    /// End sessions not authenticated for this many minutes (0: never).
+    #[arg(long)]
+    session_idle_timeout_minutes: Option<i64>,
+    /// End every session this many minutes after it started, whatever its extensions (0: no
+    /// limit).
+    #[arg(long)]
+    session_max_lifetime_minutes: Option<i64>,
+    /// Deleting a factor or changing the primary one through the frontend API needs a factor
+    /// authenticated within this many minutes [default: 10].
+    #[arg(long)]
+    recent_auth_minutes: Option<i64>,
+    /// Email the user's verified address on every new sign-in [default: false].
+    #[arg(long)]
+    notify_sign_in: Option<bool>,
+}
+
+impl From<PolicyArgs> for PolicyChange {
+    fn from(a: PolicyArgs) -> Self {
+        PolicyChange {
+            session_idle_timeout_minutes: a.session_idle_timeout_minutes,
+            session_max_lifetime_minutes: a.session_max_lifetime_minutes,
+            recent_auth_minutes: a.recent_auth_minutes,
+            notify_sign_in: a.notify_sign_in,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProjectCreateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Display name.
+    #[arg(long, default_value = "My project")]
+    name: String,
+    /// Create a live project (`project-live-…`) instead of a test one.
+    #[arg(long)]
+    live: bool,
+    /// An allowed redirect URL for magic links and OAuth (repeatable).
+    #[arg(long = "redirect-url")]
+    redirect_urls: Vec<String>,
+    /// An origin allowed to call the frontend API, e.g. https://app.example.com (repeatable).
+    #[arg(long = "authorized-origin")]
+    authorized_origins: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Print exactly {"project_id","secret","public_token"} on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProjectListArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProjectUpdateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The project.
+    project_id: String,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SecretArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The project.
+    project_id: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SecretDeleteArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The project.
+    project_id: String,
+    /// The secret's id, as `secret list` shows it.
+    secret_id: String,
+}
+
+/// What `project create` prints, in this order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Credentials {
+    project_id: String,
+    secret: String,
+    public_token: String,
+}
+
+/// A project as `project list` prints it.
+#[derive(serde::Deserialize)]
+struct Listed {
+    project_id: String,
+    name: String,
+    environment: String,
+    public_token: String,
+    authorized_origins: Vec<String>,
+    policy: serde_json::Value,
+}
+
+/// Runs a `project` command.
+pub(crate) async fn run(cmd: ProjectCommand) -> anyhow::Result<()> {
+    match cmd {
+        ProjectCommand::Create(args) => {
+            let db = args.db.resolve()?;
+            let req = AdminRequest::ProjectCreate {
+                name: args.name,
+                live: args.live,
+                redirect_urls: args.redirect_urls,
+                authorized_origins: args.authorized_origins,
+                policy: args.policy.into(),
+            };
+            let creds: Credentials = serde_json::from_value(run_admin(&db, req).await?)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&creds)?);
+            } else {
+                println!("project_id:   {}", creds.project_id);
+                println!("secret:       {}", creds.secret);
+                println!("public_token: {}", creds.public_token);
+                println!("(the secret is not stored in clear and cannot be shown again)");
+            }
+        }
+        ProjectCommand::List(args) => {
+            let db = args.db.resolve()?;
+            let rows = run_admin(&db, AdminRequest::ProjectList).await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for p in serde_json::from_value::<Vec<Listed>>(rows)? {
+                    println!(
+                        "{}  {}  {}  {:?}  origins={:?}  policy={}",
+                        p.project_id,
+                        p.public_token,
+                        p.environment,
+                        p.name,
+                        p.authorized_origins,
+                        p.policy
+                    );
+                }
+            }
+        }
+        ProjectCommand::Update(args) => {
+            let db = args.db.resolve()?;
+            let req = AdminRequest::ProjectUpdate {
+                project_id: args.project_id,
+                policy: args.policy.into(),
+            };
+            let p = run_admin(&db, req).await?;
+            println!("{}", serde_json::to_string_pretty(&p["policy"])?);
+        }
+        ProjectCommand::Secret(SecretCommand::Create(args)) => {
+            let db = args.db.resolve()?;
+            let req = AdminRequest::SecretCreate {
+                project_id: args.project_id,
+            };
+            let r = run_admin(&db, req).await?;
+            println!("secret_id: {}", r["secret_id"].as_str().unwrap_or_default());
+            println!("secret:    {}", r["secret"].as_str().unwrap_or_default());
+            println!("(the secret is not stored in clear and cannot be shown again)");
+        }
+        ProjectCommand::Secret(SecretCommand::List(args)) => {
+            let db = args.db.resolve()?;
+            let req = AdminRequest::SecretList {
+                project_id: args.project_id,
+            };
+            let rows = run_admin(&db, req).await?;
+            for r in rows.as_array().into_iter().flatten() {
+                let created = crate::model::Timestamp::from_millis(
+                    r["created_at"].as_i64().unwrap_or_default(),
+                );
+                println!(
+                    "{}  created {}",
+                    r["secret_id"].as_str().unwrap_or_default(),
+                    created.to_rfc3339()
+                );
+            }
+        }
+        ProjectCommand::Secret(SecretCommand::Delete(args)) => {
+            let db = args.db.resolve()?;
+            let req = AdminRequest::SecretDelete {
+                project_id: args.project_id,
+                secret_id: args.secret_id.clone(),
+            };
+            run_admin(&db, req).await?;
+            println!("deleted {}", args.secret_id);
+        }
+    }
+    Ok(())
+}
