@@ -63,6 +63,8 @@ error_types! {
     TooManyRequests => "too_many_requests",
     RequestTimeout => "request_timeout",
     DeliveryNotConfigured => "delivery_not_configured",
+    RecentAuthenticationRequired => "recent_authentication_required",
+    CannotDeleteLastFactor => "cannot_delete_last_factor",
     InternalServerError => "internal_server_error",
     // users
     UserNotFound => "user_not_found",

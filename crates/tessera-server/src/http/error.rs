@@ -39,6 +39,15 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests; slow down and retry later.",
         ),
+        RecentAuthenticationRequired => (
+            StatusCode::FORBIDDEN,
+            "This change needs a factor authenticated in the last minutes (the project's \
+             recent_auth_minutes): authenticate again with the session, then retry.",
+        ),
+        CannotDeleteLastFactor => (
+            StatusCode::BAD_REQUEST,
+            "This is the user's last verified factor: add and verify another one first.",
+        ),
         DeliveryNotConfigured => (
             StatusCode::SERVICE_UNAVAILABLE,
             "This server cannot deliver links or codes for live projects: configure SMTP and \

@@ -13,6 +13,7 @@ use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
 use crate::service::factors::{self, Channel};
 use crate::service::magic_links::{self, AuthenticateInput, EmailLinkInput, InviteInput};
+use crate::service::notify;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -209,6 +210,8 @@ async fn authenticate(
         session: session_request(req.session)?,
     };
     let now = Timestamp::now();
+    let attrs = input.attrs.clone();
     let a = magic_links::authenticate(&app.sessions, &project, input, now).await?;
+    notify::after_factor(&app.delivery, &project, &a, &attrs).await;
     Ok(factor_response(request_id, a, now))
 }

@@ -10,6 +10,7 @@ use super::sessions::{factor_response, match_options, session_request};
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::service::factors::{self, Channel};
+use crate::service::notify;
 use crate::service::otps::{self, AuthenticateInput, SendInput, SendMode};
 use crate::state::AppState;
 
@@ -155,6 +156,8 @@ async fn authenticate(
         session: session_request(req.session)?,
     };
     let now = Timestamp::now();
+    let attrs = input.attrs.clone();
     let a = otps::authenticate(&app.sessions, &project, input, now).await?;
+    notify::after_factor(&app.delivery, &project, &a, &attrs).await;
     Ok(factor_response(request_id, a, now))
 }

@@ -59,6 +59,7 @@ pub(crate) fn factor_response(
             session,
             token,
             jwt,
+            ..
         }) => (token, jwt, Some(super::wire::session(&session, roles))),
         None => (String::new(), String::new(), None),
     };

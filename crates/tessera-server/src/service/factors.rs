@@ -294,6 +294,53 @@ pub async fn attach_target(
     users::get(engine.store(), project, &id).await
 }
 
+/// A signed-in user deletes one of its own emails or phone numbers (the frontend API). The
+/// session must have proven a factor within the project's `recent_auth_minutes` (a stolen
+/// session token alone cannot strip the account), and a user keeps at least one verified
+/// factor. The user as it now is, and the address removed (to tell it).
+pub async fn delete_own(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    factor: FactorRef,
+    now: Timestamp,
+) -> Result<(User, String)> {
+    let (session, user) = resolve_with_user(engine, project, loc, now).await?;
+    let target = match &factor {
+        FactorRef::Email(id) => user
+            .emails
+            .iter()
+            .find(|e| &e.email_id == id)
+            .map(|e| (e.email.as_str().to_owned(), e.verified)),
+        FactorRef::Phone(id) => user
+            .phone_numbers
+            .iter()
+            .find(|p| &p.phone_id == id)
+            .map(|p| (p.phone_number.as_str().to_owned(), p.verified)),
+    };
+    let Some((address, verified)) = target else {
+        return Err(Error::new(match factor {
+            FactorRef::Email(_) => ErrorType::EmailNotFound,
+            FactorRef::Phone(_) => ErrorType::PhoneNumberNotFound,
+        }));
+    };
+    let window = project.policy.recent_auth_minutes * 60_000;
+    let recent = session
+        .factors
+        .iter()
+        .any(|f| now.millis() - f.last_authenticated_at.millis() <= window);
+    if !recent {
+        return Err(Error::new(ErrorType::RecentAuthenticationRequired));
+    }
+    let verified_count = user.emails.iter().filter(|e| e.verified).count()
+        + user.phone_numbers.iter().filter(|p| p.verified).count();
+    if verified && verified_count <= 1 {
+        return Err(Error::new(ErrorType::CannotDeleteLastFactor));
+    }
+    let user = users::delete_factor(engine.store(), project, factor).await?;
+    Ok((user, address))
+}
+
 /// Attribute matching an authenticate call asks for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MatchOptions {
@@ -388,6 +435,8 @@ pub struct Authenticated {
     pub method_id: String,
     /// The session, when one was created or attached.
     pub issued: Option<Issued>,
+    /// The address this authentication attached to the user (a proven pending address).
+    pub added: Option<String>,
 }
 
 /// After a factor succeeded: attaches it to the named session, or creates a session when a
@@ -406,6 +455,7 @@ pub async fn complete(
         user,
         method_id,
         issued,
+        added: None,
     })
 }
 

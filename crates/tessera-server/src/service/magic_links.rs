@@ -581,6 +581,7 @@ pub async fn authenticate(
             issued: Some(sessions::issue_new(engine, project, &user, fresh, now).await?),
             user,
             method_id,
+            added: None,
         }),
         (None, Some((factor, req))) => {
             let who = (user, method_id);
@@ -590,6 +591,7 @@ pub async fn authenticate(
             user,
             method_id,
             issued: None,
+            added: None,
         }),
     }
 }

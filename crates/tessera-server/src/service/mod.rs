@@ -12,6 +12,8 @@ pub mod limits;
 pub mod magic_links;
 /// The master key: found or created, checked against the database, rotated.
 pub mod master_key;
+/// Security notifications: a factor added or removed, a new sign-in.
+pub mod notify;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
 /// Creating projects and checking their secrets.

@@ -273,14 +273,18 @@ pub async fn authenticate(
         (FactorRef::Phone(_), _) => FactorKind::OtpSms,
     };
     let factor = factors::factor_on(&user, kind, &method_id, now)?;
-    factors::complete(
+    let who = (user, method_id);
+    let done = factors::complete(
         engine,
         project,
-        (user, method_id),
+        who,
         factor,
         input.session,
         &input.attrs,
         now,
-    )
-    .await
+    );
+    Ok(Authenticated {
+        added: record.pending_address,
+        ..done.await?
+    })
 }

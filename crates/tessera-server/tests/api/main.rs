@@ -18,6 +18,8 @@ mod magic_links;
 mod master_key;
 mod openapi;
 mod otps;
+/// Deleting a factor needs recent authentication; factor changes are told.
+mod recent_auth;
 mod rust_sdk;
 mod sdk;
 /// Several secrets per project; a deleted one fails at once.

@@ -14,7 +14,7 @@ both_backends!(secrets_rotate_and_a_deleted_one_fails_at_once);
 
 /// Runs the binary on the app's database, off the runtime (the server answers its admin
 /// socket on this runtime meanwhile).
-async fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
+pub(crate) async fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
     let (db, key) = &app.database;
     let url = match db {
         DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
@@ -30,7 +30,7 @@ async fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-async fn tessera(app: &TestApp, args: &[&str]) -> String {
+pub(crate) async fn tessera(app: &TestApp, args: &[&str]) -> String {
     let out = run(app, args).await;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(

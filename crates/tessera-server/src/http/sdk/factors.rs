@@ -10,6 +10,7 @@ use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
 use crate::service::factors::{self, AttachTo, Authenticated, Channel, MatchOptions};
 use crate::service::magic_links::{self, EmailLinkInput};
+use crate::service::notify;
 use crate::service::otps::{self, SendInput, SendMode};
 use crate::service::sessions::SessionRequest;
 use crate::state::AppState;
@@ -173,7 +174,9 @@ pub(super) async fn magic_link_authenticate(
         session,
     };
     let now = Timestamp::now();
+    let attrs = input.attrs.clone();
     let a = magic_links::authenticate(&app.sessions, &caller.project, input, now).await?;
+    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     logged_in(request_id, a, now)
 }
 
@@ -271,6 +274,8 @@ pub(super) async fn otp_authenticate(
         session,
     };
     let now = Timestamp::now();
+    let attrs = input.attrs.clone();
     let a = otps::authenticate(&app.sessions, &caller.project, input, now).await?;
+    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     logged_in(request_id, a, now)
 }

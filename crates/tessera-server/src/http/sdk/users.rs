@@ -7,8 +7,8 @@ use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{Json, Path, RequestId};
 use crate::model::Timestamp;
 use crate::model::user::{User, parse_name_part};
-use crate::service::sessions;
 use crate::service::users::{self, UserPatch};
+use crate::service::{factors, notify, sessions};
 use crate::state::AppState;
 use crate::store::users::FactorRef;
 
@@ -65,30 +65,32 @@ pub(super) async fn update_me(
     }))
 }
 
-/// Deletes one of the signed-in user's own factors; another user's id is "not found".
+/// Deletes one of the signed-in user's own factors (see [`factors::delete_own`]) and tells the
+/// user; another user's id is "not found".
 async fn delete_factor(
     request_id: RequestId,
     app: AppState,
     caller: Caller,
     factor: FactorRef,
 ) -> Result<Data<wire::DeleteFactorResponse>> {
-    let user = session_user(&app, &caller).await?;
-    let owned = match &factor {
-        FactorRef::Email(id) => user.emails.iter().any(|e| &e.email_id == id),
-        FactorRef::Phone(id) => user.phone_numbers.iter().any(|p| &p.phone_id == id),
-    };
-    if !owned {
-        return Err(Error::new(match factor {
-            FactorRef::Email(_) => ErrorType::EmailNotFound,
-            FactorRef::Phone(_) => ErrorType::PhoneNumberNotFound,
-        }));
-    }
-    let user = users::delete_factor(app.store(), &caller.project, factor).await?;
+    let loc = caller.session()?;
+    let now = Timestamp::now();
+    let (user, removed) =
+        factors::delete_own(&app.sessions, &caller.project, &loc, factor, now).await?;
+    let notice = notify::Notice::FactorRemoved(&removed);
+    notify::tell(
+        &app.delivery,
+        &caller.project,
+        &user,
+        notice,
+        Some(&removed),
+    )
+    .await;
     Ok(Data(wire::DeleteFactorResponse {
         request_id: request_id.into_string(),
         status_code: 200,
         user_id: user.user_id.clone(),
-        user: crate::http::wire::user(user, Timestamp::now()),
+        user: crate::http::wire::user(user, now),
     }))
 }
 

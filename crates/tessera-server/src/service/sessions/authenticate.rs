@@ -284,6 +284,7 @@ async fn touch(
             session: s,
             token,
             jwt: minted.jwt.to_string(),
+            created: false,
         },
         user,
         Touched {
@@ -496,5 +497,6 @@ pub async fn issue_new(
         session: fresh.session,
         token: fresh.token,
         jwt,
+        created: true,
     })
 }

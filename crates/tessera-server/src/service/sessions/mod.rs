@@ -232,6 +232,8 @@ pub struct Issued {
     pub token: String,
     /// A fresh JWT.
     pub jwt: String,
+    /// Whether the session was created (a sign-in), not stepped up.
+    pub created: bool,
 }
 
 /// A user's live sessions.

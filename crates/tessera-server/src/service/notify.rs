@@ -1,0 +1,102 @@
+//! Security notifications to a user's verified email addresses: a factor added or removed, and,
+//! when the project asks for it, every new sign-in. Best effort: a failed notification is logged
+//! and never fails the request that caused it.
+
+use crate::delivery::Delivery;
+use crate::model::user::User;
+use crate::model::{Environment, Project};
+use crate::service::factors::Authenticated;
+use crate::service::sessions::ClientAttributes;
+
+/// What the user is told.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// An email address or phone number was added to the account.
+    FactorAdded(&'a str),
+    /// One was removed.
+    FactorRemoved(&'a str),
+    /// A new session was started.
+    SignIn(&'a ClientAttributes),
+}
+
+impl Notice<'_> {
+    fn text(&self, project: &str) -> (String, String) {
+        let footer = "If this was not you, secure your account now: sign in, review its email \
+                      addresses and phone numbers, and log out other sessions.";
+        match self {
+            Notice::FactorAdded(what) => (
+                format!("{project}: {what} was added to your account"),
+                format!(
+                    "{what} can now be used to sign in to your {project} account.\n\n{footer}\n"
+                ),
+            ),
+            Notice::FactorRemoved(what) => (
+                format!("{project}: {what} was removed from your account"),
+                format!(
+                    "{what} can no longer be used to sign in to your {project} account.\n\n{footer}\n"
+                ),
+            ),
+            Notice::SignIn(attrs) => (
+                format!("{project}: new sign-in to your account"),
+                format!(
+                    "Someone signed in to your {project} account.\n\nIP address: {}\nBrowser: {}\n\n{footer}\n",
+                    none_if_empty(&attrs.ip_address),
+                    none_if_empty(&attrs.user_agent)
+                ),
+            ),
+        }
+    }
+}
+
+fn none_if_empty(s: &str) -> &str {
+    if s.is_empty() { "unknown" } else { s }
+}
+
+/// Tells `user` (every verified email address it has, plus `also`: a removed address is told
+/// too) what happened.
+pub async fn tell(
+    delivery: &Delivery,
+    project: &Project,
+    user: &User,
+    notice: Notice<'_>,
+    also: Option<&str>,
+) {
+    let mut to: Vec<&str> = user
+        .emails
+        .iter()
+        .filter(|e| e.verified)
+        .map(|e| e.email.as_str())
+        .collect();
+    if let Some(a) = also.filter(|a| a.contains('@') && !to.contains(a)) {
+        to.push(a);
+    }
+    let (subject, body) = notice.text(&project.name);
+    let live = project.env == Environment::Live;
+    for address in to {
+        if let Err(e) = delivery.email(live, address, &subject, body.clone()).await {
+            tracing::warn!(
+                project_id = %project.project_id,
+                user_id = %user.user_id,
+                error = %e,
+                "security notification not delivered"
+            );
+        }
+    }
+}
+
+/// After a factor authenticated: tells the user of an address it attached, and of the sign-in
+/// when the project asks for sign-in notices.
+pub async fn after_factor(
+    delivery: &Delivery,
+    project: &Project,
+    a: &Authenticated,
+    attrs: &ClientAttributes,
+) {
+    if let Some(added) = &a.added {
+        tell(delivery, project, &a.user, Notice::FactorAdded(added), None).await;
+    }
+    let signed_in = a.issued.as_ref().is_some_and(|i| i.created);
+    if signed_in && project.policy.notify_sign_in {
+        tell(delivery, project, &a.user, Notice::SignIn(attrs), None).await;
+    }
+}
