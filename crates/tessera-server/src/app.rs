@@ -11,7 +11,6 @@ use crate::delivery::Delivery;
 use crate::model::Timestamp;
 use crate::model::project::ProjectCredentials;
 use crate::service;
-use crate::service::limits::Limiter;
 use crate::service::sessions::SessionEngine;
 use crate::state::{AppState, Shared};
 use crate::store::Store;
@@ -83,7 +82,6 @@ impl Server {
                 delivery,
                 trusted_proxies: config.trusted_proxies.clone(),
                 projects: Default::default(),
-                limiter: Limiter::new(config.send_limits),
             }),
             purge_interval: config.purge_interval,
             first_project,

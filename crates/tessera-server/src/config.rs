@@ -232,7 +232,6 @@ impl Layers {
                     .max(1),
             ),
             key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
-            send_limits: Default::default(),
             sqlite_sharing: if s.sqlite_shared == Some(true) {
                 crate::store::SqliteSharing::Shared
             } else {
@@ -267,8 +266,6 @@ pub struct Config {
     /// How long an instance trusts its cached signing keys (a rotation elsewhere reaches it
     /// within this time).
     pub key_cache_ttl: std::time::Duration,
-    /// Limits on links and codes the frontend API sends.
-    pub send_limits: crate::service::limits::SendLimits,
     /// Whether other processes may open an embedded SQLite database meanwhile.
     pub sqlite_sharing: crate::store::SqliteSharing,
     /// Where the master key comes from.
@@ -292,7 +289,6 @@ impl Config {
             trusted_proxies: Vec::new(),
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
             key_cache_ttl: std::time::Duration::ZERO,
-            send_limits: Default::default(),
             sqlite_sharing: Default::default(),
         }
     }

@@ -2,7 +2,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
-use crate::service::limits::Limiter;
 use crate::service::projects::ProjectCache;
 use crate::service::sessions::SessionEngine;
 
@@ -37,8 +36,6 @@ pub struct Shared {
     pub trusted_proxies: Vec<IpAddr>,
     /// Verified project credentials.
     pub projects: ProjectCache,
-    /// Send limits of the frontend API.
-    pub limiter: Limiter,
 }
 
 impl Shared {

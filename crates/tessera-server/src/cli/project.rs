@@ -48,6 +48,19 @@ pub(crate) struct PolicyArgs {
     /// Email the user's verified address on every new sign-in [default: false].
     #[arg(long)]
     notify_sign_in: Option<bool>,
+    /// Frontend API: links and codes per email address or phone number per 10 minutes
+    /// [default: 5].
+    #[arg(long)]
+    send_limit_per_destination: Option<u32>,
+    /// Frontend API: links and codes per client IP per 10 minutes [default: 30].
+    #[arg(long)]
+    send_limit_per_ip: Option<u32>,
+    /// Frontend API: links and codes per project per hour [default: 1000].
+    #[arg(long)]
+    send_limit_per_project: Option<u32>,
+    /// Frontend API: factor authentication attempts per client IP per 10 minutes [default: 60].
+    #[arg(long)]
+    authenticate_limit_per_ip: Option<u32>,
 }
 
 impl From<PolicyArgs> for PolicyChange {
@@ -57,6 +70,10 @@ impl From<PolicyArgs> for PolicyChange {
             session_max_lifetime_minutes: a.session_max_lifetime_minutes,
             recent_auth_minutes: a.recent_auth_minutes,
             notify_sign_in: a.notify_sign_in,
+            send_per_destination: a.send_limit_per_destination,
+            send_per_ip: a.send_limit_per_ip,
+            send_per_project: a.send_limit_per_project,
+            authenticate_per_ip: a.authenticate_limit_per_ip,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct ProjectPolicy {
     pub recent_auth_minutes: i64,
     /// Email the user's verified address on every new sign-in.
     pub notify_sign_in: bool,
+    /// Rate limits of the frontend API.
+    pub limits: RateLimits,
 }
 
 impl Default for ProjectPolicy {
@@ -42,6 +44,35 @@ impl Default for ProjectPolicy {
             session_max_lifetime_minutes: None,
             recent_auth_minutes: 10,
             notify_sign_in: false,
+            limits: RateLimits::default(),
+        }
+    }
+}
+
+/// Rate limits of the frontend API, where the caller is a public page: what it can make the
+/// server send, and how often one client may try a factor. Counted in the database, so they
+/// hold across instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RateLimits {
+    /// Links and codes per email address or phone number per 10 minutes.
+    pub send_per_destination: u32,
+    /// Links and codes per client IP per 10 minutes.
+    pub send_per_ip: u32,
+    /// Links and codes per project per hour (what a public page can cost its owner).
+    pub send_per_project: u32,
+    /// Factor authentication attempts (`magic_links/authenticate`, `otps/authenticate`, …) per
+    /// client IP per 10 minutes.
+    pub authenticate_per_ip: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            send_per_destination: 5,
+            send_per_ip: 30,
+            send_per_project: 1000,
+            authenticate_per_ip: 60,
         }
     }
 }
@@ -61,6 +92,18 @@ pub struct PolicyChange {
     /// See [`ProjectPolicy::notify_sign_in`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_sign_in: Option<bool>,
+    /// See [`RateLimits::send_per_destination`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_per_destination: Option<u32>,
+    /// See [`RateLimits::send_per_ip`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_per_ip: Option<u32>,
+    /// See [`RateLimits::send_per_project`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_per_project: Option<u32>,
+    /// See [`RateLimits::authenticate_per_ip`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticate_per_ip: Option<u32>,
 }
 
 impl ProjectPolicy {
@@ -92,6 +135,20 @@ impl ProjectPolicy {
         }
         if let Some(v) = change.notify_sign_in {
             p.notify_sign_in = v;
+        }
+        let l = &mut p.limits;
+        for (given, slot) in [
+            (change.send_per_destination, &mut l.send_per_destination),
+            (change.send_per_ip, &mut l.send_per_ip),
+            (change.send_per_project, &mut l.send_per_project),
+            (change.authenticate_per_ip, &mut l.authenticate_per_ip),
+        ] {
+            if let Some(v) = given {
+                if v == 0 {
+                    return Err("a rate limit must be at least 1".into());
+                }
+                *slot = v;
+            }
         }
         Ok(p)
     }

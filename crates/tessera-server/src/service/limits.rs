@@ -1,167 +1,91 @@
-//! Send limits for the frontend API. A public page can ask Tessera to email a link or text a
-//! code to anyone, so sends are counted per destination, per client IP and per project in
-//! fixed windows. The counters live in this instance's memory: behind a load balancer each
-//! instance enforces the limits on its own share of the traffic.
-
-use parking_lot::Mutex;
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+//! Rate limits of the frontend API, where the caller is a public page. What it can make the
+//! server send is counted per client IP, per destination and per project; factor
+//! authentication attempts per client IP. Counters live in the database (fixed windows, one
+//! upsert each), so every instance on one PostgreSQL enforces the same limits. The backend API
+//! is never limited per IP (its caller is the app's own server), and `sessions/authenticate`
+//! is never limited at all.
 
 use crate::error::{Error, ErrorType, Result};
+use crate::model::{Project, Timestamp};
+use crate::store::Store;
 
-/// One limit: at most `max` events per `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// Events allowed per window.
-    pub max: u32,
-    /// The window.
-    pub window: Duration,
-}
+const TEN_MINUTES_MS: i64 = 600_000;
+const HOUR_MS: i64 = 3_600_000;
 
-/// The three send limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SendLimits {
-    /// Per email address or phone number: stops one mailbox or phone being flooded.
-    pub per_destination: Limit,
-    /// Per client IP: stops one client spraying many destinations.
-    pub per_ip: Limit,
-    /// Per project: caps what a project's public page can cost its owner.
-    pub per_project: Limit,
-}
-
-impl Default for SendLimits {
-    fn default() -> Self {
-        let minutes = |m: u64| Duration::from_secs(60 * m);
-        SendLimits {
-            per_destination: Limit {
-                max: 5,
-                window: minutes(10),
-            },
-            per_ip: Limit {
-                max: 30,
-                window: minutes(10),
-            },
-            per_project: Limit {
-                max: 1000,
-                window: minutes(60),
-            },
-        }
-    }
-}
-
-const MAX_KEYS: usize = 100_000;
-
-/// Fixed-window counters keyed by `(what, key)`.
-#[derive(Default)]
-pub struct Limiter {
-    limits: SendLimits,
-    counters: Mutex<HashMap<(u8, String), (u32, Instant)>>,
-}
-
-impl Limiter {
-    /// A limiter enforcing `limits`.
-    pub fn new(limits: SendLimits) -> Self {
-        Limiter {
-            limits,
-            counters: Mutex::default(),
-        }
-    }
-
-    /// Counts one send to `destination` from `ip` for `project`, or refuses it with
-    /// `too_many_requests` when any of the three limits is spent. A refused send is not counted.
-    pub fn check_send(&self, project: &str, destination: &str, ip: &str) -> Result<()> {
-        let now = Instant::now();
-        let checks = [
-            (
-                0u8,
-                format!("{project}\u{0}{destination}"),
-                self.limits.per_destination,
+/// Counts one event of `bucket` and refuses it when the window already had `max`.
+async fn count(
+    store: &Store,
+    project: &Project,
+    (bucket, max, window_ms): (String, u32, i64),
+    what: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let n = store
+        .count_event(&project.project_id, &bucket, now, window_ms)
+        .await?;
+    if n > i64::from(max) {
+        tracing::info!(
+            target: "security",
+            event = "limit_hit",
+            project_id = %project.project_id,
+            limit = what,
+        );
+        return Err(Error::with_message(
+            ErrorType::TooManyRequests,
+            format!(
+                "Too many requests for {what}; try again in up to {} minutes.",
+                window_ms / 60_000
             ),
-            (1u8, format!("{project}\u{0}{ip}"), self.limits.per_ip),
-            (2u8, project.to_owned(), self.limits.per_project),
-        ];
-        let mut counters = self.counters.lock();
-        if counters.len() >= MAX_KEYS {
-            let longest = self
-                .limits
-                .per_project
-                .window
-                .max(self.limits.per_ip.window);
-            counters.retain(|_, (_, start)| now.duration_since(*start) < longest);
-        }
-        for (kind, key, limit) in &checks {
-            if let Some((count, start)) = counters.get(&(*kind, key.clone()))
-                && now.duration_since(*start) < limit.window
-                && *count >= limit.max
-            {
-                let what = ["this destination", "this client", "this project"][*kind as usize];
-                let wait = limit.window.saturating_sub(now.duration_since(*start));
-                return Err(Error::with_message(
-                    ErrorType::TooManyRequests,
-                    format!(
-                        "Too many messages sent for {what}; try again in {} seconds.",
-                        wait.as_secs().max(1)
-                    ),
-                ));
-            }
-        }
-        for (kind, key, limit) in checks {
-            let entry = counters.entry((kind, key)).or_insert((0, now));
-            if now.duration_since(entry.1) >= limit.window {
-                *entry = (0, now);
-            }
-            entry.0 += 1;
-        }
-        Ok(())
+        ));
     }
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limiter(dest: u32, ip: u32, project: u32, window: Duration) -> Limiter {
-        let l = |max| Limit { max, window };
-        Limiter::new(SendLimits {
-            per_destination: l(dest),
-            per_ip: l(ip),
-            per_project: l(project),
-        })
+/// Counts a link or code sent to `destination` at the request of `ip`: the client first (a
+/// refused client spends nobody else's budget), then the destination, then the project.
+pub async fn check_send(
+    store: &Store,
+    project: &Project,
+    destination: &str,
+    ip: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let l = project.policy.limits;
+    let checks = [
+        (
+            (format!("send-ip:{ip}"), l.send_per_ip, TEN_MINUTES_MS),
+            "this client",
+        ),
+        (
+            (
+                format!("send-to:{destination}"),
+                l.send_per_destination,
+                TEN_MINUTES_MS,
+            ),
+            "this destination",
+        ),
+        (
+            ("send".to_owned(), l.send_per_project, HOUR_MS),
+            "this project",
+        ),
+    ];
+    for (limit, what) in checks {
+        count(store, project, limit, what, now).await?;
     }
+    Ok(())
+}
 
-    #[test]
-    fn each_limit_refuses_once_spent_and_refusals_do_not_count() {
-        let l = limiter(2, 3, 4, Duration::from_secs(60));
-        assert!(l.check_send("p", "a@x", "1").is_ok());
-        assert!(l.check_send("p", "a@x", "1").is_ok());
-        let e = l.check_send("p", "a@x", "1").unwrap_err();
-        assert_eq!(e.kind(), ErrorType::TooManyRequests);
-        assert!(e.to_string().contains("destination"));
-        // The refusal above was not counted against the IP: one more send passes.
-        assert!(l.check_send("p", "b@x", "1").is_ok());
-        assert!(
-            l.check_send("p", "c@x", "1")
-                .unwrap_err()
-                .to_string()
-                .contains("client")
-        );
-        assert!(l.check_send("p", "c@x", "2").is_ok());
-        assert!(
-            l.check_send("p", "d@x", "3")
-                .unwrap_err()
-                .to_string()
-                .contains("project")
-        );
-        // Other projects are untouched.
-        assert!(l.check_send("q", "a@x", "1").is_ok());
-    }
-
-    #[test]
-    fn windows_reset() {
-        let l = limiter(1, 10, 10, Duration::from_millis(30));
-        assert!(l.check_send("p", "a", "1").is_ok());
-        assert!(l.check_send("p", "a", "1").is_err());
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(l.check_send("p", "a", "1").is_ok());
-    }
+/// Counts a factor authentication attempt from `ip` (successful or not).
+pub async fn check_authenticate(
+    store: &Store,
+    project: &Project,
+    ip: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let limit = (
+        format!("auth-ip:{ip}"),
+        project.policy.limits.authenticate_per_ip,
+        TEN_MINUTES_MS,
+    );
+    count(store, project, limit, "this client", now).await
 }

@@ -22,6 +22,8 @@ pub mod checkpoint;
 mod hot;
 /// Session signing keys.
 pub mod keys;
+/// Rate-limit counters shared by every instance.
+mod limits;
 /// Magic links (token digests, single use).
 pub mod magic_links;
 /// One-time passcodes (code digests, attempt counting).

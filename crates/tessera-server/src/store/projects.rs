@@ -7,7 +7,7 @@ use crate::model::{Environment, Project, Timestamp};
 
 const PROJECT_COLUMNS: &str = "project_id, name, live, public_token, redirect_urls, \
     authorized_origins, created_at, session_idle_timeout_minutes, session_max_lifetime_minutes, \
-    recent_auth_minutes, notify_sign_in";
+    recent_auth_minutes, notify_sign_in, rate_limits";
 
 /// A stored JSON list; unreadable text is a decode error, never an empty list.
 fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -40,6 +40,8 @@ where
             session_max_lifetime_minutes: row.try_get("session_max_lifetime_minutes")?,
             recent_auth_minutes: row.try_get("recent_auth_minutes")?,
             notify_sign_in: row.try_get("notify_sign_in")?,
+            limits: serde_json::from_str(&row.try_get::<String, _>("rate_limits")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         },
     })
 }
@@ -54,8 +56,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
                  authorized_origins, created_at, session_idle_timeout_minutes, \
-                 session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in, rate_limits) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&p.project_id)
             .bind(&p.name)
@@ -68,6 +70,7 @@ impl Store {
             .bind(p.policy.session_max_lifetime_minutes)
             .bind(p.policy.recent_auth_minutes)
             .bind(p.policy.notify_sign_in)
+            .bind(serde_json::to_string(&p.policy.limits).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -93,14 +96,15 @@ impl Store {
         let n = on_write!(self, pool, _d =>
             sqlx::query(
                 "UPDATE projects SET session_idle_timeout_minutes = $2, \
-                 session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5 \
-                 WHERE project_id = $1",
+                 session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5, \
+                 rate_limits = $6 WHERE project_id = $1",
             )
             .bind(project_id)
             .bind(p.session_idle_timeout_minutes)
             .bind(p.session_max_lifetime_minutes)
             .bind(p.recent_auth_minutes)
             .bind(p.notify_sign_in)
+            .bind(serde_json::to_string(&p.limits).unwrap_or_default())
             .execute(pool)
             .await?
             .rows_affected());

@@ -11,6 +11,8 @@ mod errors;
 mod frontend;
 /// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
 mod layout;
+/// Rate limits of the frontend API, shared by instances.
+mod limits;
 /// Live projects never deliver to the log; texts only to a signed webhook.
 mod live_delivery;
 mod magic_links;

@@ -26,7 +26,7 @@ async fn sealed_at_rest_postgres() {
 
 /// A server on `config`, on threads of its own (as a restarted process would be: SQLite
 /// readers are per thread), until the returned sender is dropped.
-fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()>) {
+pub(crate) fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()>) {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let config = config.clone();

@@ -10,9 +10,9 @@ use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
 use crate::service::factors::{self, AttachTo, Authenticated, Channel, MatchOptions};
 use crate::service::magic_links::{self, EmailLinkInput};
-use crate::service::notify;
 use crate::service::otps::{self, SendInput, SendMode};
 use crate::service::sessions::SessionRequest;
+use crate::service::{limits, notify};
 use crate::state::AppState;
 
 /// How a send finds its user.
@@ -91,11 +91,15 @@ async fn magic_link_send_any(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| Error::new(ErrorType::PkceExpectedCodeChallenge))?;
     let attach = which.attach(&caller)?;
-    app.limiter.check_send(
-        &caller.project.project_id,
+    let ip = &client.0.ip_address;
+    limits::check_send(
+        app.store(),
+        &caller.project,
         email.as_str(),
-        &client.0.ip_address,
-    )?;
+        ip,
+        Timestamp::now(),
+    )
+    .await?;
     let input = EmailLinkInput {
         email: Some(email),
         login_url: req.login_magic_link_url,
@@ -165,6 +169,8 @@ pub(super) async fn magic_link_authenticate(
     client: Client,
     Json(req): Json<wire::MagicLinkAuthenticateRequest>,
 ) -> Result<Data<wire::AuthenticateResponse>> {
+    let ip = &client.0.ip_address;
+    limits::check_authenticate(app.store(), &caller.project, ip, Timestamp::now()).await?;
     let session = session_request(&app, &caller, req.session_duration_minutes).await?;
     let input = magic_links::AuthenticateInput {
         token: req.token,
@@ -197,11 +203,15 @@ async fn otp_send_any(
         Which::Primary => SendMode::Existing,
         Which::Secondary => SendMode::Attach(AttachTo::Session(caller.session()?)),
     };
-    app.limiter.check_send(
-        &caller.project.project_id,
+    let ip = &client.0.ip_address;
+    limits::check_send(
+        app.store(),
+        &caller.project,
         to.as_str(),
-        &client.0.ip_address,
-    )?;
+        ip,
+        Timestamp::now(),
+    )
+    .await?;
     let input = SendInput {
         to,
         minutes: req.expiration_minutes,
@@ -265,6 +275,8 @@ pub(super) async fn otp_authenticate(
     client: Client,
     Json(req): Json<wire::OtpAuthenticateRequest>,
 ) -> Result<Data<wire::AuthenticateResponse>> {
+    let ip = &client.0.ip_address;
+    limits::check_authenticate(app.store(), &caller.project, ip, Timestamp::now()).await?;
     let session = session_request(&app, &caller, req.session_duration_minutes).await?;
     let input = otps::AuthenticateInput {
         method_id: req.method_id,
