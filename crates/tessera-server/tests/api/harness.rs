@@ -199,7 +199,7 @@ struct Cluster {
     psql: PathBuf,
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -207,7 +207,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn pg_bin_dir() -> PathBuf {
+pub(crate) fn pg_bin_dir() -> PathBuf {
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
         && out.status.success()
     {
@@ -228,7 +228,7 @@ fn pg_bin_dir() -> PathBuf {
 }
 
 /// Runs a PostgreSQL tool, as the `postgres` user when we are root (initdb refuses root).
-fn pg_command(bin: &Path, as_postgres: bool) -> Command {
+pub(crate) fn pg_command(bin: &Path, as_postgres: bool) -> Command {
     if as_postgres {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin);

@@ -20,6 +20,8 @@ mod magic_links;
 mod master_key;
 mod openapi;
 mod otps;
+/// TLS to PostgreSQL with verify-full against a test CA.
+mod pg_tls;
 /// Deleting a factor needs recent authentication; factor changes are told.
 mod recent_auth;
 mod rust_sdk;
