@@ -211,7 +211,9 @@ async fn authenticate(
     };
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
-    let a = magic_links::authenticate(&app.sessions, &project, input, now).await?;
+    let a = magic_links::authenticate(&app.sessions, &project, input, now).await;
+    factors::log_outcome(&project, "magic_link", &a, &attrs);
+    let a = a?;
     notify::after_factor(&app.delivery, &project, &a, &attrs).await;
     Ok(factor_response(request_id, a, now))
 }

@@ -157,7 +157,9 @@ async fn authenticate(
     };
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
-    let a = otps::authenticate(&app.sessions, &project, input, now).await?;
+    let a = otps::authenticate(&app.sessions, &project, input, now).await;
+    factors::log_outcome(&project, "otp", &a, &attrs);
+    let a = a?;
     notify::after_factor(&app.delivery, &project, &a, &attrs).await;
     Ok(factor_response(request_id, a, now))
 }

@@ -235,7 +235,7 @@ async fn revoke(
         },
         _ => return Err(Error::new(ErrorType::TooManySessionRevokeArguments)),
     };
-    sessions::revoke(&app.sessions, &project, by, Timestamp::now()).await?;
+    sessions::revoke(&app.sessions, &project, (by, "revoked"), Timestamp::now()).await?;
     Ok(axum::Json(wire::EmptyResponse {
         request_id: request_id.into_string(),
         status_code: 200,

@@ -274,7 +274,8 @@ async fn delete_email(
     Path(email_id): Path<String>,
 ) -> Result<axum::Json<wire::UserFactorResponse>> {
     let user =
-        service::users::delete_factor(app.store(), &project, FactorRef::Email(email_id)).await?;
+        service::users::delete_factor(app.store(), &project, FactorRef::Email(email_id), "project")
+            .await?;
     Ok(factor_response(request_id, user))
 }
 
@@ -290,7 +291,8 @@ async fn delete_phone_number(
     Path(phone_id): Path<String>,
 ) -> Result<axum::Json<wire::UserFactorResponse>> {
     let user =
-        service::users::delete_factor(app.store(), &project, FactorRef::Phone(phone_id)).await?;
+        service::users::delete_factor(app.store(), &project, FactorRef::Phone(phone_id), "project")
+            .await?;
     Ok(factor_response(request_id, user))
 }
 

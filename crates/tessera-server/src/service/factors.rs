@@ -17,7 +17,7 @@ use crate::model::user::{EmailAddress, EmailFactor, PhoneFactor, PhoneNumber, Us
 use crate::model::{Project, Timestamp};
 use crate::service::sessions::{ClientAttributes, Issued, Locator, SessionEngine};
 use crate::service::sessions::{SessionRequest, resolve, resolve_with_user, start_or_attach};
-use crate::service::{sandbox, users};
+use crate::service::{sandbox, security_log, users};
 use crate::store::Store;
 use crate::store::users::{FactorRef, NewFactor};
 
@@ -265,6 +265,7 @@ pub async fn attach_proven(
                 })
             };
             store.add_factor(pid, user_id, &factor, now).await?;
+            security_log::factor_added(project, user_id, method_id);
             method_id.to_owned()
         }
     };
@@ -337,7 +338,7 @@ pub async fn delete_own(
     if verified && verified_count <= 1 {
         return Err(Error::new(ErrorType::CannotDeleteLastFactor));
     }
-    let user = users::delete_factor(engine.store(), project, factor).await?;
+    let user = users::delete_factor(engine.store(), project, factor, "user").await?;
     Ok((user, address))
 }
 
@@ -437,6 +438,26 @@ pub struct Authenticated {
     pub issued: Option<Issued>,
     /// The address this authentication attached to the user (a proven pending address).
     pub added: Option<String>,
+}
+
+/// Logs a factor authentication's outcome to the security log.
+pub fn log_outcome(
+    project: &Project,
+    factor: &str,
+    outcome: &Result<Authenticated>,
+    attrs: &ClientAttributes,
+) {
+    let ip = &attrs.ip_address;
+    match outcome {
+        Ok(a) => {
+            let session = a
+                .issued
+                .as_ref()
+                .map(|i| (i.session.session_id.as_str(), i.created));
+            security_log::login_succeeded(project, factor, &a.user.user_id, session, ip);
+        }
+        Err(e) => security_log::login_failed(project, factor, e.kind().as_str(), ip),
+    }
 }
 
 /// After a factor succeeded: attaches it to the named session, or creates a session when a

@@ -171,5 +171,6 @@ pub async fn rotate(
     let k = generate(master, project_id, env, now).await?;
     store.rotate_signing_key(project_id, &k, now).await?;
     store.notify_change(project_id).await?;
+    crate::service::security_log::credential_changed(project_id, "key_rotated", &k.kid);
     Ok(k.kid)
 }

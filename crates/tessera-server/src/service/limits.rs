@@ -7,6 +7,7 @@
 
 use crate::error::{Error, ErrorType, Result};
 use crate::model::{Project, Timestamp};
+use crate::service::security_log;
 use crate::store::Store;
 
 const TEN_MINUTES_MS: i64 = 600_000;
@@ -24,12 +25,8 @@ async fn count(
         .count_event(&project.project_id, &bucket, now, window_ms)
         .await?;
     if n > i64::from(max) {
-        tracing::info!(
-            target: "security",
-            event = "limit_hit",
-            project_id = %project.project_id,
-            limit = what,
-        );
+        let kind = bucket.split(':').next().unwrap_or_default();
+        security_log::limit_hit(project, what, kind);
         return Err(Error::with_message(
             ErrorType::TooManyRequests,
             format!(

@@ -154,4 +154,7 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> anyhow::
             Ok::<_, anyhow::Error>(new.seal(&context, &plain))
         })
         .await
+        .inspect(|_| {
+            crate::service::security_log::credential_changed("", "master_key_rotated", &new.id())
+        })
 }

@@ -22,6 +22,8 @@ pub mod projects;
 pub mod sandbox;
 /// Parsing Stytch's user-search filters into store conditions.
 pub mod search;
+/// The security event log (target `tessera::security`).
+pub mod security_log;
 /// The session engine: authenticate, attach factors, list, revoke, the session JWT, and the
 /// hot path's caches behind one seam.
 pub mod sessions;

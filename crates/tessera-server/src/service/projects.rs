@@ -162,7 +162,9 @@ pub async fn create_secret(store: &Store, project_id: &str) -> anyhow::Result<(S
     store
         .insert_secret(project_id, digest, Timestamp::now())
         .await?;
-    Ok((secret_id(&digest.0), secret))
+    let id = secret_id(&digest.0);
+    super::security_log::credential_changed(project_id, "secret_created", &id);
+    Ok((id, secret))
 }
 
 /// A project's secrets, oldest first.
@@ -191,6 +193,7 @@ pub async fn delete_secret(store: &Store, project_id: &str, id: &str) -> anyhow:
         "{id} is the project's last secret: create another first"
     );
     store.notify_change(project_id).await?;
+    super::security_log::credential_changed(project_id, "secret_deleted", id);
     Ok(())
 }
 

@@ -174,7 +174,12 @@ pub async fn delete(store: &Store, project: &Project, id: &str) -> Result<String
 }
 
 /// Deletes one email or phone number and returns its former owner.
-pub async fn delete_factor(store: &Store, project: &Project, factor: FactorRef) -> Result<User> {
+pub async fn delete_factor(
+    store: &Store,
+    project: &Project,
+    factor: FactorRef,
+    by: &str,
+) -> Result<User> {
     let missing = match &factor {
         FactorRef::Email(_) => ErrorType::EmailNotFound,
         FactorRef::Phone(_) => ErrorType::PhoneNumberNotFound,
@@ -183,6 +188,7 @@ pub async fn delete_factor(store: &Store, project: &Project, factor: FactorRef) 
         .delete_factor(&project.project_id, &factor)
         .await?
         .ok_or_else(|| Error::new(missing))?;
+    super::security_log::factor_removed(project, &owner, factor.id(), by);
     get(store, project, &owner).await
 }
 

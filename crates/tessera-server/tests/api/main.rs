@@ -28,6 +28,8 @@ mod rust_sdk;
 mod sdk;
 /// Several secrets per project; a deleted one fails at once.
 mod secrets;
+/// The security event log.
+mod security_log;
 /// Idle timeout and maximum lifetime per project (real time: about 75 s).
 mod session_policy;
 mod sessions;

@@ -181,7 +181,9 @@ pub(super) async fn magic_link_authenticate(
     };
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
-    let a = magic_links::authenticate(&app.sessions, &caller.project, input, now).await?;
+    let a = magic_links::authenticate(&app.sessions, &caller.project, input, now).await;
+    factors::log_outcome(&caller.project, "magic_link", &a, &attrs);
+    let a = a?;
     notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     logged_in(request_id, a, now)
 }
@@ -287,7 +289,9 @@ pub(super) async fn otp_authenticate(
     };
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
-    let a = otps::authenticate(&app.sessions, &caller.project, input, now).await?;
+    let a = otps::authenticate(&app.sessions, &caller.project, input, now).await;
+    factors::log_outcome(&caller.project, "otp", &a, &attrs);
+    let a = a?;
     notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     logged_in(request_id, a, now)
 }

@@ -113,7 +113,7 @@ pub(super) async fn revoke(
     sessions::revoke(
         &app.sessions,
         &caller.project,
-        RevokeBy::Locator(loc),
+        (RevokeBy::Locator(loc), "logout"),
         Timestamp::now(),
     )
     .await?;

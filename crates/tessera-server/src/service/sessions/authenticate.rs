@@ -13,7 +13,7 @@ use crate::model::ids::IdKind;
 use crate::model::session::{self, AuthFactor, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
-use crate::service::sandbox;
+use crate::service::{sandbox, security_log};
 use crate::store::sessions::{SessionBasis, SessionKey, TokenAtRest};
 
 fn not_found() -> Error {
@@ -70,13 +70,11 @@ async fn ended(
         .delete_session(&project.project_id, session_id, now)
         .await?;
     engine.forget_session(&project.project_id, session_id);
-    tracing::info!(
-        target: "security",
-        event = "session_ended",
-        reason = "policy",
-        project_id = %project.project_id,
-        session_id,
-    );
+    let reason = match project.policy.latest_end(started_at) {
+        Some(end) if now.millis() >= end => "lifetime_reached",
+        _ => "idle_timeout",
+    };
+    security_log::session_ended(project, session_id, reason);
     Ok(true)
 }
 

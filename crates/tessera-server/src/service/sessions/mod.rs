@@ -267,10 +267,11 @@ pub enum RevokeBy {
 }
 
 /// Revokes a session: it is deleted, so every instance refuses it from the next request on.
+/// `reason` goes to the security log (`revoked` by the backend, `logout` by the user).
 pub async fn revoke(
     engine: &SessionEngine,
     project: &Project,
-    by: RevokeBy,
+    (by, reason): (RevokeBy, &str),
     now: Timestamp,
 ) -> Result<()> {
     let session_id = match by {
@@ -286,6 +287,7 @@ pub async fn revoke(
         .delete_session(&project.project_id, &session_id, now)
         .await?
     {
+        crate::service::security_log::session_ended(project, &session_id, reason);
         Ok(())
     } else {
         Err(Error::new(ErrorType::SessionNotFound))

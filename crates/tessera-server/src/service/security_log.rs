@@ -1,0 +1,95 @@
+//! The security event log: one structured line (target `tessera::security`, level info) per
+//! login success or failure, factor added or removed, session ended (with its reason), key or
+//! secret created or deleted, and rate limit hit. Each names the project and, where there is
+//! one, the user, session and client IP; never a secret, token, code or address.
+
+use crate::model::Project;
+
+/// The log target of every line.
+pub const TARGET: &str = "tessera::security";
+
+/// A factor authentication that succeeded (`factor`: `magic_link`, `otp`, …), with the
+/// session it created or stepped up (and whether it created it).
+pub fn login_succeeded(
+    project: &Project,
+    factor: &str,
+    user_id: &str,
+    session: Option<(&str, bool)>,
+    ip: &str,
+) {
+    tracing::info!(
+        target: TARGET,
+        event = "login_succeeded",
+        project_id = %project.project_id,
+        factor,
+        user_id,
+        session_id = session.map_or("", |s| s.0),
+        new_session = session.is_some_and(|s| s.1),
+        ip,
+    );
+}
+
+/// A factor authentication that failed, with the error type it answered.
+pub fn login_failed(project: &Project, factor: &str, reason: &str, ip: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "login_failed",
+        project_id = %project.project_id,
+        factor,
+        reason,
+        ip,
+    );
+}
+
+/// An email or phone number added to a user (`method_id`: its id, never the address).
+pub fn factor_added(project: &Project, user_id: &str, method_id: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "factor_added",
+        project_id = %project.project_id,
+        user_id,
+        method_id,
+    );
+}
+
+/// An email or phone number removed from a user, by whom (`user` through the frontend API,
+/// `project` through the backend API).
+pub fn factor_removed(project: &Project, user_id: &str, method_id: &str, by: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "factor_removed",
+        project_id = %project.project_id,
+        user_id,
+        method_id,
+        by,
+    );
+}
+
+/// A session ended before its time: `reason` is `revoked` (by the API), `logout` (by its
+/// user), `idle_timeout` or `lifetime_reached`.
+pub fn session_ended(project: &Project, session_id: &str, reason: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "session_ended",
+        project_id = %project.project_id,
+        session_id,
+        reason,
+    );
+}
+
+/// A signing key, project secret or master key created, rotated or deleted (`what`), named by
+/// its public id.
+pub fn credential_changed(project_id: &str, what: &str, id: &str) {
+    tracing::info!(target: TARGET, event = what, project_id, id);
+}
+
+/// A rate limit refused a request.
+pub fn limit_hit(project: &Project, limit: &str, bucket_kind: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "limit_hit",
+        project_id = %project.project_id,
+        limit,
+        bucket = bucket_kind,
+    );
+}
