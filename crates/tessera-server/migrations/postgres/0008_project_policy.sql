@@ -21,3 +21,8 @@ CREATE TABLE rate_counters (
     PRIMARY KEY (project_id, bucket)
 );
 CREATE INDEX rate_counters_window ON rate_counters (window_start);
+
+-- Passcode guesses are counted in the same table now (bucket "guess:<method id>").
+INSERT INTO rate_counters (project_id, bucket, window_start, hits)
+    SELECT project_id, 'guess:' || method_id, window_start, wrong FROM otp_guesses;
+DROP TABLE otp_guesses;

@@ -219,20 +219,23 @@ pub async fn authenticate(
     }
     let digest = code_digest(&input.method_id, &input.code);
     // A pending address's budget is the address's: fresh ids for it share one budget.
-    let budget = record
-        .pending_address
-        .as_deref()
-        .unwrap_or(&input.method_id);
+    let budget = format!(
+        "guess:{}",
+        record
+            .pending_address
+            .as_deref()
+            .unwrap_or(&input.method_id)
+    );
     if !bool::from(digest.0[..].ct_eq(&record.code_digest)) {
         store
-            .count_wrong_guess(pid, budget, now, GUESS_WINDOW_MS)
+            .count_event(pid, &budget, now, GUESS_WINDOW_MS)
             .await?;
         return Err(Error::new(ErrorType::OtpCodeNotFound));
     }
     // Right, but the destination's guess budget is spent (over several codes, maybe): refused
     // like a dead code, so a guesser learns nothing from a late right answer.
     if store
-        .wrong_guesses(pid, budget, now, GUESS_WINDOW_MS)
+        .events_in_window(pid, &budget, now, GUESS_WINDOW_MS)
         .await?
         >= WRONG_GUESSES_PER_WINDOW
     {

@@ -233,6 +233,12 @@ pub async fn exchange_primary_factor(
             "The user's factors changed during the exchange; try again.",
         ));
     }
+    let new_id = match &new {
+        NewFactor::Email(e) => &e.email_id,
+        NewFactor::Phone(p) => &p.phone_id,
+    };
+    super::security_log::factor_removed(project, &user.user_id, old.id(), "project");
+    super::security_log::factor_added(project, &user.user_id, new_id);
     get(store, project, &user.user_id).await
 }
 

@@ -1,7 +1,7 @@
-//! Rate-limit counters in the database, so that every instance on one PostgreSQL counts in the
-//! same rows.
+//! Counters in fixed windows in the database (rate limits, passcode guesses), so that every
+//! instance on one PostgreSQL counts in the same rows.
 
-use super::{Store, StoreResult, on_write};
+use super::{Store, StoreResult, on_read, on_write};
 use crate::model::Timestamp;
 
 impl Store {
@@ -32,5 +32,26 @@ impl Store {
             .fetch_one(pool)
             .await?);
         Ok(n)
+    }
+
+    /// How many events `bucket` has in its current window (see [`Store::count_event`]).
+    pub async fn events_in_window(
+        &self,
+        project_id: &str,
+        bucket: &str,
+        now: Timestamp,
+        window_ms: i64,
+    ) -> StoreResult<i64> {
+        let n: Option<i64> = on_read!(self, pool =>
+            sqlx::query_scalar(
+                "SELECT hits FROM rate_counters WHERE project_id = $1 AND bucket = $2 \
+                 AND window_start > $3",
+            )
+            .bind(project_id)
+            .bind(bucket)
+            .bind(now.millis() - window_ms)
+            .fetch_optional(pool)
+            .await?);
+        Ok(n.unwrap_or(0))
     }
 }

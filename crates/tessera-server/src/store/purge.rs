@@ -4,8 +4,9 @@ use super::{Store, StoreResult, on_write};
 use crate::model::Timestamp;
 
 impl Store {
-    /// Deletes expired sessions, links and codes, passcode guess and rate-limit windows that
-    /// started before `guesses_before` (no window is longer), and signing keys retired before `keys_retired_before`, in small batches
+    /// Deletes expired sessions, links and codes, counter windows (passcode guesses, rate
+    /// limits) that started before `guesses_before` (no window is longer), and signing keys
+    /// retired before `keys_retired_before`, in small batches
     /// so that no request waits long behind it. Returns how many rows went.
     pub async fn purge_expired(
         &self,
@@ -22,18 +23,11 @@ impl Store {
             "DELETE FROM otp_codes WHERE (project_id, method_id) IN \
              (SELECT project_id, method_id FROM otp_codes WHERE expires_at <= $1 LIMIT $2)",
         ];
-        let windows = [
-            (
-                "DELETE FROM otp_guesses WHERE (project_id, method_id) IN \
-                 (SELECT project_id, method_id FROM otp_guesses WHERE window_start <= $1 LIMIT $2)",
-                guesses_before,
-            ),
-            (
-                "DELETE FROM rate_counters WHERE (project_id, bucket) IN \
-                 (SELECT project_id, bucket FROM rate_counters WHERE window_start <= $1 LIMIT $2)",
-                guesses_before,
-            ),
-        ];
+        let windows = [(
+            "DELETE FROM rate_counters WHERE (project_id, bucket) IN \
+             (SELECT project_id, bucket FROM rate_counters WHERE window_start <= $1 LIMIT $2)",
+            guesses_before,
+        )];
         let mut total = 0;
         for (sql, cutoff) in statements.map(|s| (s, now)).into_iter().chain(windows) {
             loop {

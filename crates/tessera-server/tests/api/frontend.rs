@@ -116,6 +116,30 @@ impl<'a> Page<'a> {
     pub(crate) async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Answer {
         self.call(Method::POST, path, session, Some(body)).await
     }
+
+    /// Sends an email passcode by `login_or_create`: its method id and the code from the mail.
+    pub(crate) async fn email_code(&self, email: &str) -> (String, String) {
+        let sent = self
+            .post("/otps/email/login_or_create", None, json!({"email": email}))
+            .await;
+        let method_id = sent.data()["method_id"].as_str().unwrap().to_owned();
+        let code = code_in(&self.app.smtp.last_to(email).await.body());
+        (method_id, code)
+    }
+
+    /// Logs `email` in by email passcode with a 30-minute session: the answer's data and the
+    /// email's method id.
+    pub(crate) async fn passcode_login(&self, email: &str) -> (Value, String) {
+        let (method_id, code) = self.email_code(email).await;
+        let login = self
+            .post(
+                "/otps/authenticate",
+                None,
+                json!({"token": code, "method_id": method_id, "session_duration_minutes": 30}),
+            )
+            .await;
+        (login.data().clone(), method_id)
+    }
 }
 
 /// A PKCE pair as the browser SDK makes one.

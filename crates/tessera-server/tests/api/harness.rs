@@ -168,6 +168,25 @@ pub(crate) async fn spawn_delivering(
     }
 }
 
+/// The `tessera` binary on a database and its master key, as an operator runs it.
+pub(crate) fn tessera_command(
+    (db, key): &(DatabaseUrl, MasterKeySource),
+    args: &[&str],
+) -> Command {
+    let url = match db {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.args(args)
+        .args(["--database-url", &url])
+        .env_remove("TESSERA_MASTER_KEY_FILE");
+    if let MasterKeySource::File(p) = key {
+        cmd.arg("--master-key-file").arg(p);
+    }
+    cmd
+}
+
 /// Declares `$name::sqlite` and `$name::postgres` tests that run `async fn $name(&TestApp)`.
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -246,24 +265,11 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-fn start_cluster() -> Cluster {
-    let bin = pg_bin_dir();
-    let root = is_root();
-    let dir = std::env::temp_dir().join(format!("tessera-pg-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).unwrap();
-    if root {
-        let ok = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "chown of the PostgreSQL test directory failed");
-    }
-    let data = dir.join("data");
-    let out = pg_command(&bin.join("initdb"), root)
+/// A new cluster's data directory (trust authentication, user `postgres`).
+pub(crate) fn initdb(data: &Path) {
+    let out = pg_command(&pg_bin_dir().join("initdb"), is_root())
         .arg("-D")
-        .arg(&data)
+        .arg(data)
         .args([
             "-U",
             "postgres",
@@ -280,6 +286,24 @@ fn start_cluster() -> Cluster {
         "initdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn start_cluster() -> Cluster {
+    let bin = pg_bin_dir();
+    let root = is_root();
+    let dir = std::env::temp_dir().join(format!("tessera-pg-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    if root {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "chown of the PostgreSQL test directory failed");
+    }
+    let data = dir.join("data");
+    initdb(&data);
     let port = free_port();
     let opts = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \

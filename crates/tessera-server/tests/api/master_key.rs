@@ -3,7 +3,6 @@
 //! (or none) refuses to start; `tessera master-key rotate` re-seals everything.
 
 use std::path::Path;
-use std::process::Command;
 
 use tessera_client::Client;
 use tessera_client::proto::sessions::AuthenticateSessionRequest;
@@ -12,7 +11,7 @@ use tessera_server::service::master_key::MasterKeySource;
 use tessera_server::store::{DatabaseUrl, SqliteSharing};
 use tessera_server::{Config, Server};
 
-use crate::harness::{Backend, fresh_database, spawn_with};
+use crate::harness::{Backend, fresh_database, spawn_with, tessera_command};
 
 #[tokio::test]
 async fn sealed_at_rest_sqlite() {
@@ -76,19 +75,11 @@ fn copied_files(db: &Path) -> Vec<u8> {
 }
 
 fn rotate_cli(db: &DatabaseUrl, key: &MasterKeySource, new: &Path) -> String {
-    let url = match db {
-        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
-        DatabaseUrl::Postgres(u) => u.clone(),
-    };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    cmd.args(["master-key", "rotate", "--database-url", &url])
-        .arg("--new-key-file")
-        .arg(new)
-        .env_remove("TESSERA_MASTER_KEY_FILE");
-    if let MasterKeySource::File(p) = key {
-        cmd.arg("--master-key-file").arg(p);
-    }
-    let out = cmd.output().unwrap();
+    let new = new.display().to_string();
+    let database = (db.clone(), key.clone());
+    let out = tessera_command(&database, &["master-key", "rotate", "--new-key-file", &new])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

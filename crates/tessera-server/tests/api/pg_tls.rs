@@ -10,7 +10,7 @@ use tessera_server::service::master_key::MasterKeySource;
 use tessera_server::store::DatabaseUrl;
 use tessera_server::{Config, Server};
 
-use crate::harness::{free_port, is_root, pg_bin_dir, pg_command, spawn_with};
+use crate::harness::{free_port, initdb, is_root, pg_bin_dir, pg_command, spawn_with};
 
 /// A CA, and a server certificate for `localhost` only that it signed: (ca.pem, cert, key).
 fn certificates() -> (String, String, String) {
@@ -64,25 +64,7 @@ fn start_tls_cluster(dir: &Path, cert: &str, key: &str) -> Cluster {
                 .success()
         );
     }
-    let out = pg_command(&bin.join("initdb"), root)
-        .arg("-D")
-        .arg(&data)
-        .args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--locale=C",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    initdb(&data);
     // TLS only: a clear-text connection is turned away.
     let hba = "local all all trust\n\
                hostssl all all 127.0.0.1/32 trust\n\

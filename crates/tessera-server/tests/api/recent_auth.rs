@@ -15,26 +15,6 @@ use crate::secrets::tessera;
 
 both_backends!(deleting_a_factor_needs_recent_authentication_and_is_told);
 
-/// Logs `email` in through the frontend by email passcode: (session token, email id).
-async fn browser_login(page: &Page<'_>, app: &TestApp, email: &str) -> (String, String) {
-    let sent = page
-        .post("/otps/email/login_or_create", None, json!({"email": email}))
-        .await;
-    let method_id = sent.data()["method_id"].as_str().unwrap().to_owned();
-    let code = code_in(&app.smtp.last_to(email).await.body());
-    let login = page
-        .post(
-            "/otps/authenticate",
-            None,
-            json!({"token": code, "method_id": method_id, "session_duration_minutes": 60}),
-        )
-        .await;
-    (
-        login.data()["session_token"].as_str().unwrap().to_owned(),
-        method_id,
-    )
-}
-
 async fn deleting_a_factor_needs_recent_authentication_and_is_told(app: &TestApp) {
     let pid = app.creds.project_id.clone();
     tessera(
@@ -52,7 +32,8 @@ async fn deleting_a_factor_needs_recent_authentication_and_is_told(app: &TestApp
     .await;
     let page = Page::new(app, Some(ORIGIN));
     let email = "careful@example.com";
-    let (token, email_id) = browser_login(&page, app, email).await;
+    let (login, email_id) = page.passcode_login(email).await;
+    let token = login["session_token"].as_str().unwrap().to_owned();
     let signed_in = app.smtp.last_to(email).await;
     assert!(
         signed_in.header("subject").unwrap().contains("new sign-in"),

@@ -2,29 +2,16 @@
 //! several secrets valid at once, and a deleted one refused at once (the running server's
 //! credential cache included), on both backends.
 
-use std::process::Command;
-
 use tessera_client::Client;
-use tessera_server::service::master_key::MasterKeySource;
-use tessera_server::store::DatabaseUrl;
 
-use crate::harness::{TestApp, api_error, both_backends};
+use crate::harness::{TestApp, api_error, both_backends, tessera_command};
 
 both_backends!(secrets_rotate_and_a_deleted_one_fails_at_once);
 
 /// Runs the binary on the app's database, off the runtime (the server answers its admin
 /// socket on this runtime meanwhile).
 pub(crate) async fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let (db, key) = &app.database;
-    let url = match db {
-        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
-        DatabaseUrl::Postgres(u) => u.clone(),
-    };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    cmd.args(args).args(["--database-url", &url]);
-    if let MasterKeySource::File(p) = key {
-        cmd.arg("--master-key-file").arg(p);
-    }
+    let mut cmd = tessera_command(&app.database, args);
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()

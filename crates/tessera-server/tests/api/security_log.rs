@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::delivery::code_in;
 use crate::frontend::{ORIGIN, Page};
 use crate::harness::{TestApp, both_backends};
 
@@ -61,11 +60,7 @@ async fn security_events_are_logged_without_secrets(app: &TestApp) {
     let pid = app.creds.project_id.clone();
     let page = Page::new(app, Some(ORIGIN));
     let email = "audited@example.com";
-    let sent = page
-        .post("/otps/email/login_or_create", None, json!({"email": email}))
-        .await;
-    let method_id = sent.data()["method_id"].as_str().unwrap().to_owned();
-    let code = code_in(&app.smtp.last_to(email).await.body());
+    let (method_id, code) = page.email_code(email).await;
     let wrong = page
         .post(
             "/otps/authenticate",

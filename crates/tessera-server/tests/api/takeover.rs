@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::delivery::{code_in, link_token};
+use crate::delivery::link_token;
 use crate::frontend::{ORIGIN, Page, pkce};
 use crate::harness::{TestApp, both_backends};
 
@@ -16,21 +16,9 @@ both_backends!(
 
 const VICTIM: &str = "victim@example.com";
 
-/// Logs `email` in through the frontend by email passcode; the session token.
-async fn browser_login(page: &Page<'_>, app: &TestApp, email: &str) -> (String, String) {
-    let sent = page
-        .post("/otps/email/login_or_create", None, json!({"email": email}))
-        .await;
-    let method_id = sent.data()["method_id"].as_str().unwrap().to_owned();
-    let code = code_in(&app.smtp.last_to(email).await.body());
-    let login = page
-        .post(
-            "/otps/authenticate",
-            None,
-            json!({"token": code, "method_id": method_id, "session_duration_minutes": 30}),
-        )
-        .await;
-    let d = login.data();
+/// Logs `email` in through the frontend: (session token, user id).
+async fn browser_login(page: &Page<'_>, email: &str) -> (String, String) {
+    let (d, _) = page.passcode_login(email).await;
     (
         d["session_token"].as_str().unwrap().to_owned(),
         d["user_id"].as_str().unwrap().to_owned(),
@@ -39,7 +27,7 @@ async fn browser_login(page: &Page<'_>, app: &TestApp, email: &str) -> (String, 
 
 async fn a_secondary_send_attaches_nothing_until_proven(app: &TestApp) {
     let page = Page::new(app, Some(ORIGIN));
-    let (attacker, attacker_id) = browser_login(&page, app, "attacker@example.com").await;
+    let (attacker, attacker_id) = browser_login(&page, "attacker@example.com").await;
 
     // The attacker sends to the victim's address through both factors' secondary sends.
     let (verifier, challenge) = pkce();
@@ -145,7 +133,7 @@ async fn a_secondary_send_attaches_nothing_until_proven(app: &TestApp) {
 
 async fn a_proven_secondary_address_joins_the_user(app: &TestApp) {
     let page = Page::new(app, Some(ORIGIN));
-    let (token, user_id) = browser_login(&page, app, "owner@example.com").await;
+    let (token, user_id) = browser_login(&page, "owner@example.com").await;
     let second = "second@example.com";
     let (verifier, challenge) = pkce();
     let sent = page
