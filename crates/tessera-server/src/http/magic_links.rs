@@ -11,6 +11,7 @@ use super::users::metadata;
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
+use crate::service::addresses;
 use crate::service::factors::{self, Channel};
 use crate::service::magic_links::{self, AuthenticateInput, EmailLinkInput, InviteInput};
 use crate::service::notify;
@@ -52,7 +53,7 @@ async fn send(
     State(app): State<AppState>,
     Json(req): Json<wire::EmailMagicLinkRequest>,
 ) -> Result<axum::Json<wire::EmailMagicLinkResponse>> {
-    let attach = factors::attach_from(
+    let attach = addresses::attach_from(
         req.user_id.clone(),
         req.session_token.clone(),
         req.session_jwt.clone(),

@@ -9,6 +9,7 @@ use super::extract::{Client, Json, ProjectAuth, RequestId};
 use super::sessions::{factor_response, match_options, session_request};
 use crate::error::Result;
 use crate::model::Timestamp;
+use crate::service::addresses;
 use crate::service::factors::{self, Channel};
 use crate::service::notify;
 use crate::service::otps::{self, AuthenticateInput, SendInput, SendMode};
@@ -41,7 +42,7 @@ async fn send(
             pending: req.create_user_as_pending.unwrap_or(false),
         }
     } else {
-        match factors::attach_from(req.user_id, req.session_token, req.session_jwt)? {
+        match addresses::attach_from(req.user_id, req.session_token, req.session_jwt)? {
             Some(to) => SendMode::Attach(to),
             None => SendMode::Existing,
         }

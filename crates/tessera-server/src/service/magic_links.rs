@@ -7,7 +7,8 @@ use crate::error::{Error, ErrorType, Result};
 use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
 use crate::model::user::{EmailAddress, EmailFactor, Metadata, Name, User, UserStatus};
 use crate::model::{Project, Timestamp};
-use crate::service::factors::{self, AttachTo, Authenticated, Destination, MatchOptions};
+use crate::service::addresses::{self, AttachTo};
+use crate::service::factors::{self, Authenticated, Destination, MatchOptions};
 use crate::service::sessions::{self, ClientAttributes, SessionEngine, SessionRequest};
 use crate::service::{sandbox, users};
 use crate::store::Store;
@@ -211,8 +212,8 @@ pub async fn send(
     let to = Destination::Email(email.clone());
     let (user, factor, pending) = match &attach {
         Some(target) => {
-            let user = factors::attach_target(engine, project, target, now).await?;
-            let (email_id, pending) = factors::target_on(project, &user, &to, None);
+            let user = addresses::attach_target(engine, project, target, now).await?;
+            let (email_id, pending) = addresses::target_on(project, &user, &to, None);
             let factor = EmailFactor {
                 email_id,
                 email: email.clone(),
@@ -510,7 +511,7 @@ pub async fn authenticate(
             return Err(Error::new(ErrorType::UnableToAuthMagicLink));
         }
         let proven = (email_id.as_str(), address.as_str());
-        let who = factors::attach_proven(store, project, &record.user_id, proven, now).await?;
+        let who = addresses::attach_proven(store, project, &record.user_id, proven, now).await?;
         let factor = factors::factor_on(&who.0, FactorKind::MagicLinkEmail, &who.1, now)?;
         return factors::complete(
             engine,

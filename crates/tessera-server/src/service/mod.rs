@@ -1,6 +1,8 @@
 //! Domain rules: what may happen and what it means. Services take what they use (the store, the
 //! session engine, the delivery port), the time and typed inputs; they know neither HTTP nor SQL.
 
+/// A user's further addresses: attached only once proven, deleted only with recent proof.
+pub mod addresses;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;

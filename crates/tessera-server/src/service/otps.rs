@@ -6,7 +6,8 @@ use crate::delivery::Delivery;
 use crate::error::{Error, ErrorType, Result};
 use crate::model::session::FactorKind;
 use crate::model::{Project, Timestamp};
-use crate::service::factors::{self, AttachTo, Authenticated, Channel, Destination, MatchOptions};
+use crate::service::addresses::{self, AttachTo};
+use crate::service::factors::{self, Authenticated, Channel, Destination, MatchOptions};
 use crate::service::sessions::{ClientAttributes, SessionEngine, SessionRequest};
 use crate::service::{sandbox, users};
 use crate::store::otps::OtpRecord;
@@ -94,7 +95,7 @@ pub async fn send(
     };
     let (user, created) = match &mode {
         SendMode::Attach(to) => (
-            factors::attach_target(engine, project, to, now).await?,
+            addresses::attach_target(engine, project, to, now).await?,
             false,
         ),
         SendMode::Existing => (
@@ -120,7 +121,7 @@ pub async fn send(
         }
         _ => None,
     };
-    let (method_id, pending_address) = factors::target_on(project, &user, &input.to, reuse);
+    let (method_id, pending_address) = addresses::target_on(project, &user, &input.to, reuse);
     let code = if sandboxed {
         sandbox::OTP_CODE.to_owned()
     } else {
@@ -258,7 +259,7 @@ pub async fn authenticate(
     let (user, method_id) = match &record.pending_address {
         Some(address) => {
             let proven = (input.method_id.as_str(), address.as_str());
-            factors::attach_proven(store, project, &record.user_id, proven, now).await?
+            addresses::attach_proven(store, project, &record.user_id, proven, now).await?
         }
         None => {
             let mut user = users::get(store, project, &record.user_id).await?;

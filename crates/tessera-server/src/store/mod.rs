@@ -340,20 +340,29 @@ fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// Creates the SQLite file 0600 before SQLite opens it (its WAL and shared-memory files take
-/// the same mode), and narrows an existing file that others may read.
+/// the same mode), and narrows an existing file that others may read. An existing file is
+/// changed by path, never opened: closing a descriptor of a database file releases every POSIX
+/// lock this process holds on it, those of open SQLite connections included.
 fn private_file(path: &std::path::Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = file.metadata()?.permissions().mode();
-        if mode & 0o077 != 0 {
-            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
-            tracing::warn!(file = %path.display(), "the database file was readable by others: now 0600");
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(m) => {
+                let mode = m.permissions().mode();
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+                    tracing::warn!(file = %path.display(), "the database file was readable by others: now 0600");
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)?;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -28,7 +28,7 @@ async fn two_instances_share_the_send_limits() {
     .await;
     let mut config = tessera_server::Config::for_tests(app.database.0.clone());
     config.master_key = app.database.1.clone();
-    let (other, _stop) = crate::master_key::start(&config);
+    let (other, _, _running) = crate::master_key::start(&config);
     let phone = "+15005550142";
     let body = json!({"phone_number": phone});
     let mut statuses = Vec::new();

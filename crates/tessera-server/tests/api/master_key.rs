@@ -6,12 +6,14 @@ use std::path::Path;
 
 use tessera_client::Client;
 use tessera_client::proto::sessions::AuthenticateSessionRequest;
+use tessera_server::model::project::ProjectCredentials;
 use tessera_server::sealing::{MasterKey, sealed_by};
 use tessera_server::service::master_key::MasterKeySource;
-use tessera_server::store::{DatabaseUrl, SqliteSharing};
+use tessera_server::store::{DatabaseUrl, SqliteSharing, Store};
 use tessera_server::{Config, Server};
 
-use crate::harness::{Backend, fresh_database, spawn_with, tessera_command};
+use crate::delivery::SmtpSink;
+use crate::harness::{Backend, fresh_database, login, tessera_command};
 
 #[tokio::test]
 async fn sealed_at_rest_sqlite() {
@@ -23,13 +25,38 @@ async fn sealed_at_rest_postgres() {
     sealed_at_rest(Backend::Postgres).await;
 }
 
-/// A server on `config`, on threads of its own (as a restarted process would be: SQLite
-/// readers are per thread), until the returned sender is dropped.
-pub(crate) fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+/// A server running on threads of its own, as a process of its own would: SQLite's readers
+/// are per thread, and a thread's connections close when it ends.
+pub(crate) struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops the server and waits until its threads (and their connections) are gone.
+    pub(crate) async fn stop(mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            tokio::task::spawn_blocking(move || t.join().unwrap())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+    }
+}
+
+/// Starts a server on `config`: its URL, the credentials of a first project it created, and
+/// the handle that stops it.
+pub(crate) fn start(config: &Config) -> (String, Option<ProjectCredentials>, Running) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let config = config.clone();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -37,7 +64,8 @@ pub(crate) fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()
             .unwrap();
         rt.block_on(async move {
             let server = Server::build(&config).await.expect("server builds");
-            addr_tx.send(server.local_addr()).unwrap();
+            let first = server.first_project().cloned();
+            ready_tx.send((server.local_addr(), first)).unwrap();
             let _ = server
                 .run(async {
                     let _ = rx.await;
@@ -45,8 +73,12 @@ pub(crate) fn start(config: &Config) -> (String, tokio::sync::oneshot::Sender<()
                 .await;
         });
     });
-    let addr = addr_rx.recv().unwrap();
-    (format!("http://127.0.0.1:{}", addr.port()), tx)
+    let (addr, first) = ready_rx.recv().unwrap();
+    let running = Running {
+        stop: Some(tx),
+        thread: Some(thread),
+    };
+    (format!("http://127.0.0.1:{}", addr.port()), first, running)
 }
 
 async fn refused(config: &Config) -> String {
@@ -103,29 +135,28 @@ async fn sealed_at_rest(backend: Backend) {
     let key_file = config.master_key.path().unwrap().to_owned();
 
     // A session, then what is stored.
-    let app = spawn_with(config.clone(), None).await;
-    let login = app.login("sealed@example.com", 60).await;
+    let (smtp, smtp_url) = SmtpSink::start().await;
+    config.delivery.smtp_url = Some(smtp_url);
+    let (url, creds, first) = start(&config);
+    let creds = creds.expect("a first project");
+    let client = Client::new(&url, &creds.project_id, &creds.secret).unwrap();
+    let login = login(&client, &smtp, "sealed@example.com", 60).await;
     let token = login.session_token.clone();
     let jwt = login.session_jwt.clone();
-    let r = app
-        .client
-        .sessions()
-        .authenticate(&by_jwt(&jwt))
-        .await
-        .unwrap();
+    let r = client.sessions().authenticate(&by_jwt(&jwt)).await.unwrap();
     assert_eq!(r.session_token, token, "the token comes back by JWT");
-    for (_, kid, stored) in app.store.signing_key_secrets().await.unwrap() {
+    first.stop().await;
+    let store = Store::connect(&db).await.unwrap();
+    for (_, kid, stored) in store.signing_key_secrets().await.unwrap() {
         assert!(sealed_by(&stored).is_some(), "{kid} is sealed");
     }
+    store.close().await;
     if let DatabaseUrl::Sqlite(path) = &db {
         let bytes = copied_files(path);
         let find = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
         assert!(!find(token.as_bytes()), "no token in the copied files");
         assert!(find(b"sealed@example.com"), "the copy is a real one");
     }
-    let creds = app.creds.clone();
-    drop(app);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     // Another key: refused, naming both keys.
     let other = dir.path().join("other.key");
@@ -168,7 +199,7 @@ async fn sealed_at_rest(backend: Backend) {
             ..config.clone()
         },
     };
-    let (url, stop) = start(&after);
+    let (url, _, after_rotation) = start(&after);
     let client = Client::new(&url, &creds.project_id, &creds.secret).unwrap();
     let r = client.sessions().authenticate(&by_jwt(&jwt)).await.unwrap();
     assert_eq!(r.session_token, token);
@@ -181,8 +212,7 @@ async fn sealed_at_rest(backend: Backend) {
         !fresh.session_jwt.is_empty(),
         "signing works with the re-sealed key"
     );
-    drop(stop);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    after_rotation.stop().await;
     let old = Config {
         master_key: MasterKeySource::File(old_copy),
         ..config.clone()

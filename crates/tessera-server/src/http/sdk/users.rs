@@ -8,7 +8,7 @@ use crate::http::extract::{Json, Path, RequestId};
 use crate::model::Timestamp;
 use crate::model::user::{User, parse_name_part};
 use crate::service::users::{self, UserPatch};
-use crate::service::{factors, notify, sessions};
+use crate::service::{addresses, notify, sessions};
 use crate::state::AppState;
 use crate::store::users::FactorRef;
 
@@ -65,7 +65,7 @@ pub(super) async fn update_me(
     }))
 }
 
-/// Deletes one of the signed-in user's own factors (see [`factors::delete_own`]) and tells the
+/// Deletes one of the signed-in user's own factors (see [`addresses::delete_own`]) and tells the
 /// user; another user's id is "not found".
 async fn delete_factor(
     request_id: RequestId,
@@ -76,7 +76,7 @@ async fn delete_factor(
     let loc = caller.session()?;
     let now = Timestamp::now();
     let (user, removed) =
-        factors::delete_own(&app.sessions, &caller.project, &loc, factor, now).await?;
+        addresses::delete_own(&app.sessions, &caller.project, &loc, factor, now).await?;
     let notice = notify::Notice::FactorRemoved(&removed);
     notify::tell(
         &app.delivery,
