@@ -1,8 +1,8 @@
-//! Security notifications to a user's verified email addresses: a factor added or removed, and,
-//! when the project asks for it, every new sign-in. Best effort: a failed notification is logged
-//! and never fails the request that caused it.
+//! Security notifications to a user's verified addresses (email, else SMS): a factor added or
+//! removed, and, when the project asks for it, every new sign-in. Best effort: a failed
+//! notification is logged and never fails the request that caused it.
 
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, TextChannel};
 use crate::model::user::User;
 use crate::model::{Environment, Project};
 use crate::service::factors::Authenticated;
@@ -52,8 +52,10 @@ fn none_if_empty(s: &str) -> &str {
     if s.is_empty() { "unknown" } else { s }
 }
 
-/// Tells `user` (every verified email address it has, plus `also`: a removed address is told
-/// too) what happened.
+/// Tells `user` what happened: by email at every verified email address it has, or, when it
+/// has none, by SMS at its verified phone numbers; never at the address the notice is about
+/// when it was just added (whoever added it knows), while `also` (a removed address or
+/// number) is told too.
 pub async fn tell(
     delivery: &Delivery,
     project: &Project,
@@ -61,25 +63,49 @@ pub async fn tell(
     notice: Notice<'_>,
     also: Option<&str>,
 ) {
-    let mut to: Vec<&str> = user
+    let added = match notice {
+        Notice::FactorAdded(a) => Some(a),
+        _ => None,
+    };
+    let mut emails: Vec<&str> = user
         .emails
         .iter()
-        .filter(|e| e.verified)
+        .filter(|e| e.verified && Some(e.email.as_str()) != added)
         .map(|e| e.email.as_str())
         .collect();
-    if let Some(a) = also.filter(|a| a.contains('@') && !to.contains(a)) {
-        to.push(a);
+    let mut phones: Vec<&str> = if emails.is_empty() {
+        user.phone_numbers
+            .iter()
+            .filter(|p| p.verified && Some(p.phone_number.as_str()) != added)
+            .map(|p| p.phone_number.as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    match also {
+        Some(a) if a.contains('@') && !emails.contains(&a) => emails.push(a),
+        Some(a) if a.starts_with('+') && !phones.contains(&a) => phones.push(a),
+        _ => {}
     }
     let (subject, body) = notice.text(&project.name);
     let live = project.env == Environment::Live;
-    for address in to {
+    let failed = |e: crate::error::Error| {
+        tracing::warn!(
+            project_id = %project.project_id,
+            user_id = %user.user_id,
+            error = %e,
+            "security notification not delivered"
+        );
+    };
+    for address in emails {
         if let Err(e) = delivery.email(live, address, &subject, body.clone()).await {
-            tracing::warn!(
-                project_id = %project.project_id,
-                user_id = %user.user_id,
-                error = %e,
-                "security notification not delivered"
-            );
+            failed(e);
+        }
+    }
+    for number in phones {
+        let text = format!("{subject}. If this was not you, secure your account now.");
+        if let Err(e) = delivery.text(live, TextChannel::Sms, number, text).await {
+            failed(e);
         }
     }
 }

@@ -13,7 +13,10 @@ use crate::frontend::{ORIGIN, Page};
 use crate::harness::{TestApp, both_backends};
 use crate::secrets::tessera;
 
-both_backends!(deleting_a_factor_needs_recent_authentication_and_is_told);
+both_backends!(
+    deleting_a_factor_needs_recent_authentication_and_is_told,
+    a_phone_only_user_is_told_by_text
+);
 
 async fn deleting_a_factor_needs_recent_authentication_and_is_told(app: &TestApp) {
     let pid = app.creds.project_id.clone();
@@ -143,4 +146,51 @@ async fn deleting_a_factor_needs_recent_authentication_and_is_told(app: &TestApp
         )
         .await;
     assert!(fresh.status < 300, "{}", fresh.body);
+}
+
+async fn a_phone_only_user_is_told_by_text(app: &TestApp) {
+    let page = Page::new(app, Some(ORIGIN));
+    let phone = "+14155550191";
+    let sent = page
+        .post(
+            "/otps/sms/login_or_create",
+            None,
+            json!({"phone_number": phone}),
+        )
+        .await;
+    let phone_id = sent.data()["method_id"].as_str().unwrap().to_owned();
+    let code = code_in(&app.sms.last_to("sms", phone).await);
+    let login = page
+        .post(
+            "/otps/authenticate",
+            None,
+            json!({"token": code, "method_id": phone_id, "session_duration_minutes": 30}),
+        )
+        .await;
+    let token = login.data()["session_token"].as_str().unwrap().to_owned();
+
+    // Somebody with the session adds an email: the phone is told, not the new address.
+    let email = "added-later@example.com";
+    let sent = page
+        .post(
+            "/otps/email/send/secondary",
+            Some(&token),
+            json!({"email": email}),
+        )
+        .await;
+    let code = code_in(&app.smtp.last_to(email).await.body());
+    page.post(
+        "/otps/authenticate",
+        Some(&token),
+        json!({"token": code, "method_id": sent.data()["method_id"]}),
+    )
+    .await
+    .data();
+    let told = app.sms.last_to("sms", phone).await;
+    assert!(told.contains("was added"), "{told}");
+    assert_eq!(
+        app.smtp.count_to(email),
+        1,
+        "only the code went to the new address"
+    );
 }
