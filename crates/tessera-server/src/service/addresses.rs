@@ -5,10 +5,12 @@
 
 use crate::error::{Error, ErrorType, Result};
 use crate::model::ids::IdKind;
+use crate::model::session::FactorKind;
 use crate::model::user::{EmailAddress, EmailFactor, PhoneFactor, PhoneNumber, User};
 use crate::model::{Project, Timestamp};
-use crate::service::factors::Destination;
-use crate::service::sessions::{Locator, SessionEngine, resolve, resolve_with_user};
+use crate::service::factors::{self, Authenticated, Destination};
+use crate::service::sessions::{ClientAttributes, Locator, SessionEngine, SessionRequest};
+use crate::service::sessions::{resolve, resolve_with_user};
 use crate::service::{security_log, users};
 use crate::store::Store;
 use crate::store::users::{FactorRef, NewFactor};
@@ -99,6 +101,28 @@ pub async fn attach_proven(
         }
     };
     Ok((users::get(store, project, user_id).await?, id))
+}
+
+/// After a secret sent to a pending address was spent: the address joins the user
+/// ([`attach_proven`]) and the factor `kind` on it completes the authentication, which says
+/// what it added (for the user's notice).
+pub async fn complete_proven(
+    engine: &SessionEngine,
+    project: &Project,
+    (user_id, method_id, address): (&str, &str, &str),
+    kind: FactorKind,
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let store = engine.store();
+    let who = attach_proven(store, project, user_id, (method_id, address), now).await?;
+    let factor = factors::factor_on(&who.0, kind, &who.1, now)?;
+    let done = factors::complete(engine, project, who, factor, req, attrs, now).await?;
+    Ok(Authenticated {
+        added: Some(address.to_owned()),
+        ..done
+    })
 }
 
 /// Who a send attaches a new address to.

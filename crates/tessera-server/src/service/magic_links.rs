@@ -510,19 +510,10 @@ pub async fn authenticate(
         {
             return Err(Error::new(ErrorType::UnableToAuthMagicLink));
         }
-        let proven = (email_id.as_str(), address.as_str());
-        let who = addresses::attach_proven(store, project, &record.user_id, proven, now).await?;
-        let factor = factors::factor_on(&who.0, FactorKind::MagicLinkEmail, &who.1, now)?;
-        return factors::complete(
-            engine,
-            project,
-            who,
-            factor,
-            input.session,
-            &input.attrs,
-            now,
-        )
-        .await;
+        let proven = (record.user_id.as_str(), email_id.as_str(), address.as_str());
+        let (kind, req) = (FactorKind::MagicLinkEmail, input.session);
+        return addresses::complete_proven(engine, project, proven, kind, req, &input.attrs, now)
+            .await;
     }
     if sandbox_link && let Some(email_id) = &record.email_id {
         let factor = FactorRef::Email(email_id.clone());

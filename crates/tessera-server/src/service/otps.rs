@@ -256,29 +256,29 @@ pub async fn authenticate(
     } else {
         FactorRef::Phone(input.method_id.clone())
     };
-    let (user, method_id) = match &record.pending_address {
-        Some(address) => {
-            let proven = (input.method_id.as_str(), address.as_str());
-            addresses::attach_proven(store, project, &record.user_id, proven, now).await?
-        }
-        None => {
-            let mut user = users::get(store, project, &record.user_id).await?;
-            let activate = user.activates_on_verify();
-            store
-                .verify_factor(pid, &record.user_id, &factor_ref, activate)
-                .await?;
-            user.mark_verified(&input.method_id);
-            (user, input.method_id)
-        }
-    };
     let kind = match (&factor_ref, record.channel.as_str()) {
         (FactorRef::Email(_), _) => FactorKind::OtpEmail,
         (FactorRef::Phone(_), "whatsapp") => FactorKind::OtpWhatsapp,
         (FactorRef::Phone(_), _) => FactorKind::OtpSms,
     };
-    let factor = factors::factor_on(&user, kind, &method_id, now)?;
-    let who = (user, method_id);
-    let done = factors::complete(
+    if let Some(address) = &record.pending_address {
+        let proven = (
+            record.user_id.as_str(),
+            input.method_id.as_str(),
+            address.as_str(),
+        );
+        let (req, attrs) = (input.session, &input.attrs);
+        return addresses::complete_proven(engine, project, proven, kind, req, attrs, now).await;
+    }
+    let mut user = users::get(store, project, &record.user_id).await?;
+    let activate = user.activates_on_verify();
+    store
+        .verify_factor(pid, &record.user_id, &factor_ref, activate)
+        .await?;
+    user.mark_verified(&input.method_id);
+    let factor = factors::factor_on(&user, kind, &input.method_id, now)?;
+    let who = (user, input.method_id);
+    factors::complete(
         engine,
         project,
         who,
@@ -286,9 +286,6 @@ pub async fn authenticate(
         input.session,
         &input.attrs,
         now,
-    );
-    Ok(Authenticated {
-        added: record.pending_address,
-        ..done.await?
-    })
+    )
+    .await
 }

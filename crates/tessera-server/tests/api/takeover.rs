@@ -157,6 +157,14 @@ async fn a_proven_secondary_address_joins_the_user(app: &TestApp) {
     let emails = d["user"]["emails"].as_array().unwrap();
     let added = emails.iter().find(|e| e["email"] == second).unwrap();
     assert_eq!(added["verified"], true);
+    // The account's own address is told of the new one.
+    let told = app.smtp.last_to("owner@example.com").await;
+    assert!(
+        told.header("subject").unwrap().contains("was added"),
+        "{:?}",
+        told.header("subject")
+    );
+    assert!(told.body().contains(second));
     assert_eq!(
         d["session"]["authentication_factors"]
             .as_array()
