@@ -136,6 +136,27 @@ error_types! {
     InvalidCode => "invalid_code",
     InvalidMethodId => "invalid_method_id",
     InvalidExpirationOtp => "invalid_expiration_otp",
+    // passwords
+    WeakPassword => "weak_password",
+    NoUserPassword => "no_user_password",
+    ResetPassword => "reset_password",
+    PasswordAlreadyExists => "password_already_exists",
+    UserLockLimitReached => "user_lock_limit_reached",
+    UnableToAuthPasswordResetToken => "unable_to_auth_password_reset_token",
+    SessionTooOldToResetPassword => "session_too_old_to_reset_password",
+    InvalidHash => "invalid_hash",
+    InvalidHashType => "invalid_hash_type",
+    InvalidHashConfig => "invalid_hash_config",
+    // TOTP
+    ActiveTotpExists => "active_totp_exists",
+    UnableToAuthenticateTotp => "unable_to_authenticate_totp",
+    InvalidTotpCode => "invalid_totp_code",
+    TotpCodeAlreadyAuthenticated => "totp_code_already_authenticated",
+    RecoveryCodeUsedAsTotpCode => "recovery_code_used_as_totp_code",
+    TotpCodeUsedAsRecoveryCode => "totp_code_used_as_recovery_code",
+    UnableToAuthenticateRecoveryCode => "unable_to_authenticate_recovery_code",
+    InvalidRecoveryCode => "invalid_recovery_code",
+    ExpiredTotp => "expired_totp",
 }
 
 impl std::fmt::Display for ErrorType {

@@ -14,10 +14,14 @@ pub mod error;
 pub mod magic_links;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
+/// Passwords: create, authenticate, strength, migrate, the three resets.
+pub mod passwords;
 /// The frontend API (`/sdk/v1`): the `{"data": …}` envelope and the browser SDK's bodies.
 pub mod sdk;
 /// Sessions, authentication factors, the JWKS.
 pub mod sessions;
+/// Authenticator apps (TOTP) and their recovery codes.
+pub mod totps;
 /// The User object and the `/v1/users` endpoints.
 pub mod users;
 

@@ -64,6 +64,28 @@ pub struct AuthenticationFactor {
     /// For embeddable magic links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embeddable_magic_link_factor: Option<EmbeddableMagicLinkFactor>,
+    /// TOTP factors: the registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticator_app_factor: Option<AuthenticatorAppFactor>,
+    /// Recovery-code factors: the code used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code_factor: Option<RecoveryCodeFactor>,
+}
+
+/// `authenticator_app_factor` of a TOTP factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthenticatorAppFactor {
+    /// The registration.
+    pub totp_id: String,
+}
+
+/// `recovery_code_factor` of a recovery-code factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodeFactor {
+    /// The code used.
+    pub totp_recovery_code_id: String,
 }
 
 /// The email behind a factor.
@@ -226,8 +248,14 @@ pub struct FactorAuthenticateResponse {
     pub session_jwt: String,
     /// The session, `null` when none.
     pub session: Option<Session>,
-    /// Whether other sessions should be reset (always false).
+    /// Whether the user's other sessions were revoked (a password reset).
     pub reset_sessions: bool,
+    /// Passwords: the email the password belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_id: Option<String>,
+    /// TOTP: the registration used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_id: Option<String>,
 }
 
 /// Session parameters accepted by every factor-authenticate endpoint.

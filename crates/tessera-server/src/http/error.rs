@@ -260,6 +260,67 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::BAD_REQUEST,
             "expiration_minutes must be between 1 and 10.",
         ),
+        WeakPassword => (
+            StatusCode::BAD_REQUEST,
+            "The password is too weak or has appeared in a data breach; use strength_check for details.",
+        ),
+        NoUserPassword => (StatusCode::BAD_REQUEST, "This user has no password."),
+        ResetPassword => (
+            StatusCode::UNAUTHORIZED,
+            "The password must be reset before it can be used again: it appeared in a data breach, or the email was proven by another login.",
+        ),
+        PasswordAlreadyExists => (StatusCode::BAD_REQUEST, "This user already has a password."),
+        UserLockLimitReached => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong passwords: this user's password is locked for a while. Reset it by email, or try again later.",
+        ),
+        UnableToAuthPasswordResetToken => (
+            StatusCode::UNAUTHORIZED,
+            "The password reset link was already used, expired, or never existed.",
+        ),
+        SessionTooOldToResetPassword => (
+            StatusCode::BAD_REQUEST,
+            "Resetting a password by session needs a password, magic link or email passcode factor from the last 5 minutes.",
+        ),
+        InvalidHash => (StatusCode::BAD_REQUEST, "The hash cannot be read as this hash_type."),
+        InvalidHashType => (
+            StatusCode::BAD_REQUEST,
+            "hash_type must be one of bcrypt, md_5, argon_2i, argon_2id, sha_1, sha_512, scrypt, phpass or pbkdf_2.",
+        ),
+        InvalidHashConfig => (
+            StatusCode::BAD_REQUEST,
+            "The hash's configuration is missing or invalid for this hash_type.",
+        ),
+        ActiveTotpExists => (
+            StatusCode::BAD_REQUEST,
+            "The user already has an active TOTP registration; delete it first.",
+        ),
+        UnableToAuthenticateTotp => (StatusCode::UNAUTHORIZED, "The TOTP code is wrong."),
+        InvalidTotpCode => (StatusCode::BAD_REQUEST, "A TOTP code is six digits."),
+        TotpCodeAlreadyAuthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "This TOTP code was already used; wait for the next one.",
+        ),
+        RecoveryCodeUsedAsTotpCode => (
+            StatusCode::BAD_REQUEST,
+            "That is a recovery code: use totps/recover.",
+        ),
+        TotpCodeUsedAsRecoveryCode => (
+            StatusCode::BAD_REQUEST,
+            "That is a TOTP code: use totps/authenticate.",
+        ),
+        UnableToAuthenticateRecoveryCode => (
+            StatusCode::UNAUTHORIZED,
+            "The recovery code is wrong or was already used.",
+        ),
+        InvalidRecoveryCode => (
+            StatusCode::BAD_REQUEST,
+            "A recovery code looks like xxxx-xxxx-xxxx.",
+        ),
+        ExpiredTotp => (
+            StatusCode::UNAUTHORIZED,
+            "The TOTP registration was not completed in time; create a new one.",
+        ),
     }
 }
 

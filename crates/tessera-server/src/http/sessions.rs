@@ -73,6 +73,8 @@ pub(crate) fn factor_response(
         session_jwt,
         session,
         reset_sessions: false,
+        email_id: None,
+        totp_id: None,
     })
 }
 

@@ -42,10 +42,20 @@ pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
             .collect(),
         webauthn_registrations: vec![],
         providers: vec![],
-        totps: vec![],
+        totps: u
+            .totps
+            .into_iter()
+            .map(|t| wu::Totp {
+                totp_id: t.totp_id,
+                verified: t.verified,
+            })
+            .collect(),
         crypto_wallets: vec![],
         biometric_registrations: vec![],
-        password: None,
+        password: u.password.map(|p| wu::Password {
+            password_id: p.password_id,
+            requires_reset: p.requires_reset,
+        }),
         trusted_metadata: u.trusted_metadata.as_map().clone(),
         untrusted_metadata: u.untrusted_metadata.as_map().clone(),
         external_id: u.external_id.map(|e| e.as_str().to_owned()),

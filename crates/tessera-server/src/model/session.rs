@@ -56,6 +56,12 @@ pub enum FactorKind {
     OtpWhatsapp,
     /// `otp` + `email`.
     OtpEmail,
+    /// `password` + `knowledge`.
+    Password,
+    /// `totp` + `authenticator_app`.
+    Totp,
+    /// `recovery_codes` + `recovery_code`.
+    RecoveryCode,
 }
 
 impl FactorKind {
@@ -67,6 +73,9 @@ impl FactorKind {
             FactorKind::OtpSms => ("otp", "sms"),
             FactorKind::OtpWhatsapp => ("otp", "whatsapp"),
             FactorKind::OtpEmail => ("otp", "email"),
+            FactorKind::Password => ("password", "knowledge"),
+            FactorKind::Totp => ("totp", "authenticator_app"),
+            FactorKind::RecoveryCode => ("recovery_codes", "recovery_code"),
         }
     }
 }
@@ -93,6 +102,21 @@ pub enum FactorSubject {
     Embedded {
         /// Identifies the link.
         embedded_id: String,
+    },
+    /// A password (nothing of it shows on the wire).
+    Password {
+        /// Its id.
+        password_id: String,
+    },
+    /// An authenticator app.
+    Totp {
+        /// Its registration.
+        totp_id: String,
+    },
+    /// A TOTP recovery code.
+    RecoveryCode {
+        /// The code used.
+        totp_recovery_code_id: String,
     },
 }
 

@@ -31,6 +31,10 @@ pub struct User {
     pub emails: Vec<EmailFactor>,
     /// Phone numbers, oldest first.
     pub phone_numbers: Vec<PhoneFactor>,
+    /// The password, if it has one (never its hash).
+    pub password: Option<PasswordFactor>,
+    /// Authenticator-app registrations, oldest first.
+    pub totps: Vec<TotpFactor>,
 }
 
 impl User {
@@ -49,6 +53,8 @@ impl User {
             created_at,
             emails: vec![],
             phone_numbers: vec![],
+            password: None,
+            totps: vec![],
         }
     }
 
@@ -127,6 +133,24 @@ pub struct PhoneFactor {
     /// The E.164 number.
     pub phone_number: PhoneNumber,
     /// Proven by an authentication.
+    pub verified: bool,
+}
+
+/// A user's password, as the user object shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordFactor {
+    /// `password-test-<uuid>`.
+    pub password_id: String,
+    /// The user must reset it before logging in with it again.
+    pub requires_reset: bool,
+}
+
+/// An authenticator-app (TOTP) registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotpFactor {
+    /// `totp-test-<uuid>`.
+    pub totp_id: String,
+    /// A code was accepted once: enrolment is complete.
     pub verified: bool,
 }
 

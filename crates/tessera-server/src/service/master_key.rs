@@ -20,6 +20,16 @@ pub fn key_context(project_id: &str, kid: &str) -> String {
     format!("signing_key\0{project_id}\0{kid}")
 }
 
+/// The context a TOTP registration's seed is sealed for.
+pub fn totp_secret_context(project_id: &str, totp_id: &str) -> String {
+    format!("totp-secret|{project_id}|{totp_id}")
+}
+
+/// The context a TOTP registration's recovery codes are sealed for.
+pub fn totp_codes_context(project_id: &str, totp_id: &str) -> String {
+    format!("totp-recovery-codes|{project_id}|{totp_id}")
+}
+
 /// The context a session's token is sealed for.
 pub fn token_context(project_id: &str, session_id: &str) -> String {
     format!("session_token\0{project_id}\0{session_id}")
@@ -144,6 +154,14 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> anyhow::
                     project_id,
                     session_id,
                 } => token_context(project_id, session_id),
+                SealedValue::TotpSecret {
+                    project_id,
+                    totp_id,
+                } => totp_secret_context(project_id, totp_id),
+                SealedValue::TotpRecoveryCodes {
+                    project_id,
+                    totp_id,
+                } => totp_codes_context(project_id, totp_id),
                 SealedValue::Check => CHECK_CONTEXT.to_owned(),
             };
             let plain = match sealed_by(stored) {

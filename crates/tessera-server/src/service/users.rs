@@ -110,6 +110,8 @@ pub async fn create(
                 verified: false,
             })
             .collect(),
+        password: None,
+        totps: vec![],
     };
     store.insert_user(&project.project_id, &user).await?;
     Ok(user)

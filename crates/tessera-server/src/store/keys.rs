@@ -36,8 +36,49 @@ pub enum SealedValue {
         /// Its session.
         session_id: String,
     },
+    /// A TOTP registration's seed.
+    TotpSecret {
+        /// Its project.
+        project_id: String,
+        /// Its registration.
+        totp_id: String,
+    },
+    /// A TOTP registration's recovery codes.
+    TotpRecoveryCodes {
+        /// Its project.
+        project_id: String,
+        /// Its registration.
+        totp_id: String,
+    },
     /// The master key check value.
     Check,
+}
+
+/// Re-seals one sealed column of every row of a table keyed by `(project_id, <id>)`.
+macro_rules! reseal_column {
+    ($tx:expr, $f:expr, $n:expr, $table:literal, $id:literal, $column:literal, $what:expr) => {{
+        let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(concat!(
+            "SELECT project_id, ", $id, ", ", $column, " FROM ", $table,
+            " WHERE ", $column, " IS NOT NULL"
+        ))
+        .fetch_all(&mut *$tx)
+        .await
+        .map_err(super::StoreError::from)?;
+        for (project_id, id, old) in rows {
+            let new = $f(&$what(project_id.clone(), id.clone()), &old)?;
+            sqlx::query(concat!(
+                "UPDATE ", $table, " SET ", $column, " = $3 WHERE project_id = $1 AND ", $id,
+                " = $2"
+            ))
+            .bind(project_id)
+            .bind(id)
+            .bind(new)
+            .execute(&mut *$tx)
+            .await
+            .map_err(super::StoreError::from)?;
+            $n += 1;
+        }
+    }};
 }
 
 macro_rules! insert_key {
@@ -175,52 +216,18 @@ impl Store {
         let mut n = 0;
         on_write!(self, pool, _d => {
             let mut tx = pool.begin().await.map_err(super::StoreError::from)?;
-            let keys: Vec<(String, String, Vec<u8>)> =
-                sqlx::query_as("SELECT project_id, kid, private_key FROM signing_keys")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(super::StoreError::from)?;
-            for (project_id, kid, old) in keys {
-                let what = SealedValue::SigningKey {
-                    project_id: project_id.clone(),
-                    kid: kid.clone(),
-                };
-                let new = f(&what, &old)?;
-                sqlx::query(
-                    "UPDATE signing_keys SET private_key = $3 WHERE project_id = $1 AND kid = $2",
-                )
-                .bind(project_id)
-                .bind(kid)
-                .bind(new)
-                .execute(&mut *tx)
-                .await
-                .map_err(super::StoreError::from)?;
-                n += 1;
-            }
-            let tokens: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
-                "SELECT project_id, session_id, token_sealed FROM sessions \
-                 WHERE token_sealed IS NOT NULL",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(super::StoreError::from)?;
-            for (project_id, session_id, old) in tokens {
-                let what = SealedValue::SessionToken {
-                    project_id: project_id.clone(),
-                    session_id: session_id.clone(),
-                };
-                let new = f(&what, &old)?;
-                sqlx::query(
-                    "UPDATE sessions SET token_sealed = $3 WHERE project_id = $1 AND session_id = $2",
-                )
-                .bind(project_id)
-                .bind(session_id)
-                .bind(new)
-                .execute(&mut *tx)
-                .await
-                .map_err(super::StoreError::from)?;
-                n += 1;
-            }
+            reseal_column!(tx, f, n, "signing_keys", "kid", "private_key", |project_id, kid| {
+                SealedValue::SigningKey { project_id, kid }
+            });
+            reseal_column!(tx, f, n, "sessions", "session_id", "token_sealed", |project_id, session_id| {
+                SealedValue::SessionToken { project_id, session_id }
+            });
+            reseal_column!(tx, f, n, "user_totps", "totp_id", "secret_sealed", |project_id, totp_id| {
+                SealedValue::TotpSecret { project_id, totp_id }
+            });
+            reseal_column!(tx, f, n, "user_totps", "totp_id", "recovery_sealed", |project_id, totp_id| {
+                SealedValue::TotpRecoveryCodes { project_id, totp_id }
+            });
             let check: Option<Vec<u8>> =
                 sqlx::query_scalar("SELECT sealed FROM master_key_check WHERE id = 1")
                     .fetch_optional(&mut *tx)

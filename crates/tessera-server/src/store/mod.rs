@@ -28,6 +28,8 @@ mod limits;
 pub mod magic_links;
 /// One-time passcodes (code digests, attempt counting).
 pub mod otps;
+/// Passwords and reset links.
+pub mod passwords;
 /// Projects and their secret digests.
 pub mod projects;
 /// Deleting expired rows.
@@ -36,6 +38,8 @@ mod purge;
 mod search;
 /// Sessions.
 pub mod sessions;
+/// TOTP registrations and recovery codes.
+pub mod totps;
 /// Users, emails and phone numbers.
 pub mod users;
 

@@ -1,20 +1,35 @@
 use super::{Dialect, Store, StoreError, StoreResult, classify, on_read, on_write};
 use crate::model::Timestamp;
 use crate::model::user::{
-    EmailAddress, EmailFactor, ExternalId, Metadata, Name, PhoneFactor, PhoneNumber, User,
-    UserStatus,
+    EmailAddress, EmailFactor, ExternalId, Metadata, Name, PasswordFactor, PhoneFactor,
+    PhoneNumber, TotpFactor, User, UserStatus,
 };
 
 const USER_COLUMNS: &str = "users.user_id, users.status, users.first_name, users.middle_name, \
     users.last_name, users.trusted_metadata, users.untrusted_metadata, users.external_id, \
     users.roles, users.lock_created_at, users.lock_expires_at, users.created_at";
 
-/// The select list that loads a whole user (its row, emails and phone numbers) in one query.
+/// The select list that loads a whole user (its row, emails, phone numbers, password and TOTP
+/// registrations) in one query.
 pub(super) fn user_select(d: Dialect) -> String {
+    let password = "FROM user_passwords x WHERE x.project_id = users.project_id \
+                    AND x.user_id = users.user_id";
+    let password = match d {
+        Dialect::Sqlite => format!(
+            "(SELECT json_object('id', x.password_id, 'value', '', 'verified', x.requires_reset) \
+             {password})"
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT json_build_object('id', x.password_id, 'value', '', 'verified', \
+             x.requires_reset)::text {password})"
+        ),
+    };
     format!(
-        "{USER_COLUMNS}, {} AS emails_json, {} AS phones_json",
+        "{USER_COLUMNS}, {} AS emails_json, {} AS phones_json, {password} AS password_json, \
+         {} AS totps_json",
         d.factor_array("user_emails", "email_id", "email"),
         d.factor_array("user_phone_numbers", "phone_id", "phone_number"),
+        d.factor_array("user_totps", "totp_id", "totp_id"),
     )
 }
 
@@ -68,6 +83,9 @@ pub(super) struct UserRow {
     created_at: i64,
     emails_json: String,
     phones_json: String,
+    /// `{id, verified: requires_reset}`, or NULL.
+    password_json: Option<String>,
+    totps_json: String,
 }
 
 impl UserRow {
@@ -88,6 +106,8 @@ impl UserRow {
             created_at: r.get(at + 11)?,
             emails_json: r.get(at + 12)?,
             phones_json: r.get(at + 13)?,
+            password_json: r.get(at + 14)?,
+            totps_json: r.get(at + 15)?,
         })
     }
 
@@ -106,6 +126,24 @@ impl UserRow {
             .map(|f| PhoneFactor {
                 phone_id: f.id,
                 phone_number: PhoneNumber::from_stored(f.value),
+                verified: f.verified,
+            })
+            .collect();
+        let password = match &self.password_json {
+            None => None,
+            Some(json) => {
+                let f: FactorJson =
+                    serde_json::from_str(json).map_err(|_| StoreError::Corrupt("user password"))?;
+                Some(PasswordFactor {
+                    password_id: f.id,
+                    requires_reset: f.verified,
+                })
+            }
+        };
+        let totps = factors(&self.totps_json, "user totps")?
+            .into_iter()
+            .map(|f| TotpFactor {
+                totp_id: f.id,
                 verified: f.verified,
             })
             .collect();
@@ -131,6 +169,8 @@ impl UserRow {
             created_at: Timestamp::from_millis(self.created_at),
             emails,
             phone_numbers,
+            password,
+            totps,
         })
     }
 }

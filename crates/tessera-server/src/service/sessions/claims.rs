@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{
-    AuthenticationFactor, EmailFactor, EmbeddableMagicLinkFactor, PhoneNumberFactor,
+    AuthenticationFactor, EmailFactor, EmbeddableMagicLinkFactor, AuthenticatorAppFactor, RecoveryCodeFactor, PhoneNumberFactor,
     SessionAttributes,
 };
 
@@ -72,6 +72,8 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
         email_factor: None,
         phone_number_factor: None,
         embeddable_magic_link_factor: None,
+        authenticator_app_factor: None,
+        recovery_code_factor: None,
     };
     match &f.subject {
         FactorSubject::Email {
@@ -95,6 +97,19 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
         FactorSubject::Embedded { embedded_id } => {
             out.embeddable_magic_link_factor = Some(EmbeddableMagicLinkFactor {
                 embedded_id: embedded_id.clone(),
+            })
+        }
+        FactorSubject::Password { .. } => {}
+        FactorSubject::Totp { totp_id } => {
+            out.authenticator_app_factor = Some(AuthenticatorAppFactor {
+                totp_id: totp_id.clone(),
+            })
+        }
+        FactorSubject::RecoveryCode {
+            totp_recovery_code_id,
+        } => {
+            out.recovery_code_factor = Some(RecoveryCodeFactor {
+                totp_recovery_code_id: totp_recovery_code_id.clone(),
             })
         }
     }
