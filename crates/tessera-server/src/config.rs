@@ -74,6 +74,9 @@ pub struct Settings {
     /// See `--master-key-file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master_key_file: Option<PathBuf>,
+    /// See `--pwned-passwords-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pwned_passwords_url: Option<String>,
     /// See `--sqlite-shared`.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -105,7 +108,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 13] = [
+const ENV_KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -119,6 +122,7 @@ const ENV_KEYS: [&str; 13] = [
     "purge_interval_seconds",
     "sqlite_shared",
     "master_key_file",
+    "pwned_passwords_url",
 ];
 
 /// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment
@@ -232,6 +236,7 @@ impl Layers {
                     .max(1),
             ),
             key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
+            pwned_passwords_url: s.pwned_passwords_url,
             sqlite_sharing: if s.sqlite_shared == Some(true) {
                 crate::store::SqliteSharing::Shared
             } else {
@@ -270,6 +275,8 @@ pub struct Config {
     pub sqlite_sharing: crate::store::SqliteSharing,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
+    /// Base URL of a Pwned Passwords range API (`<url>/range/<5 hex>`); none: no breach check.
+    pub pwned_passwords_url: Option<String>,
 }
 
 /// The default purge interval.
@@ -290,6 +297,7 @@ impl Config {
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
             key_cache_ttl: std::time::Duration::ZERO,
             sqlite_sharing: Default::default(),
+            pwned_passwords_url: None,
         }
     }
 }

@@ -157,6 +157,11 @@ struct ServeArgs {
     /// server keeps the file for itself, which makes every read cheaper.
     #[arg(long)]
     sqlite_shared: bool,
+    /// Check passwords against a Pwned Passwords k-anonymity range API at this base URL
+    /// (https://api.pwnedpasswords.com, or a self-hosted copy): only the first five hex digits
+    /// of a password's SHA-1 leave the server. Without it, no breach check.
+    #[arg(long)]
+    pwned_passwords_url: Option<String>,
 }
 
 /// Entry point of the binary.
@@ -328,6 +333,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: (!args.trusted_proxies.is_empty()).then_some(args.trusted_proxies),
         purge_interval_seconds: args.purge_interval_seconds,
         sqlite_shared: args.sqlite_shared.then_some(true),
+        pwned_passwords_url: args.pwned_passwords_url,
         ..Settings::default()
     };
     let config = args.db.layers(flags)?.config()?;

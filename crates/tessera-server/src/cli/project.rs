@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::{DbArgs, run_admin};
 use crate::admin::AdminRequest;
-use crate::model::project::PolicyChange;
+use crate::model::project::{PolicyChange, StrengthPolicy};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ProjectCommand {
@@ -61,6 +61,16 @@ pub(crate) struct PolicyArgs {
     /// Frontend API: factor authentication attempts per client IP per 10 minutes [default: 60].
     #[arg(long)]
     authenticate_limit_per_ip: Option<u32>,
+    /// How password strength is judged: zxcvbn (a score of 3 of 4) or luds (length and
+    /// character classes) [default: zxcvbn].
+    #[arg(long, value_parser = ["zxcvbn", "luds"])]
+    password_strength: Option<String>,
+    /// LUDS: minimum password length, 8..=32 [default: 8].
+    #[arg(long)]
+    luds_min_length: Option<u32>,
+    /// LUDS: how many of lower case, upper case, digit and symbol, 1..=4 [default: 3].
+    #[arg(long)]
+    luds_complexity: Option<u32>,
 }
 
 impl From<PolicyArgs> for PolicyChange {
@@ -74,6 +84,15 @@ impl From<PolicyArgs> for PolicyChange {
             send_per_ip: a.send_limit_per_ip,
             send_per_project: a.send_limit_per_project,
             authenticate_per_ip: a.authenticate_limit_per_ip,
+            password_strength: a.password_strength.map(|s| {
+                if s == "luds" {
+                    StrengthPolicy::Luds
+                } else {
+                    StrengthPolicy::Zxcvbn
+                }
+            }),
+            luds_min_length: a.luds_min_length,
+            luds_complexity: a.luds_complexity,
         }
     }
 }

@@ -72,7 +72,7 @@ pub(crate) fn factor_response(
         session_token,
         session_jwt,
         session,
-        reset_sessions: false,
+        reset_sessions: a.reset_sessions,
         email_id: None,
         totp_id: None,
     })

@@ -60,6 +60,12 @@ pub enum IdKind {
     Session,
     /// `jwk-`
     Jwk,
+    /// `password-`
+    Password,
+    /// `totp-`
+    Totp,
+    /// `totp-recovery-code-`
+    TotpRecoveryCode,
 }
 
 impl IdKind {
@@ -73,6 +79,9 @@ impl IdKind {
             IdKind::PhoneNumber => "phone-number",
             IdKind::Session => "session",
             IdKind::Jwk => "jwk",
+            IdKind::Password => "password",
+            IdKind::Totp => "totp",
+            IdKind::TotpRecoveryCode => "totp-recovery-code",
         }
     }
 

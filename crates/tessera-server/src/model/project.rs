@@ -35,6 +35,8 @@ pub struct ProjectPolicy {
     pub notify_sign_in: bool,
     /// Rate limits of the frontend API.
     pub limits: RateLimits,
+    /// What a password must be.
+    pub passwords: PasswordPolicy,
 }
 
 impl Default for ProjectPolicy {
@@ -45,6 +47,50 @@ impl Default for ProjectPolicy {
             recent_auth_minutes: 10,
             notify_sign_in: false,
             limits: RateLimits::default(),
+            passwords: PasswordPolicy::default(),
+        }
+    }
+}
+
+/// How a password's strength is judged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrengthPolicy {
+    /// zxcvbn's estimate must score at least 3 of 4.
+    #[default]
+    Zxcvbn,
+    /// A minimum length and a number of character classes (lower, upper, digit, symbol).
+    Luds,
+}
+
+impl StrengthPolicy {
+    /// `zxcvbn` or `luds`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StrengthPolicy::Zxcvbn => "zxcvbn",
+            StrengthPolicy::Luds => "luds",
+        }
+    }
+}
+
+/// A project's password policy, as Stytch's dashboard sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PasswordPolicy {
+    /// zxcvbn (the default) or LUDS.
+    pub strength: StrengthPolicy,
+    /// LUDS: the minimum length, 8..=32.
+    pub luds_min_length: u32,
+    /// LUDS: how many of the four character classes, 1..=4.
+    pub luds_complexity: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            strength: StrengthPolicy::Zxcvbn,
+            luds_min_length: 8,
+            luds_complexity: 3,
         }
     }
 }
@@ -104,6 +150,15 @@ pub struct PolicyChange {
     /// See [`RateLimits::authenticate_per_ip`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authenticate_per_ip: Option<u32>,
+    /// See [`PasswordPolicy::strength`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_strength: Option<StrengthPolicy>,
+    /// See [`PasswordPolicy::luds_min_length`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub luds_min_length: Option<u32>,
+    /// See [`PasswordPolicy::luds_complexity`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub luds_complexity: Option<u32>,
 }
 
 impl ProjectPolicy {
@@ -149,6 +204,21 @@ impl ProjectPolicy {
                 }
                 *slot = v;
             }
+        }
+        if let Some(v) = change.password_strength {
+            p.passwords.strength = v;
+        }
+        if let Some(v) = change.luds_min_length {
+            if !(8..=32).contains(&v) {
+                return Err("the LUDS minimum length must be between 8 and 32".into());
+            }
+            p.passwords.luds_min_length = v;
+        }
+        if let Some(v) = change.luds_complexity {
+            if !(1..=4).contains(&v) {
+                return Err("the LUDS complexity must be between 1 and 4".into());
+            }
+            p.passwords.luds_complexity = v;
         }
         Ok(p)
     }

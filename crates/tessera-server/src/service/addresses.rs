@@ -121,6 +121,7 @@ pub async fn complete_proven(
     let done = factors::complete(engine, project, who, factor, req, attrs, now).await?;
     Ok(Authenticated {
         added: Some(address.to_owned()),
+        reset_sessions: false,
         ..done
     })
 }

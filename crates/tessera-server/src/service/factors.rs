@@ -279,6 +279,8 @@ pub struct Authenticated {
     pub issued: Option<Issued>,
     /// The address this authentication attached to the user (a proven pending address).
     pub added: Option<String>,
+    /// The user's other sessions were revoked (a password reset).
+    pub reset_sessions: bool,
 }
 
 /// Logs a factor authentication's outcome to the security log.
@@ -318,6 +320,7 @@ pub async fn complete(
         method_id,
         issued,
         added: None,
+        reset_sessions: false,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::model::{Project, Timestamp};
 use crate::service::addresses::{self, AttachTo};
 use crate::service::factors::{self, Authenticated, Destination, MatchOptions};
 use crate::service::sessions::{self, ClientAttributes, SessionEngine, SessionRequest};
-use crate::service::{sandbox, users};
+use crate::service::{passwords, sandbox, users};
 use crate::store::Store;
 use crate::store::magic_links::{MagicLinkRecord, Spend};
 use crate::store::users::FactorRef;
@@ -80,7 +80,11 @@ pub fn parse_minutes(m: Option<i64>, default: i64) -> Result<i64> {
 
 /// The redirect URL a link points to: the given one if the project allows it, else the
 /// project's first.
-fn redirect_url(project: &Project, given: Option<&str>, kind: LinkKind) -> Result<String> {
+pub(crate) fn redirect_url(
+    project: &Project,
+    given: Option<&str>,
+    kind: LinkKind,
+) -> Result<String> {
     match given {
         Some(u) => {
             let parsed =
@@ -106,9 +110,14 @@ fn redirect_url(project: &Project, given: Option<&str>, kind: LinkKind) -> Resul
 
 /// `<redirect>?stytch_token_type=magic_links&token=<token>`, keeping the redirect's own query.
 fn link(redirect: &str, token: &str) -> String {
+    typed_link(redirect, "magic_links", token)
+}
+
+/// `<redirect>?stytch_token_type=<kind>&token=<token>` (magic links, password resets).
+pub(crate) fn typed_link(redirect: &str, kind: &str, token: &str) -> String {
     let mut u = url::Url::parse(redirect).expect("redirect URLs are checked");
     u.query_pairs_mut()
-        .append_pair("stytch_token_type", "magic_links")
+        .append_pair("stytch_token_type", kind)
         .append_pair("token", token);
     u.into()
 }
@@ -565,6 +574,7 @@ pub async fn authenticate(
             return Err(Error::new(ErrorType::UnableToAuthMagicLink));
         }
         if let Some(email_id) = &record.email_id {
+            passwords::after_email_proven(store, project, &mut user, email_id).await?;
             user.mark_verified(email_id);
         }
     }
@@ -574,6 +584,7 @@ pub async fn authenticate(
             user,
             method_id,
             added: None,
+            reset_sessions: false,
         }),
         (None, Some((factor, req))) => {
             let who = (user, method_id);
@@ -584,6 +595,7 @@ pub async fn authenticate(
             method_id,
             issued: None,
             added: None,
+            reset_sessions: false,
         }),
     }
 }

@@ -18,6 +18,8 @@ pub mod master_key;
 pub mod notify;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
+/// Passwords: hashing, strength, imports, resets.
+pub mod passwords;
 /// Creating projects and checking their secrets.
 pub mod projects;
 /// Stytch's sandbox values for test projects.

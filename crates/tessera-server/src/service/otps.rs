@@ -9,7 +9,7 @@ use crate::model::{Project, Timestamp};
 use crate::service::addresses::{self, AttachTo};
 use crate::service::factors::{self, Authenticated, Channel, Destination, MatchOptions};
 use crate::service::sessions::{ClientAttributes, SessionEngine, SessionRequest};
-use crate::service::{sandbox, users};
+use crate::service::{passwords, sandbox, users};
 use crate::store::otps::OtpRecord;
 use crate::store::users::FactorRef;
 
@@ -271,6 +271,9 @@ pub async fn authenticate(
         return addresses::complete_proven(engine, project, proven, kind, req, attrs, now).await;
     }
     let mut user = users::get(store, project, &record.user_id).await?;
+    if let FactorRef::Email(email_id) = &factor_ref {
+        passwords::after_email_proven(store, project, &mut user, email_id).await?;
+    }
     let activate = user.activates_on_verify();
     store
         .verify_factor(pid, &record.user_id, &factor_ref, activate)

@@ -7,7 +7,7 @@ use crate::model::{Environment, Project, Timestamp};
 
 const PROJECT_COLUMNS: &str = "project_id, name, live, public_token, redirect_urls, \
     authorized_origins, created_at, session_idle_timeout_minutes, session_max_lifetime_minutes, \
-    recent_auth_minutes, notify_sign_in, rate_limits";
+    recent_auth_minutes, notify_sign_in, rate_limits, password_policy";
 
 /// A stored JSON list; unreadable text is a decode error, never an empty list.
 fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -42,6 +42,8 @@ where
             notify_sign_in: row.try_get("notify_sign_in")?,
             limits: serde_json::from_str(&row.try_get::<String, _>("rate_limits")?)
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            passwords: serde_json::from_str(&row.try_get::<String, _>("password_policy")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         },
     })
 }
@@ -56,8 +58,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
                  authorized_origins, created_at, session_idle_timeout_minutes, \
-                 session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in, rate_limits) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in, rate_limits, \
+                 password_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&p.project_id)
             .bind(&p.name)
@@ -71,6 +73,7 @@ impl Store {
             .bind(p.policy.recent_auth_minutes)
             .bind(p.policy.notify_sign_in)
             .bind(serde_json::to_string(&p.policy.limits).unwrap_or_default())
+            .bind(serde_json::to_string(&p.policy.passwords).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -97,7 +100,7 @@ impl Store {
             sqlx::query(
                 "UPDATE projects SET session_idle_timeout_minutes = $2, \
                  session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5, \
-                 rate_limits = $6 WHERE project_id = $1",
+                 rate_limits = $6, password_policy = $7 WHERE project_id = $1",
             )
             .bind(project_id)
             .bind(p.session_idle_timeout_minutes)
@@ -105,6 +108,7 @@ impl Store {
             .bind(p.recent_auth_minutes)
             .bind(p.notify_sign_in)
             .bind(serde_json::to_string(&p.limits).unwrap_or_default())
+            .bind(serde_json::to_string(&p.passwords).unwrap_or_default())
             .execute(pool)
             .await?
             .rows_affected());

@@ -5,6 +5,7 @@ use serde_json::json;
 use tessera_proto::sdk as wire;
 
 use super::Data;
+use crate::model::project::StrengthPolicy;
 use super::extract::Caller;
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{JsonOrEmpty, Path, RequestId};
@@ -70,7 +71,13 @@ pub(super) async fn bootstrap(
         pkce_required_for_sso: false,
         slug_pattern: None,
         create_organization_enabled: false,
-        password_config: None,
+        password_config: match project.policy.passwords {
+            p if p.strength == StrengthPolicy::Luds => Some(serde_json::json!({
+                "luds_complexity": p.luds_complexity,
+                "luds_minimum_count": p.luds_min_length,
+            })),
+            _ => None,
+        },
         dfp_protected_auth_enabled: false,
         dfp_protected_auth_mode: None,
         siwe_required_for_crypto_wallets: false,

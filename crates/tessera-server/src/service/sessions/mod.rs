@@ -294,6 +294,29 @@ pub async fn revoke(
     }
 }
 
+/// Revokes every live session of `user_id` but `keep` (a password reset); how many.
+pub async fn revoke_others(
+    engine: &SessionEngine,
+    project: &Project,
+    user_id: &str,
+    keep: Option<&str>,
+    now: Timestamp,
+) -> Result<usize> {
+    let pid = &project.project_id;
+    let mut n = 0;
+    for s in engine.store.sessions_of_user(pid, user_id, now).await? {
+        if Some(s.session_id.as_str()) == keep || sandbox::is_sandbox_session(project, &s.session_id) {
+            continue;
+        }
+        engine.forget_session(pid, &s.session_id);
+        if engine.store.delete_session(pid, &s.session_id, now).await? {
+            crate::service::security_log::session_ended(project, &s.session_id, "password_reset");
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// The keys a project's session JWTs are verified with (`project_not_found` for an unknown
 /// project).
 pub async fn published_keys(
