@@ -82,6 +82,9 @@ impl Server {
                 delivery,
                 trusted_proxies: config.trusted_proxies.clone(),
                 projects: Default::default(),
+                passwords: crate::service::passwords::Passwords::new(
+                    config.pwned_passwords_url.as_deref(),
+                ),
             }),
             purge_interval: config.purge_interval,
             first_project,

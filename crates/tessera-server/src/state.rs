@@ -36,6 +36,8 @@ pub struct Shared {
     pub trusted_proxies: Vec<IpAddr>,
     /// Verified project credentials.
     pub projects: ProjectCache,
+    /// The password hashing pool and breach check.
+    pub passwords: crate::service::passwords::Passwords,
 }
 
 impl Shared {

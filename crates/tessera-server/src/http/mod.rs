@@ -27,12 +27,16 @@ mod magic_links;
 mod meta;
 /// `/v1/otps`.
 mod otps;
+/// `/v1/passwords`.
+mod passwords;
 /// The frontend API, `/sdk/v1`.
 mod sdk;
 /// The plain-HTTP accept loop.
 pub(crate) mod serve;
 /// `/v1/sessions`.
 mod sessions;
+/// `/v1/totps`.
+mod totps;
 /// `/v1/users`.
 mod users;
 /// Domain types to the wire types of answers.
@@ -114,6 +118,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sessions::router())
         .merge(magic_links::router())
         .merge(otps::router())
+        .merge(passwords::router())
+        .merge(totps::router())
         .merge(meta::router())
         .split_for_parts()
 }

@@ -31,6 +31,8 @@ pub mod security_log;
 /// The session engine: authenticate, attach factors, list, revoke, the session JWT, and the
 /// hot path's caches behind one seam.
 pub mod sessions;
+/// Authenticator apps (TOTP) and recovery codes.
+pub mod totps;
 /// Creating, reading, changing and deleting users and their identifying factors.
 pub mod users;
 
