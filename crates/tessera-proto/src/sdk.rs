@@ -229,3 +229,66 @@ pub struct DeleteFactorResponse {
     #[serde(rename = "__user")]
     pub user: User,
 }
+
+/// `POST /sdk/v1/totps`: enrol the session's user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TotpCreateRequest {
+    /// Minutes to complete the first authentication, 5..=1440 (1440).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_minutes: Option<i64>,
+}
+
+/// Answer to `POST /sdk/v1/totps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpCreateResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// The new registration.
+    pub totp_id: String,
+    /// The seed, base32.
+    pub secret: String,
+    /// The `otpauth://` URI as a PNG data URL.
+    pub qr_code: String,
+    /// Ten single-use recovery codes.
+    pub recovery_codes: Vec<String>,
+    /// The user.
+    pub user_id: String,
+    /// The user with the new registration.
+    #[serde(rename = "__user")]
+    pub user: User,
+}
+
+/// `POST /sdk/v1/totps/authenticate` and `/totps/recover`: the session's user's code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TotpCodeRequest {
+    /// The authenticator app's code (authenticate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_code: Option<String>,
+    /// A recovery code (recover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+    /// Session length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_minutes: Option<i64>,
+}
+
+/// `POST /sdk/v1/users/search`: which password screen the prebuilt UI shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserSearchRequest {
+    /// The address typed.
+    pub email: String,
+}
+
+/// Answer to `users/search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSearchResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// `new`, `passwordless` or `password`.
+    #[serde(rename = "userType")]
+    pub user_type: String,
+}

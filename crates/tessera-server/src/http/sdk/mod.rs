@@ -13,6 +13,8 @@ use crate::state::AppState;
 
 /// CORS and the per-project origin check.
 mod cors;
+/// Passwords and authenticator apps (TOTP): the public endpoints, limited like the others.
+mod credentials;
 /// The caller: project from the public token, session from the Basic secret.
 mod extract;
 /// Magic links and passcodes: sends and authenticate.
@@ -44,7 +46,23 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/users/me", get(users::me).put(users::update_me))
         .route("/users/emails/{id}", delete(users::delete_email))
         .route("/users/phone_numbers/{id}", delete(users::delete_phone))
+        .route("/users/totps/{id}", delete(credentials::totp_delete))
         .route("/users/{kind}/{id}", delete(users::delete_other))
+        .route("/users/search", post(credentials::user_search))
+        .route("/passwords", post(credentials::create))
+        .route("/passwords/authenticate", post(credentials::authenticate))
+        .route("/passwords/strength_check", post(credentials::strength_check))
+        .route("/passwords/email/reset/start", post(credentials::reset_start))
+        .route("/passwords/email/reset", post(credentials::reset_by_email))
+        .route(
+            "/passwords/existing_password/reset",
+            post(credentials::reset_existing),
+        )
+        .route("/passwords/session/reset", post(credentials::reset_by_session))
+        .route("/totps", post(credentials::totp_create))
+        .route("/totps/authenticate", post(credentials::totp_authenticate))
+        .route("/totps/recover", post(credentials::totp_recover))
+        .route("/totps/recovery_codes", post(credentials::totp_recovery_codes))
         .route(
             "/magic_links/email/login_or_create",
             post(factors::magic_link_login_or_create),

@@ -1,0 +1,320 @@
+use axum::extract::State;
+use tessera_proto::passwords as pw;
+use tessera_proto::sdk as wire;
+use tessera_proto::totps::RecoveryCodesResponse;
+
+use super::Data;
+use super::extract::Caller;
+use super::sessions::authenticated;
+use crate::error::{Error, ErrorType, Result};
+use crate::http::extract::{Client, Json, Path, RequestId};
+use crate::http::passwords::{start_input, strength};
+use crate::model::Timestamp;
+use crate::model::user::EmailAddress;
+use crate::service::factors::{self, Authenticated, MatchOptions};
+use crate::service::passwords::reset::{self, EmailResetInput, ExistingInput, SessionResetInput};
+use crate::service::passwords::{self, AuthenticateInput, CreateInput};
+use crate::service::sessions::{ClientAttributes, SessionRequest, resolve_with_user};
+use crate::service::{limits, notify, totps, users};
+use crate::state::AppState;
+
+async fn session_request(app: &AppState, caller: &Caller, minutes: Option<i64>) -> Result<SessionRequest> {
+    factors::frontend_session(&app.sessions, &caller.project, caller.session_token.as_deref(), minutes).await
+}
+
+async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
+    limits::check_authenticate(app.store(), &caller.project, &client.0.ip_address, Timestamp::now()).await
+}
+
+/// Logs, notifies and answers a frontend login.
+async fn logged_in(
+    app: &AppState,
+    caller: &Caller,
+    (a, attrs, what): (Result<Authenticated>, ClientAttributes, &str),
+    request_id: RequestId,
+    now: Timestamp,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    factors::log_outcome(&caller.project, what, &a, &attrs);
+    let a = a?;
+    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
+    let issued = a
+        .issued
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a frontend login minted no session")))?;
+    Ok(authenticated(request_id, issued, a.user, Some(a.method_id), now))
+}
+
+/// `POST /passwords`: sign up with an email and a password.
+pub(super) async fn create(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::CreateRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let input = CreateInput {
+        email: EmailAddress::parse(&req.email)?,
+        password: req.password,
+        user: users::NewUser::default(),
+        session: session_request(&app, &caller, req.session.session_duration_minutes).await?,
+        attrs: client.0,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let a = passwords::create((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+}
+
+/// `POST /passwords/authenticate`.
+pub(super) async fn authenticate(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::AuthenticateRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let input = AuthenticateInput {
+        email: EmailAddress::parse(&req.email)?,
+        password: req.password,
+        session: session_request(&app, &caller, req.session.session_duration_minutes).await?,
+        attrs: client.0,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let a = passwords::authenticate((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+}
+
+/// `POST /passwords/strength_check`.
+pub(super) async fn strength_check(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::StrengthCheckRequest>,
+) -> Result<Data<pw::StrengthCheckResponse>> {
+    limit(&app, &caller, &client).await?;
+    Ok(Data(strength(&app, &caller.project, request_id, req).await?))
+}
+
+/// `POST /passwords/email/reset/start`: counted like every other email the page can send.
+pub(super) async fn reset_start(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::ResetStartRequest>,
+) -> Result<Data<wire::Empty>> {
+    let now = Timestamp::now();
+    let input = start_input(req, client.0)?;
+    let ip = input.attrs.ip_address.clone();
+    limits::check_send(app.store(), &caller.project, input.email.as_str(), &ip, now).await?;
+    reset::start((&app.sessions, &app.delivery), &caller.project, input, now).await?;
+    Ok(Data(wire::Empty {
+        request_id: request_id.into_string(),
+        status_code: 200,
+    }))
+}
+
+/// `POST /passwords/email/reset`.
+pub(super) async fn reset_by_email(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::EmailResetRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let input = EmailResetInput {
+        token: req.token,
+        password: req.password,
+        code_verifier: req.code_verifier.filter(|v| !v.is_empty()),
+        options: MatchOptions::default(),
+        attrs: client.0,
+        session: session_request(&app, &caller, req.session.session_duration_minutes).await?,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let a = reset::by_email((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+}
+
+/// `POST /passwords/existing_password/reset`.
+pub(super) async fn reset_existing(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::ExistingResetRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let input = ExistingInput {
+        email: EmailAddress::parse(&req.email)?,
+        existing: req.existing_password,
+        new: req.new_password,
+        session: session_request(&app, &caller, req.session.session_duration_minutes).await?,
+        attrs: client.0,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let a = reset::with_existing((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+}
+
+/// `POST /passwords/session/reset`: the caller's session.
+pub(super) async fn reset_by_session(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<pw::SessionResetRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let input = SessionResetInput {
+        session: caller.session()?,
+        duration_minutes: req.session.session_duration_minutes,
+        password: req.password,
+        attrs: client.0,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let a = reset::by_session((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+}
+
+/// `POST /users/search`: `new`, `passwordless` or `password` for the prebuilt UI.
+pub(super) async fn user_search(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::UserSearchRequest>,
+) -> Result<Data<wire::UserSearchResponse>> {
+    limit(&app, &caller, &client).await?;
+    let email = EmailAddress::parse(&req.email)?;
+    let to = factors::Destination::Email(email);
+    let user = factors::owner(app.store(), &caller.project, &to).await?;
+    let user_type = match user {
+        None => "new",
+        Some(u) if u.password.is_some() => "password",
+        Some(_) => "passwordless",
+    };
+    Ok(Data(wire::UserSearchResponse {
+        request_id: request_id.into_string(),
+        status_code: 200,
+        user_type: user_type.into(),
+    }))
+}
+
+/// The signed-in user's id.
+async fn session_user(app: &AppState, caller: &Caller) -> Result<String> {
+    let loc = caller.session()?;
+    let (_, user) = resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;
+    Ok(user.user_id)
+}
+
+/// `POST /totps`: the signed-in user enrols an authenticator app.
+pub(super) async fn totp_create(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(req): Json<wire::TotpCreateRequest>,
+) -> Result<Data<wire::TotpCreateResponse>> {
+    let user_id = session_user(&app, &caller).await?;
+    let now = Timestamp::now();
+    let c = totps::create(&app.sessions, &caller.project, &user_id, req.expiration_minutes, now).await?;
+    Ok(Data(wire::TotpCreateResponse {
+        request_id: request_id.into_string(),
+        status_code: 200,
+        totp_id: c.totp_id,
+        secret: c.secret,
+        qr_code: c.qr_code,
+        recovery_codes: c.recovery_codes,
+        user_id: c.user.user_id.clone(),
+        user: crate::http::wire::user(c.user, now),
+    }))
+}
+
+async fn totp_login(
+    request_id: RequestId,
+    app: AppState,
+    (caller, client): (Caller, Client),
+    req: wire::TotpCodeRequest,
+    recover: bool,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    limit(&app, &caller, &client).await?;
+    let user_id = session_user(&app, &caller).await?;
+    let code = if recover { req.recovery_code } else { req.totp_code };
+    let input = totps::AuthenticateInput {
+        user_id,
+        code: code.unwrap_or_default(),
+        session: session_request(&app, &caller, req.session_duration_minutes).await?,
+        attrs: client.0,
+    };
+    let (now, attrs) = (Timestamp::now(), input.attrs.clone());
+    let (a, what) = if recover {
+        (totps::recover(&app.sessions, &caller.project, input, now).await, "recovery_code")
+    } else {
+        (totps::authenticate(&app.sessions, &caller.project, input, now).await, "totp")
+    };
+    logged_in(&app, &caller, (a, attrs, what), request_id, now).await
+}
+
+/// `POST /totps/authenticate`: a step-up of the caller's session.
+pub(super) async fn totp_authenticate(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::TotpCodeRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    totp_login(request_id, app, (caller, client), req, false).await
+}
+
+/// `POST /totps/recover`.
+pub(super) async fn totp_recover(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Json(req): Json<wire::TotpCodeRequest>,
+) -> Result<Data<wire::AuthenticateResponse>> {
+    totp_login(request_id, app, (caller, client), req, true).await
+}
+
+/// `POST /totps/recovery_codes` (no body).
+pub(super) async fn totp_recovery_codes(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Result<Data<RecoveryCodesResponse>> {
+    let user_id = session_user(&app, &caller).await?;
+    let (user, list) = totps::recovery_codes(&app.sessions, &caller.project, &user_id).await?;
+    Ok(Data(crate::http::totps::codes_response(request_id, user.user_id, list)))
+}
+
+/// `DELETE /users/totps/{totp_id}`: with a recent factor, and never the last verified one.
+pub(super) async fn totp_delete(
+    request_id: RequestId,
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Data<wire::DeleteFactorResponse>> {
+    let now = Timestamp::now();
+    let loc = caller.session()?;
+    let (session, user) = resolve_with_user(&app.sessions, &caller.project, &loc, now).await?;
+    if !user.totps.iter().any(|t| t.totp_id == id) {
+        return Err(Error::new(ErrorType::TotpNotFound));
+    }
+    let window = caller.project.policy.recent_auth_minutes * 60_000;
+    if !session
+        .factors
+        .iter()
+        .any(|f| now.millis() - f.last_authenticated_at.millis() <= window)
+    {
+        return Err(Error::new(ErrorType::RecentAuthenticationRequired));
+    }
+    let user = totps::delete(&app.sessions, &caller.project, &id).await?;
+    Ok(Data(wire::DeleteFactorResponse {
+        request_id: request_id.into_string(),
+        status_code: 200,
+        user_id: user.user_id.clone(),
+        user: crate::http::wire::user(user, now),
+    }))
+}
