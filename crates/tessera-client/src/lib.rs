@@ -29,15 +29,21 @@ pub mod jwt;
 mod magic_links;
 /// `/v1/otps`.
 mod otps;
+/// `/v1/passwords`.
+mod passwords;
 /// `/v1/sessions`.
 mod sessions;
+/// `/v1/totps`.
+mod totps;
 /// `/v1/users`.
 mod users;
 
 pub use jwt::{JwtError, JwtVerifier};
 pub use magic_links::MagicLinks;
 pub use otps::{OtpChannel, Otps};
+pub use passwords::Passwords;
 pub use sessions::{JwtSession, Sessions};
+pub use totps::Totps;
 pub use users::Users;
 
 pub(crate) const NO_BODY: Option<&()> = None;
@@ -219,6 +225,16 @@ impl Client {
     /// The One-Time Passcodes API.
     pub fn otps(&self) -> Otps<'_> {
         Otps { client: self }
+    }
+
+    /// The Passwords API.
+    pub fn passwords(&self) -> Passwords<'_> {
+        Passwords { client: self }
+    }
+
+    /// The TOTP API.
+    pub fn totps(&self) -> Totps<'_> {
+        Totps { client: self }
     }
 
     /// `/v1/…` at the root of the base URL's host, each segment percent-encoded.

@@ -282,7 +282,10 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::BAD_REQUEST,
             "Resetting a password by session needs a password, magic link or email passcode factor from the last 5 minutes.",
         ),
-        InvalidHash => (StatusCode::BAD_REQUEST, "The hash cannot be read as this hash_type."),
+        InvalidHash => (
+            StatusCode::BAD_REQUEST,
+            "The hash cannot be read as this hash_type.",
+        ),
         InvalidHashType => (
             StatusCode::BAD_REQUEST,
             "hash_type must be one of bcrypt, md_5, argon_2i, argon_2id, sha_1, sha_512, scrypt, phpass or pbkdf_2.",

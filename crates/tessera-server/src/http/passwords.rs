@@ -49,7 +49,10 @@ pub(crate) fn password_response(
 pub(crate) async fn finish(
     app: &AppState,
     project: &crate::model::Project,
-    (a, attrs): (Result<Authenticated>, crate::service::sessions::ClientAttributes),
+    (a, attrs): (
+        Result<Authenticated>,
+        crate::service::sessions::ClientAttributes,
+    ),
     request_id: RequestId,
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
@@ -211,7 +214,13 @@ async fn email_reset_start(
 ) -> Result<axum::Json<wire::ResetStartResponse>> {
     let attrs = client.with(req.attributes.as_ref());
     let input = start_input(req, attrs)?;
-    let s = reset::start((&app.sessions, &app.delivery), &project, input, Timestamp::now()).await?;
+    let s = reset::start(
+        (&app.sessions, &app.delivery),
+        &project,
+        input,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(axum::Json(wire::ResetStartResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -284,9 +293,8 @@ async fn session_reset(
     Json(req): Json<wire::SessionResetRequest>,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
     let s = req.session;
-    let session = Locator::from_pair(s.session_token, s.session_jwt)?.ok_or_else(|| {
-        crate::error::Error::new(crate::error::ErrorType::NoSessionArguments)
-    })?;
+    let session = Locator::from_pair(s.session_token, s.session_jwt)?
+        .ok_or_else(|| crate::error::Error::new(crate::error::ErrorType::NoSessionArguments))?;
     let input = SessionResetInput {
         session,
         duration_minutes: s.session_duration_minutes,

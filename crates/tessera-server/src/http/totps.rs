@@ -53,7 +53,14 @@ async fn create(
     Json(req): Json<wire::CreateRequest>,
 ) -> Result<axum::Json<wire::CreateResponse>> {
     let now = Timestamp::now();
-    let c = totps::create(&app.sessions, &project, &req.user_id, req.expiration_minutes, now).await?;
+    let c = totps::create(
+        &app.sessions,
+        &project,
+        &req.user_id,
+        req.expiration_minutes,
+        now,
+    )
+    .await?;
     Ok(axum::Json(wire::CreateResponse {
         request_id: request_id.into_string(),
         status_code: 200,

@@ -121,19 +121,19 @@ pub fn operand(name: &str, value: &Value) -> Result<UserFilter> {
         | "webauthn_registration_id"
         | "crypto_wallet_id"
         | "crypto_wallet_address"
-        | "totp_id"
         | "biometric_registration_id" => {
             strings(name, value)?;
             F::Const(false)
         }
         "webauthn_registration_verified"
         | "crypto_wallet_verified"
-        | "totp_verified"
         | "biometric_registration_verified" => {
             boolean(name, value)?;
             F::Const(false)
         }
-        "password_exists" => F::Const(!boolean(name, value)?),
+        "password_exists" => F::PasswordExists(boolean(name, value)?),
+        "totp_id" => F::TotpIds(strings(name, value)?),
+        "totp_verified" => F::TotpVerified(boolean(name, value)?),
         _ => {
             return Err(Error::with_message(
                 ErrorType::UserSearchFilterNameNotRecognized,
@@ -173,7 +173,7 @@ mod tests {
         );
         assert_eq!(
             operand("password_exists", &json!(false)).unwrap(),
-            UserFilter::Const(true)
+            UserFilter::PasswordExists(false)
         );
         assert!(matches!(
             operand("user_id", &json!(["ext-1", "ext-2"])).unwrap(),

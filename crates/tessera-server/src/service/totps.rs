@@ -81,7 +81,10 @@ pub fn qr_png(text: &str) -> Result<String> {
         let mut w = enc.write_header().map_err(fail)?;
         w.write_image_data(&pixels).map_err(fail)?;
     }
-    Ok(format!("data:image/png;base64,{}", STANDARD.encode(png_bytes)))
+    Ok(format!(
+        "data:image/png;base64,{}",
+        STANDARD.encode(png_bytes)
+    ))
 }
 
 fn recovery_code() -> String {
@@ -92,7 +95,12 @@ fn recovery_code() -> String {
             .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
             .collect()
     };
-    format!("{}-{}-{}", group(&mut rng), group(&mut rng), group(&mut rng))
+    format!(
+        "{}-{}-{}",
+        group(&mut rng),
+        group(&mut rng),
+        group(&mut rng)
+    )
 }
 
 fn looks_like_recovery_code(s: &str) -> bool {
@@ -141,7 +149,11 @@ pub async fn create(
         .emails
         .first()
         .map(|e| e.email.as_str().to_owned())
-        .or_else(|| user.phone_numbers.first().map(|p| p.phone_number.as_str().to_owned()))
+        .or_else(|| {
+            user.phone_numbers
+                .first()
+                .map(|p| p.phone_number.as_str().to_owned())
+        })
         .unwrap_or_else(|| user.user_id.clone());
     let t = totp(seed.clone(), &project.name, &account)?;
     let secret = t.get_secret_base32();
@@ -202,7 +214,12 @@ async fn registration(
     Ok((user, row))
 }
 
-async fn check_budget(engine: &SessionEngine, project: &Project, totp_id: &str, now: Timestamp) -> Result<String> {
+async fn check_budget(
+    engine: &SessionEngine,
+    project: &Project,
+    totp_id: &str,
+    now: Timestamp,
+) -> Result<String> {
     let bucket = format!("guess:{totp_id}");
     let spent = engine
         .store()
@@ -262,10 +279,15 @@ pub async fn authenticate(
     }
     let store = engine.store();
     let Some(step) = matched else {
-        store.count_event(pid, &bucket, now, GUESS_WINDOW_MS).await?;
+        store
+            .count_event(pid, &bucket, now, GUESS_WINDOW_MS)
+            .await?;
         return Err(Error::new(ErrorType::UnableToAuthenticateTotp));
     };
-    if !store.accept_totp_step(pid, &row.totp_id, step as i64).await? {
+    if !store
+        .accept_totp_step(pid, &row.totp_id, step as i64)
+        .await?
+    {
         return Err(Error::new(ErrorType::TotpCodeAlreadyAuthenticated));
     }
     if let Some(t) = user.totps.iter_mut().find(|t| t.totp_id == row.totp_id) {
@@ -282,7 +304,16 @@ pub async fn authenticate(
         now,
     );
     let who = (user, row.totp_id);
-    factors::complete(engine, project, who, factor, input.session, &input.attrs, now).await
+    factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await
 }
 
 /// `totps/recover`: one of the registration's recovery codes, once.
@@ -309,7 +340,9 @@ pub async fn recover(
         .spend_recovery_code(pid, &row.totp_id, &digest, now)
         .await?
     else {
-        store.count_event(pid, &bucket, now, GUESS_WINDOW_MS).await?;
+        store
+            .count_event(pid, &bucket, now, GUESS_WINDOW_MS)
+            .await?;
         return Err(Error::new(ErrorType::UnableToAuthenticateRecoveryCode));
     };
     let factor = AuthFactor::new(
@@ -320,7 +353,16 @@ pub async fn recover(
         now,
     );
     let who = (user, row.totp_id);
-    factors::complete(engine, project, who, factor, input.session, &input.attrs, now).await
+    factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await
 }
 
 /// A registration's unused recovery codes.

@@ -58,8 +58,15 @@ pub enum SealedValue {
 macro_rules! reseal_column {
     ($tx:expr, $f:expr, $n:expr, $table:literal, $id:literal, $column:literal, $what:expr) => {{
         let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(concat!(
-            "SELECT project_id, ", $id, ", ", $column, " FROM ", $table,
-            " WHERE ", $column, " IS NOT NULL"
+            "SELECT project_id, ",
+            $id,
+            ", ",
+            $column,
+            " FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " IS NOT NULL"
         ))
         .fetch_all(&mut *$tx)
         .await
@@ -67,7 +74,12 @@ macro_rules! reseal_column {
         for (project_id, id, old) in rows {
             let new = $f(&$what(project_id.clone(), id.clone()), &old)?;
             sqlx::query(concat!(
-                "UPDATE ", $table, " SET ", $column, " = $3 WHERE project_id = $1 AND ", $id,
+                "UPDATE ",
+                $table,
+                " SET ",
+                $column,
+                " = $3 WHERE project_id = $1 AND ",
+                $id,
                 " = $2"
             ))
             .bind(project_id)

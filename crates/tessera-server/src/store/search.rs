@@ -69,6 +69,12 @@ pub enum UserFilter {
     PhoneVerified(bool),
     /// Has a phone number containing the text.
     PhoneFuzzy(String),
+    /// Has a password (`true`) or none (`false`).
+    PasswordExists(bool),
+    /// Has one of these TOTP registrations.
+    TotpIds(Vec<String>),
+    /// Has a TOTP registration whose `verified` is this.
+    TotpVerified(bool),
 }
 
 fn like_pattern(text: &str) -> String {
@@ -162,6 +168,7 @@ impl SqlBuilder {
                 ));
             }
             EmailAddresses(v) | EmailIds(v) | EmailDomains(v) | PhoneNumbers(v) | PhoneIds(v)
+            | TotpIds(v)
                 if v.is_empty() =>
             {
                 self.sql.push_str("1 = 0")
@@ -211,6 +218,19 @@ impl SqlBuilder {
                     "user_phone_numbers",
                     &format!("f.phone_number LIKE {p} ESCAPE '\\'"),
                 );
+            }
+            PasswordExists(true) => self.exists("user_passwords", "1 = 1"),
+            PasswordExists(false) => {
+                self.sql.push_str("NOT ");
+                self.exists("user_passwords", "1 = 1");
+            }
+            TotpIds(v) => {
+                let l = self.list(v);
+                self.exists("user_totps", &format!("f.totp_id IN ({l})"));
+            }
+            TotpVerified(b) => {
+                let p = self.bind(Bind::Bool(*b));
+                self.exists("user_totps", &format!("f.verified = {p}"));
             }
         }
     }

@@ -278,6 +278,12 @@ impl WebhookSink {
 
 /// The magic-link URL in an email body.
 pub(crate) fn link_url(mail: &Mail) -> url::Url {
+    typed_link_url(mail, "magic_links")
+}
+
+/// The URL of a link of `stytch_token_type` `kind` (`magic_links`, `reset_password`) in an
+/// email body.
+pub(crate) fn typed_link_url(mail: &Mail, kind: &str) -> url::Url {
     let body = mail.body();
     let start = body.find("http").expect("a link in the email");
     let url_text: String = body[start..]
@@ -289,7 +295,7 @@ pub(crate) fn link_url(mail: &Mail) -> url::Url {
         url.query_pairs()
             .find(|(k, _)| k == "stytch_token_type")
             .map(|(_, v)| v.into_owned()),
-        Some("magic_links".into())
+        Some(kind.into())
     );
     url
 }

@@ -20,6 +20,7 @@ mod magic_links;
 mod master_key;
 mod openapi;
 mod otps;
+mod passwords;
 /// TLS to PostgreSQL with verify-full against a test CA.
 mod pg_tls;
 /// Deleting a factor needs recent authentication; factor changes are told.
@@ -36,6 +37,7 @@ mod sessions;
 /// Pre-account takeover through sends for attachment.
 mod takeover;
 mod tls;
+mod totps;
 mod users;
 /// Every table of a session answer bumps the user version (the render cache's invariant).
 mod version;

@@ -18,12 +18,28 @@ use crate::service::sessions::{ClientAttributes, SessionRequest, resolve_with_us
 use crate::service::{limits, notify, totps, users};
 use crate::state::AppState;
 
-async fn session_request(app: &AppState, caller: &Caller, minutes: Option<i64>) -> Result<SessionRequest> {
-    factors::frontend_session(&app.sessions, &caller.project, caller.session_token.as_deref(), minutes).await
+async fn session_request(
+    app: &AppState,
+    caller: &Caller,
+    minutes: Option<i64>,
+) -> Result<SessionRequest> {
+    factors::frontend_session(
+        &app.sessions,
+        &caller.project,
+        caller.session_token.as_deref(),
+        minutes,
+    )
+    .await
 }
 
 async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
-    limits::check_authenticate(app.store(), &caller.project, &client.0.ip_address, Timestamp::now()).await
+    limits::check_authenticate(
+        app.store(),
+        &caller.project,
+        &client.0.ip_address,
+        Timestamp::now(),
+    )
+    .await
 }
 
 /// Logs, notifies and answers a frontend login.
@@ -40,7 +56,13 @@ async fn logged_in(
     let issued = a
         .issued
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a frontend login minted no session")))?;
-    Ok(authenticated(request_id, issued, a.user, Some(a.method_id), now))
+    Ok(authenticated(
+        request_id,
+        issued,
+        a.user,
+        Some(a.method_id),
+        now,
+    ))
 }
 
 /// `POST /passwords`: sign up with an email and a password.
@@ -80,7 +102,8 @@ pub(super) async fn authenticate(
         attrs: client.0,
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
-    let a = passwords::authenticate((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    let a =
+        passwords::authenticate((&app.sessions, &app.passwords), &caller.project, input, now).await;
     logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
 }
 
@@ -93,7 +116,9 @@ pub(super) async fn strength_check(
     Json(req): Json<pw::StrengthCheckRequest>,
 ) -> Result<Data<pw::StrengthCheckResponse>> {
     limit(&app, &caller, &client).await?;
-    Ok(Data(strength(&app, &caller.project, request_id, req).await?))
+    Ok(Data(
+        strength(&app, &caller.project, request_id, req).await?,
+    ))
 }
 
 /// `POST /passwords/email/reset/start`: counted like every other email the page can send.
@@ -154,7 +179,8 @@ pub(super) async fn reset_existing(
         attrs: client.0,
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
-    let a = reset::with_existing((&app.sessions, &app.passwords), &caller.project, input, now).await;
+    let a =
+        reset::with_existing((&app.sessions, &app.passwords), &caller.project, input, now).await;
     logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
 }
 
@@ -205,7 +231,8 @@ pub(super) async fn user_search(
 /// The signed-in user's id.
 async fn session_user(app: &AppState, caller: &Caller) -> Result<String> {
     let loc = caller.session()?;
-    let (_, user) = resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;
+    let (_, user) =
+        resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;
     Ok(user.user_id)
 }
 
@@ -218,7 +245,14 @@ pub(super) async fn totp_create(
 ) -> Result<Data<wire::TotpCreateResponse>> {
     let user_id = session_user(&app, &caller).await?;
     let now = Timestamp::now();
-    let c = totps::create(&app.sessions, &caller.project, &user_id, req.expiration_minutes, now).await?;
+    let c = totps::create(
+        &app.sessions,
+        &caller.project,
+        &user_id,
+        req.expiration_minutes,
+        now,
+    )
+    .await?;
     Ok(Data(wire::TotpCreateResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -240,7 +274,11 @@ async fn totp_login(
 ) -> Result<Data<wire::AuthenticateResponse>> {
     limit(&app, &caller, &client).await?;
     let user_id = session_user(&app, &caller).await?;
-    let code = if recover { req.recovery_code } else { req.totp_code };
+    let code = if recover {
+        req.recovery_code
+    } else {
+        req.totp_code
+    };
     let input = totps::AuthenticateInput {
         user_id,
         code: code.unwrap_or_default(),
@@ -249,9 +287,15 @@ async fn totp_login(
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let (a, what) = if recover {
-        (totps::recover(&app.sessions, &caller.project, input, now).await, "recovery_code")
+        (
+            totps::recover(&app.sessions, &caller.project, input, now).await,
+            "recovery_code",
+        )
     } else {
-        (totps::authenticate(&app.sessions, &caller.project, input, now).await, "totp")
+        (
+            totps::authenticate(&app.sessions, &caller.project, input, now).await,
+            "totp",
+        )
     };
     logged_in(&app, &caller, (a, attrs, what), request_id, now).await
 }
@@ -286,7 +330,11 @@ pub(super) async fn totp_recovery_codes(
 ) -> Result<Data<RecoveryCodesResponse>> {
     let user_id = session_user(&app, &caller).await?;
     let (user, list) = totps::recovery_codes(&app.sessions, &caller.project, &user_id).await?;
-    Ok(Data(crate::http::totps::codes_response(request_id, user.user_id, list)))
+    Ok(Data(crate::http::totps::codes_response(
+        request_id,
+        user.user_id,
+        list,
+    )))
 }
 
 /// `DELETE /users/totps/{totp_id}`: with a recent factor, and never the last verified one.

@@ -51,18 +51,30 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/users/search", post(credentials::user_search))
         .route("/passwords", post(credentials::create))
         .route("/passwords/authenticate", post(credentials::authenticate))
-        .route("/passwords/strength_check", post(credentials::strength_check))
-        .route("/passwords/email/reset/start", post(credentials::reset_start))
+        .route(
+            "/passwords/strength_check",
+            post(credentials::strength_check),
+        )
+        .route(
+            "/passwords/email/reset/start",
+            post(credentials::reset_start),
+        )
         .route("/passwords/email/reset", post(credentials::reset_by_email))
         .route(
             "/passwords/existing_password/reset",
             post(credentials::reset_existing),
         )
-        .route("/passwords/session/reset", post(credentials::reset_by_session))
+        .route(
+            "/passwords/session/reset",
+            post(credentials::reset_by_session),
+        )
         .route("/totps", post(credentials::totp_create))
         .route("/totps/authenticate", post(credentials::totp_authenticate))
         .route("/totps/recover", post(credentials::totp_recover))
-        .route("/totps/recovery_codes", post(credentials::totp_recovery_codes))
+        .route(
+            "/totps/recovery_codes",
+            post(credentials::totp_recovery_codes),
+        )
         .route(
             "/magic_links/email/login_or_create",
             post(factors::magic_link_login_or_create),

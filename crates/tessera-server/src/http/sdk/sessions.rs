@@ -5,10 +5,10 @@ use serde_json::json;
 use tessera_proto::sdk as wire;
 
 use super::Data;
-use crate::model::project::StrengthPolicy;
 use super::extract::Caller;
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{JsonOrEmpty, Path, RequestId};
+use crate::model::project::StrengthPolicy;
 use crate::model::session::parse_duration_minutes;
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};

@@ -113,8 +113,9 @@ impl Hasher {
             let (ok, stale) = match stored.strip_prefix(LEGACY_PREFIX) {
                 Some(json) => (Legacy::from_stored(json)?.verify(&password), true),
                 None => {
-                    let parsed = PasswordHash::new(&stored)
-                        .map_err(|_| Error::Internal(anyhow::anyhow!("a stored password hash is unreadable")))?;
+                    let parsed = PasswordHash::new(&stored).map_err(|_| {
+                        Error::Internal(anyhow::anyhow!("a stored password hash is unreadable"))
+                    })?;
                     let ok = argon2.verify_password(password.as_bytes(), &parsed).is_ok();
                     let current = Params::try_from(&parsed).ok();
                     let stale = parsed.algorithm != Algorithm::Argon2id.ident()
@@ -157,7 +158,10 @@ mod tests {
         let h = small();
         let stored = h.hash("correct horse".into()).await.unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        let c = h.check(stored.clone(), "correct horse".into()).await.unwrap();
+        let c = h
+            .check(stored.clone(), "correct horse".into())
+            .await
+            .unwrap();
         assert!(c.ok && c.upgrade.is_none());
         let c = h.check(stored.clone(), "wrong".into()).await.unwrap();
         assert!(!c.ok && c.upgrade.is_none());
@@ -165,7 +169,11 @@ mod tests {
         let newer = Hasher::new(1, Params::new(128, 1, 1, None).unwrap());
         let c = newer.check(stored, "correct horse".into()).await.unwrap();
         assert!(c.ok);
-        assert!(c.upgrade.unwrap().starts_with("$argon2id$v=19$m=128,t=1,p=1$"));
+        assert!(
+            c.upgrade
+                .unwrap()
+                .starts_with("$argon2id$v=19$m=128,t=1,p=1$")
+        );
     }
 
     #[tokio::test]

@@ -67,7 +67,10 @@ pub enum Legacy {
 }
 
 fn invalid(what: &str) -> Error {
-    Error::with_message(ErrorType::InvalidHash, format!("The hash is not a valid {what} hash."))
+    Error::with_message(
+        ErrorType::InvalidHash,
+        format!("The hash is not a valid {what} hash."),
+    )
 }
 
 fn config(what: &str) -> Error {
@@ -135,15 +138,17 @@ impl Legacy {
                     argon2::Algorithm::Argon2id
                 };
                 let phc = if hash.starts_with('$') {
-                    let parsed =
-                        argon2::PasswordHash::new(hash).map_err(|_| invalid("argon2"))?;
+                    let parsed = argon2::PasswordHash::new(hash).map_err(|_| invalid("argon2"))?;
                     if parsed.algorithm != alg.ident() {
                         return Err(invalid(t));
                     }
                     argon2::Params::try_from(&parsed).map_err(|_| invalid(t))?;
                     hash.to_owned()
                 } else {
-                    let c = r.argon_2_config.as_ref().ok_or_else(|| config("argon_2_config"))?;
+                    let c = r
+                        .argon_2_config
+                        .as_ref()
+                        .ok_or_else(|| config("argon_2_config"))?;
                     let out = bytes(hash).ok_or_else(|| invalid(t))?;
                     if out.len() != c.key_length as usize {
                         return Err(Error::with_message(
@@ -160,8 +165,8 @@ impl Legacy {
                     .map_err(|_| config("argon_2_config"))?;
                     let salt = argon2::password_hash::SaltString::encode_b64(c.salt.as_bytes())
                         .map_err(|_| config("argon_2_config.salt"))?;
-                    let output = argon2::password_hash::Output::new(&out)
-                        .map_err(|_| invalid(t))?;
+                    let output =
+                        argon2::password_hash::Output::new(&out).map_err(|_| invalid(t))?;
                     argon2::PasswordHash {
                         algorithm: alg.ident(),
                         version: Some(argon2::Version::V0x13.into()),
@@ -191,7 +196,10 @@ impl Legacy {
                         hash: b64(out.as_bytes()),
                     }
                 } else {
-                    let c = r.scrypt_config.as_ref().ok_or_else(|| config("scrypt_config"))?;
+                    let c = r
+                        .scrypt_config
+                        .as_ref()
+                        .ok_or_else(|| config("scrypt_config"))?;
                     let n = c.n_parameter;
                     if !(n > 1 && n <= 262_144 && n.is_power_of_two()) {
                         return Err(config("scrypt_config.n_parameter"));
@@ -227,7 +235,10 @@ impl Legacy {
                 Legacy::Phpass { hash: hash.into() }
             }
             "pbkdf_2" => {
-                let c = r.pbkdf_2_config.as_ref().ok_or_else(|| config("pbkdf_2_config"))?;
+                let c = r
+                    .pbkdf_2_config
+                    .as_ref()
+                    .ok_or_else(|| config("pbkdf_2_config"))?;
                 let sha512 = match c.algorithm.as_deref().unwrap_or("sha256") {
                     "sha256" => false,
                     "sha512" => true,
@@ -310,7 +321,9 @@ impl Legacy {
                 scrypt::scrypt(password.as_bytes(), &unb64(salt), &params, &mut out).is_ok()
                     && eq(&out, &expected)
             }
-            Legacy::Phpass { hash } => phpass(password, hash).is_some_and(|h| eq(h.as_bytes(), hash.as_bytes())),
+            Legacy::Phpass { hash } => {
+                phpass(password, hash).is_some_and(|h| eq(h.as_bytes(), hash.as_bytes()))
+            }
             Legacy::Pbkdf2 {
                 sha512,
                 salt,
@@ -321,9 +334,19 @@ impl Legacy {
                 let mut out = vec![0u8; expected.len()];
                 let salt = unb64(salt);
                 if *sha512 {
-                    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password.as_bytes(), &salt, *iterations, &mut out);
+                    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(
+                        password.as_bytes(),
+                        &salt,
+                        *iterations,
+                        &mut out,
+                    );
                 } else {
-                    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), &salt, *iterations, &mut out);
+                    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+                        password.as_bytes(),
+                        &salt,
+                        *iterations,
+                        &mut out,
+                    );
                 }
                 eq(&out, &expected)
             }
@@ -346,9 +369,15 @@ fn phpass(password: &str, setting: &str) -> Option<String> {
     }
     let count = 1u64 << itoa(s[3])?;
     let salt = &s[4..12];
-    let mut h = md5::Md5::new().chain_update(salt).chain_update(password).finalize();
+    let mut h = md5::Md5::new()
+        .chain_update(salt)
+        .chain_update(password)
+        .finalize();
     for _ in 0..count {
-        h = md5::Md5::new().chain_update(h).chain_update(password).finalize();
+        h = md5::Md5::new()
+            .chain_update(h)
+            .chain_update(password)
+            .finalize();
     }
     // phpass's encode64 of the 16 bytes: little-endian groups of three, six bits at a time.
     let mut out = String::from_utf8(s[..12].to_vec()).ok()?;
@@ -405,6 +434,12 @@ mod tests {
         assert_eq!(kind(req("md_5", "abcd")), ErrorType::InvalidHash);
         assert_eq!(kind(req("pbkdf_2", "abcd")), ErrorType::InvalidHashConfig);
         assert_eq!(kind(req("phpass", "$P$short")), ErrorType::InvalidHash);
-        assert_eq!(kind(req("argon_2id", "$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$iHSDPHzUhPzK7rCcJgOFfg")), ErrorType::InvalidHash);
+        assert_eq!(
+            kind(req(
+                "argon_2id",
+                "$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$iHSDPHzUhPzK7rCcJgOFfg"
+            )),
+            ErrorType::InvalidHash
+        );
     }
 }

@@ -203,7 +203,11 @@ pub async fn create(
         password_id: stored.password_id.clone(),
         requires_reset: false,
     });
-    let email_id = user.emails.first().map(|e| e.email_id.clone()).unwrap_or_default();
+    let email_id = user
+        .emails
+        .first()
+        .map(|e| e.email_id.clone())
+        .unwrap_or_default();
     let factor = factor(&stored.password_id, now);
     factors::complete(
         engine,
@@ -318,7 +322,16 @@ pub async fn authenticate(
     let email_id = email_id_of(&user, &input.email);
     let factor = factor(&stored.password_id, now);
     let who = (user, email_id);
-    factors::complete(engine, project, who, factor, input.session, &input.attrs, now).await
+    factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await
 }
 
 fn email_id_of(user: &User, email: &EmailAddress) -> String {
@@ -378,7 +391,12 @@ pub struct MigrateInput {
 
 /// `passwords/migrate`: the imported hash becomes the user's password (the user is created
 /// when the email is new), upgraded to argon2id at its first successful login.
-pub async fn migrate(store: &Store, project: &Project, input: MigrateInput, now: Timestamp) -> Result<Migrated> {
+pub async fn migrate(
+    store: &Store,
+    project: &Project,
+    input: MigrateInput,
+    now: Timestamp,
+) -> Result<Migrated> {
     let to = Destination::Email(input.email.clone());
     let (user, created) = factors::owner_or_create(store, project, &to, input.user, now).await?;
     if user.password.is_some() {
@@ -390,14 +408,22 @@ pub async fn migrate(store: &Store, project: &Project, input: MigrateInput, now:
         hash: format!("{LEGACY_PREFIX}{}", input.hash.to_stored()),
         requires_reset: false,
     };
-    if !store.insert_password(pid, &user.user_id, &stored, now).await? {
+    if !store
+        .insert_password(pid, &user.user_id, &stored, now)
+        .await?
+    {
         return Err(Error::new(ErrorType::PasswordAlreadyExists));
     }
     let email_id = email_id_of(&user, &input.email);
     if input.set_email_verified && user.needs_verifying(&email_id) {
         let activate = user.activates_on_verify();
         store
-            .verify_factor(pid, &user.user_id, &FactorRef::Email(email_id.clone()), activate)
+            .verify_factor(
+                pid,
+                &user.user_id,
+                &FactorRef::Email(email_id.clone()),
+                activate,
+            )
             .await?;
     }
     security_log::factor_added(project, &user.user_id, &stored.password_id);

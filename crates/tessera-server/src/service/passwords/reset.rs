@@ -125,7 +125,11 @@ async fn finish(
         .map(|p| p.password_id.clone())
         .unwrap_or(new_id);
     let keep = match &req.existing {
-        Some(loc) => Some(sessions::resolve(engine, project, loc, now).await?.session_id),
+        Some(loc) => Some(
+            sessions::resolve(engine, project, loc, now)
+                .await?
+                .session_id,
+        ),
         None => None,
     };
     let mut done = factors::complete(
@@ -178,7 +182,10 @@ pub async fn by_email(
     if record.expires_at <= now.millis() {
         return Err(dead());
     }
-    factors::check_pkce(record.code_challenge.as_deref(), input.code_verifier.as_deref())?;
+    factors::check_pkce(
+        record.code_challenge.as_deref(),
+        input.code_verifier.as_deref(),
+    )?;
     factors::check_attributes(
         input.options,
         (&record.ip_address, &record.user_agent),
@@ -199,7 +206,9 @@ pub async fn by_email(
     if user.needs_verifying(&record.email_id) {
         let activate = user.activates_on_verify();
         let email = FactorRef::Email(record.email_id.clone());
-        store.verify_factor(pid, &user.user_id, &email, activate).await?;
+        store
+            .verify_factor(pid, &user.user_id, &email, activate)
+            .await?;
     }
     let attrs = input.attrs;
     let rest = (input.password, input.session, &attrs);
@@ -237,7 +246,14 @@ pub async fn with_existing(
     verify((store, pw), project, (&user, &stored), input.existing, now).await?;
     let email_id = super::email_id_of(&user, &input.email);
     let attrs = input.attrs;
-    finish(parts, project, (user, email_id), (input.new, input.session, &attrs), now).await
+    finish(
+        parts,
+        project,
+        (user, email_id),
+        (input.new, input.session, &attrs),
+        now,
+    )
+    .await
 }
 
 /// A validated `session/reset`.
@@ -289,5 +305,12 @@ pub async fn by_session(
         custom_claims: None,
     };
     let attrs = input.attrs;
-    finish(parts, project, (user, email_id), (input.password, req, &attrs), now).await
+    finish(
+        parts,
+        project,
+        (user, email_id),
+        (input.password, req, &attrs),
+        now,
+    )
+    .await
 }

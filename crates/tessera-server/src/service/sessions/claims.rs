@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{
-    AuthenticationFactor, EmailFactor, EmbeddableMagicLinkFactor, AuthenticatorAppFactor, RecoveryCodeFactor, PhoneNumberFactor,
-    SessionAttributes,
+    AuthenticationFactor, AuthenticatorAppFactor, EmailFactor, EmbeddableMagicLinkFactor,
+    PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
 };
 
 use crate::model::session::{AuthFactor, FactorSubject};

@@ -305,7 +305,9 @@ pub async fn revoke_others(
     let pid = &project.project_id;
     let mut n = 0;
     for s in engine.store.sessions_of_user(pid, user_id, now).await? {
-        if Some(s.session_id.as_str()) == keep || sandbox::is_sandbox_session(project, &s.session_id) {
+        if Some(s.session_id.as_str()) == keep
+            || sandbox::is_sandbox_session(project, &s.session_id)
+        {
             continue;
         }
         engine.forget_session(pid, &s.session_id);
