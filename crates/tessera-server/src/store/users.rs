@@ -540,13 +540,17 @@ mod tests {
             created_at: 0,
             emails_json: r#"[{"id":"email-test-1","value":"a@b.co","verified":1}]"#.into(),
             phones_json: "[]".into(),
+            password_json: Some(r#"{"id":"password-test-1","value":"","verified":false}"#.into()),
+            totps_json: "[]".into(),
         }
     }
 
     #[test]
     fn unreadable_rows_are_errors_not_defaults() {
         assert!(row().into_user().is_ok());
-        let broken: [fn(&mut UserRow); 6] = [
+        let broken: [fn(&mut UserRow); 8] = [
+            |r| r.password_json = Some("{".into()),
+            |r| r.totps_json = "[{}]".into(),
             |r| r.status = "suspended-by-a-newer-version".into(),
             |r| r.trusted_metadata = "[1]".into(),
             |r| r.untrusted_metadata = "not json".into(),
