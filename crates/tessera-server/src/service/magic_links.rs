@@ -9,6 +9,7 @@ use crate::model::user::{EmailAddress, EmailFactor, Metadata, Name, User, UserSt
 use crate::model::{Project, Timestamp};
 use crate::service::addresses::{self, AttachTo};
 use crate::service::factors::{self, Authenticated, Destination, MatchOptions};
+use crate::service::links::{LinkKind, redirect_url, typed_link};
 use crate::service::sessions::{self, ClientAttributes, SessionEngine, SessionRequest};
 use crate::service::{passwords, sandbox, users};
 use crate::store::Store;
@@ -22,30 +23,6 @@ const DEFAULT_LOGIN_MINUTES: i64 = 60;
 const DEFAULT_SIGNUP_MINUTES: i64 = 10_080;
 const DEFAULT_INVITE_MINUTES: i64 = 10_080;
 const DEFAULT_EMBEDDED_MINUTES: i64 = 60;
-
-/// Which link a user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkKind {
-    /// An active user logging in.
-    Login,
-    /// A new or pending user.
-    Signup,
-    /// An invited user.
-    Invite,
-    /// Handed to the caller, not emailed.
-    Embedded,
-}
-
-impl LinkKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            LinkKind::Login => "login",
-            LinkKind::Signup => "signup",
-            LinkKind::Invite => "invite",
-            LinkKind::Embedded => "embedded",
-        }
-    }
-}
 
 /// A validated send / login_or_create / invite request.
 #[derive(Debug, Clone, Default)]
@@ -78,48 +55,9 @@ pub fn parse_minutes(m: Option<i64>, default: i64) -> Result<i64> {
     }
 }
 
-/// The redirect URL a link points to: the given one if the project allows it, else the
-/// project's first.
-pub(crate) fn redirect_url(
-    project: &Project,
-    given: Option<&str>,
-    kind: LinkKind,
-) -> Result<String> {
-    match given {
-        Some(u) => {
-            let parsed =
-                url::Url::parse(u).map_err(|_| Error::new(ErrorType::InvalidMagicLinkUrl))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(Error::new(ErrorType::InvalidMagicLinkUrl));
-            }
-            if project.redirect_urls.iter().any(|allowed| allowed == u) {
-                Ok(u.to_owned())
-            } else {
-                Err(Error::new(ErrorType::NoMatchForProvidedMagicLinkUrl))
-            }
-        }
-        None => project.redirect_urls.first().cloned().ok_or_else(|| {
-            Error::new(match kind {
-                LinkKind::Signup => ErrorType::NoSignupRedirectUrlsSet,
-                LinkKind::Invite => ErrorType::NoInviteRedirectUrlsSet,
-                _ => ErrorType::NoLoginRedirectUrlsSet,
-            })
-        }),
-    }
-}
-
 /// `<redirect>?stytch_token_type=magic_links&token=<token>`, keeping the redirect's own query.
 fn link(redirect: &str, token: &str) -> String {
     typed_link(redirect, "magic_links", token)
-}
-
-/// `<redirect>?stytch_token_type=<kind>&token=<token>` (magic links, password resets).
-pub(crate) fn typed_link(redirect: &str, kind: &str, token: &str) -> String {
-    let mut u = url::Url::parse(redirect).expect("redirect URLs are checked");
-    u.query_pairs_mut()
-        .append_pair("stytch_token_type", kind)
-        .append_pair("token", token);
-    u.into()
 }
 
 /// Creates a link and emails it. A pending `email` (not on the user yet) joins the user when

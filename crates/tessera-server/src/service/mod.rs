@@ -10,6 +10,8 @@ pub mod factors;
 pub mod keys;
 /// Rate limits on what a public page can make the server send.
 pub mod limits;
+/// Emailed links: redirect URLs and tokens.
+pub mod links;
 /// Email magic links: send, login_or_create, invite, embeddable links, authenticate.
 pub mod magic_links;
 /// The master key: found or created, checked against the database, rotated.

@@ -15,7 +15,7 @@ use crate::model::session::FactorKind;
 use crate::model::user::{EmailAddress, User};
 use crate::model::{Environment, Project, Timestamp};
 use crate::service::factors::{self, Authenticated, MatchOptions};
-use crate::service::magic_links::{LinkKind, redirect_url, typed_link};
+use crate::service::links::{LinkKind, redirect_url, typed_link};
 use crate::service::sessions::{self, ClientAttributes, Locator, SessionEngine, SessionRequest};
 use crate::service::{security_log, users};
 use crate::store::passwords::ResetRecord;
