@@ -16,7 +16,7 @@ use tessera_server::service::projects::{self, NewProject};
 use crate::harness::{Backend, TestApp, api_error, fresh_database, spawn_with};
 
 /// Passwords of the test breach corpus (the range server serves their SHA-1 suffixes).
-const BREACHED: [&str; 2] = ["Tr0ub4dor&3-breached", "correct-horse-battery-staple-9"];
+pub(crate) const BREACHED: [&str; 2] = ["Tr0ub4dor&3-breached", "correct-horse-battery-staple-9"];
 const STRONG: &str = "vapor-Glacier-83-tundra-quill";
 
 macro_rules! with_breach_server {
@@ -72,7 +72,8 @@ async fn breach_server() -> String {
     format!("http://{addr}")
 }
 
-async fn spawn(backend: Backend) -> TestApp {
+/// A server whose breach check asks a range server over [`BREACHED`].
+pub(crate) async fn spawn(backend: Backend) -> TestApp {
     let (database, dir) = fresh_database(backend);
     let mut config = Config::for_tests(database);
     config.pwned_passwords_url = Some(breach_server().await);

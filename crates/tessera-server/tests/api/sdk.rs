@@ -16,6 +16,28 @@ both_backends!(
     node_sdk_runs_the_session_guide
 );
 
+macro_rules! with_breach_server {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = crate::passwords::spawn(crate::harness::Backend::Sqlite).await;
+                super::$name(&app).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let app = crate::passwords::spawn(crate::harness::Backend::Postgres).await;
+                super::$name(&app).await;
+            }
+        }
+    )*};
+}
+
+with_breach_server!(
+    python_sdk_runs_passwords_and_totp,
+    node_sdk_runs_passwords_and_totp
+);
+
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -39,11 +61,19 @@ async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
             format!("http://127.0.0.1:{}", app.addr.port()),
         )
         .env("PROJECT_ID", &app.creds.project_id)
-        .env("SECRET", &app.creds.secret);
+        .env("SECRET", &app.creds.secret)
+        .env("BREACHED_PASSWORD", crate::passwords::BREACHED[0]);
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap();
         match req["need"].as_str().unwrap() {
             "email_link" => link_token(&app.smtp.last_to(to).await),
+            "reset_link" => {
+                crate::delivery::typed_link_url(&app.smtp.last_to(to).await, "reset_password")
+                    .query_pairs()
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap()
+            }
             "sms_code" => code_in(&app.sms.last_to("sms", to).await),
             other => panic!("unknown request {other}"),
         }
@@ -111,6 +141,26 @@ async fn node_sdk_runs_the_session_guide(app: &TestApp) {
         app,
         PathBuf::from("node"),
         repo().join("sdk-tests/node/session_guide.js"),
+    )
+    .await;
+}
+
+async fn python_sdk_runs_passwords_and_totp(app: &TestApp) {
+    let python = installed(repo().join("target/sdk-env/python/bin/python"));
+    run(
+        app,
+        python,
+        repo().join("sdk-tests/python/passwords_totp.py"),
+    )
+    .await;
+}
+
+async fn node_sdk_runs_passwords_and_totp(app: &TestApp) {
+    installed(repo().join("sdk-tests/node/node_modules/stytch"));
+    run(
+        app,
+        PathBuf::from("node"),
+        repo().join("sdk-tests/node/passwords_totp.js"),
     )
     .await;
 }
