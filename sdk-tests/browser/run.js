@@ -67,6 +67,27 @@ function spkiHash(pem) {
   return crypto.createHash('sha256').update(der).digest('base64');
 }
 
+// RFC 6238 (SHA-1, 6 digits, 30 s) on node:crypto, independent of the server's TOTP library.
+function totpCode(secretBase32, unixSeconds) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let acc = 0;
+  const key = [];
+  for (const ch of secretBase32.replace(/=+$/, '')) {
+    acc = (acc << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      key.push((acc >>> bits) & 0xff);
+    }
+  }
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = crypto.createHmac('sha1', Buffer.from(key)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
 function jwtPayload(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 }
@@ -242,6 +263,52 @@ async function main() {
     await page.reload();
     await settled();
     assert.equal(await ev(() => client.session.getSync()), null);
+
+    step('password: strength feedback, sign-up, a wrong password, login');
+    const pwEmail = 'browser-password@example.com';
+    const strong = 'vapor-Glacier-83-tundra-quill';
+    const weak = await ev(() => client.passwords.strengthCheck({ password: 'password123' }));
+    assert.equal(weak.valid_password, false);
+    assert.ok(weak.feedback.warning || weak.feedback.suggestions.length, 'feedback');
+    const signUp = await ev(
+      ({ e, p }) => client.passwords.create({ email: e, password: p, session_duration_minutes: 60 }),
+      { e: pwEmail, p: strong },
+    );
+    assert.ok(signUp.session_token && signUp.user.password);
+    s = await ev(() => client.session.getSync());
+    assert.equal(s.authentication_factors[0].type, 'password');
+    await ev(() => client.session.revoke());
+    const wrongPassword = await ev(async ({ e }) => {
+      try {
+        await client.passwords.authenticate({ email: e, password: 'not-the-password-1', session_duration_minutes: 60 });
+        return null;
+      } catch (err) {
+        return err.error_type;
+      }
+    }, { e: pwEmail });
+    assert.equal(wrongPassword, 'unauthorized_credentials');
+    const pwLogin = await ev(
+      ({ e, p }) => client.passwords.authenticate({ email: e, password: p, session_duration_minutes: 60 }),
+      { e: pwEmail, p: strong },
+    );
+    assert.equal((await ev(() => client.session.getSync())).session_id, pwLogin.session.session_id);
+
+    step('TOTP: enrol, step the password session up, recovery codes');
+    const enrolled = await ev(() => client.totps.create({ expiration_minutes: 60 }));
+    assert.ok(enrolled.qr_code.startsWith('data:image/png;base64,'));
+    assert.equal(enrolled.recovery_codes.length, 10);
+    const totpCodeNow = totpCode(enrolled.secret, Date.now() / 1000);
+    const stepped = await ev(
+      (c) => client.totps.authenticate({ totp_code: c, session_duration_minutes: 60 }),
+      totpCodeNow,
+    );
+    assert.equal(stepped.session.session_id, pwLogin.session.session_id, 'the same session, stepped up');
+    s = await ev(() => client.session.getSync());
+    assert.deepEqual(s.authentication_factors.map((f) => f.type), ['password', 'totp']);
+    assert.equal(await ev(() => client.user.getSync().totps[0].verified), true);
+    const codes = await ev(() => client.totps.recoveryCodes());
+    assert.deepEqual(codes.totps[0].recovery_codes, enrolled.recovery_codes);
+    await ev(() => client.session.revoke());
 
     assert.deepEqual(consoleErrors, [], 'no console errors');
   } finally {
