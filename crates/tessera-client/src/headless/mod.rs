@@ -39,6 +39,8 @@ use tokio::sync::watch;
 
 use crate::ClientError;
 
+/// Passwords and authenticator apps.
+mod credentials;
 /// Logins by passcode and magic link.
 mod factors;
 /// The session and the user.
@@ -46,6 +48,7 @@ mod session_api;
 /// Persistence of the client's state.
 mod storage;
 
+pub use credentials::{PasswordsApi, TotpEnrolment, TotpsApi};
 pub use factors::{CodeSent, MagicLinksApi, OtpsApi};
 pub use session_api::{SessionApi, UserApi};
 
@@ -290,6 +293,16 @@ impl HeadlessClient {
         OtpsApi { c: self }
     }
 
+    /// Passwords: sign-up, login, strength, resets.
+    pub fn passwords(&self) -> PasswordsApi<'_> {
+        PasswordsApi { c: self }
+    }
+
+    /// Authenticator apps (TOTP) and recovery codes.
+    pub fn totps(&self) -> TotpsApi<'_> {
+        TotpsApi { c: self }
+    }
+
     /// How many session requests (refreshes, extensions, logouts) this client has sent.
     pub fn session_requests_sent(&self) -> u64 {
         self.inner.requests_sent.load(Ordering::Relaxed)
@@ -376,6 +389,18 @@ impl HeadlessClient {
         };
         self.notify(session_changed, user_changed);
         self.start_refresher(false);
+    }
+
+    /// Caches a user the server sent (persisted); notifies when it changed.
+    fn set_user(&self, user: User) {
+        let changed = {
+            let mut st = self.inner.state.lock().expect("state poisoned");
+            let changed = st.persisted.user.as_ref() != Some(&user);
+            st.persisted.user = Some(user);
+            let _ = self.inner.storage.save(&st.persisted);
+            changed
+        };
+        self.notify(false, changed);
     }
 
     /// Forgets the session: state, storage, refresh; notifies.

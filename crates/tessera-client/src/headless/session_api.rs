@@ -142,14 +142,7 @@ impl UserApi<'_> {
     /// Reads the user from the server (`GET /sdk/v1/users/me`) and caches it.
     pub async fn get(&self) -> Result<User, ClientError> {
         let me: wire::MeResponse = self.c.call(Method::GET, "users/me", None::<&()>).await?;
-        let changed = {
-            let mut st = self.c.inner.state.lock().expect("state poisoned");
-            let changed = st.persisted.user.as_ref() != Some(&me.user);
-            st.persisted.user = Some(me.user.clone());
-            let _ = self.c.inner.storage.save(&st.persisted);
-            changed
-        };
-        self.c.notify(false, changed);
+        self.c.set_user(me.user.clone());
         Ok(me.user)
     }
 }

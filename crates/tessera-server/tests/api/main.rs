@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod errors;
 mod frontend;
+mod headless_credentials;
 /// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
 mod layout;
 /// Rate limits of the frontend API, shared by instances.
