@@ -54,7 +54,16 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// The password-login ceiling: argon2id hashes per second through the server's own hashing
+    /// pool (OWASP's parameters, all cores but one), with no HTTP or database around them.
+    Argon2Loop {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
+
+/// The password every seeded user has (`password_emails.txt` lists their emails).
+const BENCH_PASSWORD: &str = "bench-Password-2026-tessera";
 
 fn random_token(padded: bool) -> String {
     let mut b = vec![0u8; if padded { 32 } else { 33 }];
@@ -236,6 +245,39 @@ async fn seed(
     }
     link_tokens.flush()?;
 
+    // Every user gets the same password, hashed once by the server's own hasher.
+    let hasher = tessera_server::service::passwords::hashing::Hasher::new(
+        1,
+        tessera_server::service::passwords::hashing::Hasher::owasp(),
+    );
+    let password_hash = hasher.hash(BENCH_PASSWORD.into()).await?;
+    let mut password_emails =
+        std::io::BufWriter::new(std::fs::File::create(out.join("password_emails.txt"))?);
+    let password_rows: Vec<Vec<V>> = user_ids
+        .iter()
+        .map(|(u, _, addr)| {
+            let _ = writeln!(password_emails, "{addr}");
+            vec![
+                V::T(pid.clone()),
+                V::T(u.clone()),
+                V::T(format!("password-test-{}", uuid::Uuid::new_v4())),
+                V::T(password_hash.clone()),
+                V::Bool(false),
+                V::I(now),
+                V::I(now),
+            ]
+        })
+        .collect();
+    password_emails.flush()?;
+    let password_cols: &[&str] = &[
+        "project_id",
+        "user_id",
+        "password_id",
+        "hash",
+        "requires_reset",
+        "created_at",
+        "updated_at",
+    ];
     let user_cols: &[&str] = &["project_id", "user_id", "status", "created_at"];
     let email_cols: &[&str] = &[
         "project_id",
@@ -278,6 +320,7 @@ async fn seed(
                 .await?;
             bulk!(pool, sqlx::Sqlite, "users", user_cols, user_rows);
             bulk!(pool, sqlx::Sqlite, "user_emails", email_cols, email_rows);
+            bulk!(pool, sqlx::Sqlite, "user_passwords", password_cols, password_rows);
             bulk!(pool, sqlx::Sqlite, "sessions", session_cols, session_rows);
             bulk!(pool, sqlx::Sqlite, "magic_links", link_cols, link_rows);
             // No ANALYZE: with the STAT4 statistics it writes, SQLite recompiles every statement
@@ -294,6 +337,7 @@ async fn seed(
                 .await?;
             bulk!(pool, sqlx::Postgres, "users", user_cols, user_rows);
             bulk!(pool, sqlx::Postgres, "user_emails", email_cols, email_rows);
+            bulk!(pool, sqlx::Postgres, "user_passwords", password_cols, password_rows);
             bulk!(pool, sqlx::Postgres, "sessions", session_cols, session_rows);
             bulk!(pool, sqlx::Postgres, "magic_links", link_cols, link_rows);
             sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
@@ -351,6 +395,33 @@ async fn ceiling(listen: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn argon2_loop(seconds: u64) -> anyhow::Result<()> {
+    use tessera_server::service::passwords::hashing::Hasher;
+    let hasher = Hasher::sized_to_cores();
+    let deadline = Instant::now() + std::time::Duration::from_secs(seconds);
+    let started = Instant::now();
+    // Twice as many callers as hashing threads, so the pool never idles between hashes.
+    let tasks: Vec<_> = (0..hasher.threads() * 2)
+        .map(|_| {
+            let h = hasher.clone();
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    h.hash(BENCH_PASSWORD.into()).await.expect("argon2id");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await?;
+    }
+    println!("{:.1}", total as f64 / started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -364,5 +435,6 @@ async fn main() -> anyhow::Result<()> {
         } => seed(&database_url, users, sessions, hot, magic_links, out).await,
         Command::Jwts { url, dir, count } => jwts(&url, dir, count).await,
         Command::Ceiling { listen } => ceiling(listen).await,
+        Command::Argon2Loop { seconds } => argon2_loop(seconds).await,
     }
 }
