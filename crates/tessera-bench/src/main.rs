@@ -320,7 +320,13 @@ async fn seed(
                 .await?;
             bulk!(pool, sqlx::Sqlite, "users", user_cols, user_rows);
             bulk!(pool, sqlx::Sqlite, "user_emails", email_cols, email_rows);
-            bulk!(pool, sqlx::Sqlite, "user_passwords", password_cols, password_rows);
+            bulk!(
+                pool,
+                sqlx::Sqlite,
+                "user_passwords",
+                password_cols,
+                password_rows
+            );
             bulk!(pool, sqlx::Sqlite, "sessions", session_cols, session_rows);
             bulk!(pool, sqlx::Sqlite, "magic_links", link_cols, link_rows);
             // No ANALYZE: with the STAT4 statistics it writes, SQLite recompiles every statement
@@ -337,7 +343,13 @@ async fn seed(
                 .await?;
             bulk!(pool, sqlx::Postgres, "users", user_cols, user_rows);
             bulk!(pool, sqlx::Postgres, "user_emails", email_cols, email_rows);
-            bulk!(pool, sqlx::Postgres, "user_passwords", password_cols, password_rows);
+            bulk!(
+                pool,
+                sqlx::Postgres,
+                "user_passwords",
+                password_cols,
+                password_rows
+            );
             bulk!(pool, sqlx::Postgres, "sessions", session_cols, session_rows);
             bulk!(pool, sqlx::Postgres, "magic_links", link_cols, link_rows);
             sqlx::query("VACUUM ANALYZE").execute(&pool).await?;

@@ -27,6 +27,12 @@ pub const OTP_CODE: &str = "000000";
 pub const MAGIC_LINK_TOKEN: &str = "DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94=";
 /// A magic-link token that is always "already used or expired".
 pub const MAGIC_LINK_USED_TOKEN: &str = "3pzjQpgksDlGKWEwUq2Up--hCHC_0oamfLHyfspKDFU=";
+/// The TOTP code that always authenticates the sandbox user (and never wears out).
+pub const TOTP_CODE: &str = "000000";
+/// The recovery code that always authenticates the sandbox user (and never wears out).
+pub const RECOVERY_CODE: &str = "a1b2-c3d4-e5f6";
+/// The TOTP registration the sandbox codes name when the sandbox user has none.
+pub const TOTP_ID: &str = "totp-test-41920359-8bbb-4fe8-8fa3-aaa83f35f02c";
 /// The sandbox session.
 pub const SESSION_ID: &str = "session-test-eb94233f-8800-4ebd-8645-51dc15f9d028";
 /// The sandbox session's token.
@@ -44,6 +50,11 @@ pub fn is_sandbox_email(project: &Project, email: &str) -> bool {
 /// Whether this is the sandbox phone number of a test project.
 pub fn is_sandbox_phone(project: &Project, phone: &str) -> bool {
     enabled(project) && phone == PHONE
+}
+
+/// Whether this is the sandbox user of a test project.
+pub fn is_sandbox_user(project: &Project, user_id: &str) -> bool {
+    enabled(project) && user_id == USER_ID
 }
 
 /// Whether this is the sandbox session of a test project.

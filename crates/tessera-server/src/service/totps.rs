@@ -18,7 +18,7 @@ use crate::model::{Project, Timestamp};
 use crate::service::factors::{self, Authenticated};
 use crate::service::master_key::{totp_codes_context, totp_secret_context};
 use crate::service::sessions::{ClientAttributes, SessionEngine, SessionRequest};
-use crate::service::{security_log, users};
+use crate::service::{sandbox, security_log, users};
 use crate::store::totps::{NewRecoveryCode, TotpRow};
 
 /// Seconds per code.
@@ -137,8 +137,17 @@ pub async fn create(
         ));
     }
     let store = engine.store();
+    let sandboxed = sandbox::is_sandbox_user(project, user_id);
+    if sandboxed {
+        // Stytch's SDK suites enrol the sandbox user again on every run.
+        sandbox::ensure(store, project).await?;
+    }
     let user = users::get(store, project, user_id).await?;
-    if user.totps.iter().any(|t| t.verified) {
+    if sandboxed {
+        for t in &user.totps {
+            store.delete_totp(&project.project_id, &t.totp_id).await?;
+        }
+    } else if user.totps.iter().any(|t| t.verified) {
         return Err(Error::new(ErrorType::ActiveTotpExists));
     }
     let pid = &project.project_id;
@@ -260,6 +269,9 @@ pub async fn authenticate(
     if !looks_like_totp_code(code) {
         return Err(Error::new(ErrorType::InvalidTotpCode));
     }
+    if sandbox::is_sandbox_user(project, &input.user_id) && code == sandbox::TOTP_CODE {
+        return sandboxed(engine, project, input, FactorKind::Totp, now).await;
+    }
     let (mut user, row) = registration(engine, project, &input.user_id, now).await?;
     let bucket = check_budget(engine, project, &row.totp_id, now).await?;
     factors::check_attachable(engine, project, &input.session, &user.user_id, now).await?;
@@ -330,6 +342,9 @@ pub async fn recover(
     if !looks_like_recovery_code(&code) {
         return Err(Error::new(ErrorType::InvalidRecoveryCode));
     }
+    if sandbox::is_sandbox_user(project, &input.user_id) && code == sandbox::RECOVERY_CODE {
+        return sandboxed(engine, project, input, FactorKind::RecoveryCode, now).await;
+    }
     let (user, row) = registration(engine, project, &input.user_id, now).await?;
     let bucket = check_budget(engine, project, &row.totp_id, now).await?;
     factors::check_attachable(engine, project, &input.session, &user.user_id, now).await?;
@@ -365,6 +380,45 @@ pub async fn recover(
     .await
 }
 
+/// Stytch's sandbox codes for the sandbox user of a test project: always right, never spent.
+async fn sandboxed(
+    engine: &SessionEngine,
+    project: &Project,
+    input: AuthenticateInput,
+    kind: FactorKind,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let store = engine.store();
+    sandbox::ensure(store, project).await?;
+    let user = users::get(store, project, sandbox::USER_ID).await?;
+    let totp_id = user
+        .totps
+        .first()
+        .map(|t| t.totp_id.clone())
+        .unwrap_or_else(|| sandbox::TOTP_ID.to_owned());
+    let subject = match kind {
+        FactorKind::Totp => FactorSubject::Totp {
+            totp_id: totp_id.clone(),
+        },
+        _ => FactorSubject::RecoveryCode {
+            totp_recovery_code_id: "totp-recovery-code-test-sandbox".into(),
+        },
+    };
+    let factor = AuthFactor::new(kind, subject, now);
+    factors::check_attachable(engine, project, &input.session, sandbox::USER_ID, now).await?;
+    let who = (user, totp_id);
+    factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await
+}
+
 /// A registration's unused recovery codes.
 #[derive(Debug)]
 pub struct RecoveryCodes {
@@ -383,6 +437,9 @@ pub async fn recovery_codes(
     user_id: &str,
 ) -> Result<(User, Vec<RecoveryCodes>)> {
     let store = engine.store();
+    if sandbox::is_sandbox_user(project, user_id) {
+        sandbox::ensure(store, project).await?;
+    }
     let user = users::get(store, project, user_id).await?;
     let pid = &project.project_id;
     let mut out = vec![];

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod errors;
 mod frontend;
+mod frontend_credentials;
 mod headless_credentials;
 /// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
 mod layout;

@@ -44,6 +44,7 @@ with_breach_server!(
     email_reset_by_link_revokes_other_sessions,
     existing_and_session_resets,
     an_email_login_forces_a_reset,
+    a_breached_password_found_at_login_must_be_reset,
     a_reset_link_raced_by_50_requests_works_once,
 );
 
@@ -658,4 +659,43 @@ async fn a_reset_link_raced_by_50_requests_works_once(app: &TestApp) {
         }
     }
     assert_eq!(wins, 1);
+}
+
+async fn a_breached_password_found_at_login_must_be_reset(app: &TestApp) {
+    // Imported before the breach became known: the login finds it and forces a reset.
+    let hash: String = md5::Md5::digest(BREACHED[1].as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let pw = app.client.passwords();
+    pw.migrate(&MigrateRequest {
+        email: "old@example.com".into(),
+        hash,
+        hash_type: "md_5".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let r = pw
+        .authenticate(&login_req("old@example.com", BREACHED[1]))
+        .await;
+    assert_eq!(api_error(r), (401, "reset_password".into()));
+    let user = app
+        .client
+        .users()
+        .search(
+            &serde_json::from_value(
+                serde_json::json!({"query": {"operator": "AND", "operands": [
+                {"filter_name": "email_address", "filter_value": ["old@example.com"]}]}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(user.results[0].password.as_ref().unwrap().requires_reset);
+    // Still refused, even with the right password, until reset.
+    let again = pw
+        .authenticate(&login_req("old@example.com", BREACHED[1]))
+        .await;
+    assert_eq!(api_error(again).1, "reset_password");
 }

@@ -12,7 +12,11 @@ use tessera_client::proto::totps::*;
 
 use crate::harness::{TestApp, api_error, both_backends};
 
-both_backends!(enrol_log_in_replay_and_recover, bad_codes_are_clear_errors);
+both_backends!(
+    enrol_log_in_replay_and_recover,
+    bad_codes_are_clear_errors,
+    sandbox_values_work_every_time
+);
 
 /// RFC 4648 base32 without padding.
 fn base32(s: &str) -> Vec<u8> {
@@ -309,4 +313,46 @@ async fn bad_codes_are_clear_errors(app: &TestApp) {
         })
         .await;
     assert_eq!(api_error(bad_minutes).0, 400);
+}
+
+/// Stytch's sandbox TOTP values (sandbox.md §5), as its SDK suites use them: repeatable.
+async fn sandbox_values_work_every_time(app: &TestApp) {
+    let sandbox_user = "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd";
+    let totps = app.client.totps();
+    for _ in 0..2 {
+        let c = totps
+            .create(&CreateRequest {
+                user_id: sandbox_user.into(),
+                expiration_minutes: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(c.user_id, sandbox_user);
+        let a = totps
+            .authenticate(&auth(sandbox_user, "000000", SessionOptions::default()))
+            .await
+            .unwrap();
+        assert_eq!(a.user_id, sandbox_user);
+        totps
+            .recovery_codes(&RecoveryCodesRequest {
+                user_id: sandbox_user.into(),
+            })
+            .await
+            .unwrap();
+        totps
+            .recover(&RecoverRequest {
+                user_id: sandbox_user.into(),
+                recovery_code: "a1b2-c3d4-e5f6".into(),
+                session: SessionOptions::default(),
+            })
+            .await
+            .unwrap();
+    }
+    // Only in test projects.
+    let (_, live) = app.new_project(true).await;
+    let r = live
+        .totps()
+        .authenticate(&auth(sandbox_user, "000000", SessionOptions::default()))
+        .await;
+    assert_eq!(api_error(r).0, 404);
 }
