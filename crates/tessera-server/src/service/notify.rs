@@ -1,5 +1,5 @@
 //! Security notifications to a user's verified addresses (email, else SMS): a factor added or
-//! removed, and, when the project asks for it, every new sign-in. Best effort: a failed
+//! removed, a password changed, and, when the project asks for it, every new sign-in. Best effort: a failed
 //! notification is logged and never fails the request that caused it.
 
 use crate::delivery::{Delivery, TextChannel};
@@ -17,6 +17,8 @@ pub enum Notice<'a> {
     FactorRemoved(&'a str),
     /// A new session was started.
     SignIn(&'a ClientAttributes),
+    /// The password was changed (a reset) and the other sessions ended.
+    PasswordChanged,
 }
 
 impl Notice<'_> {
@@ -34,6 +36,13 @@ impl Notice<'_> {
                 format!("{project}: {what} was removed from your account"),
                 format!(
                     "{what} can no longer be used to sign in to your {project} account.\n\n{footer}\n"
+                ),
+            ),
+            Notice::PasswordChanged => (
+                format!("{project}: your password was changed"),
+                format!(
+                    "The password of your {project} account was changed, and every other session \
+                     of the account was logged out.\n\n{footer}\n"
                 ),
             ),
             Notice::SignIn(attrs) => (
@@ -110,8 +119,9 @@ pub async fn tell(
     }
 }
 
-/// After a factor authenticated: tells the user of an address it attached, and of the sign-in
-/// when the project asks for sign-in notices.
+/// After a factor authenticated: tells the user of a factor it attached (an address, an
+/// authenticator app), of a password reset, and of the sign-in when the project asks for
+/// sign-in notices.
 pub async fn after_factor(
     delivery: &Delivery,
     project: &Project,
@@ -120,6 +130,9 @@ pub async fn after_factor(
 ) {
     if let Some(added) = &a.added {
         tell(delivery, project, &a.user, Notice::FactorAdded(added), None).await;
+    }
+    if a.reset_sessions {
+        tell(delivery, project, &a.user, Notice::PasswordChanged, None).await;
     }
     let signed_in = a.issued.as_ref().is_some_and(|i| i.created);
     if signed_in && project.policy.notify_sign_in {

@@ -302,9 +302,11 @@ pub async fn authenticate(
     {
         return Err(Error::new(ErrorType::TotpCodeAlreadyAuthenticated));
     }
+    let mut enrolled = false;
     if let Some(t) = user.totps.iter_mut().find(|t| t.totp_id == row.totp_id) {
         if !t.verified {
             security_log::factor_added(project, &user.user_id, &row.totp_id);
+            enrolled = true;
         }
         t.verified = true;
     }
@@ -316,16 +318,13 @@ pub async fn authenticate(
         now,
     );
     let who = (user, row.totp_id);
-    factors::complete(
-        engine,
-        project,
-        who,
-        factor,
-        input.session,
-        &input.attrs,
-        now,
-    )
-    .await
+    let (req, attrs) = (input.session, &input.attrs);
+    let mut done = factors::complete(engine, project, who, factor, req, attrs, now).await?;
+    if enrolled {
+        // The first code completes the enrolment: the user is told, like any factor added.
+        done.added = Some("An authenticator app".into());
+    }
+    Ok(done)
 }
 
 /// `totps/recover`: one of the registration's recovery codes, once.

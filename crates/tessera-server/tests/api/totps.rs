@@ -15,7 +15,8 @@ use crate::harness::{TestApp, api_error, both_backends};
 both_backends!(
     enrol_log_in_replay_and_recover,
     bad_codes_are_clear_errors,
-    sandbox_values_work_every_time
+    sandbox_values_work_every_time,
+    a_completed_enrolment_is_told
 );
 
 /// RFC 4648 base32 without padding.
@@ -355,4 +356,26 @@ async fn sandbox_values_work_every_time(app: &TestApp) {
         .authenticate(&auth(sandbox_user, "000000", SessionOptions::default()))
         .await;
     assert_eq!(api_error(r).0, 404);
+}
+
+async fn a_completed_enrolment_is_told(app: &TestApp) {
+    let user = app.login("told@example.com", 10).await.user_id;
+    let totps = app.client.totps();
+    let c = totps
+        .create(&CreateRequest {
+            user_id: user.clone(),
+            expiration_minutes: None,
+        })
+        .await
+        .unwrap();
+    let before = app.smtp.count_to("told@example.com");
+    let code = code_at(&base32(&c.secret), now());
+    totps
+        .authenticate(&auth(&user, &code, SessionOptions::default()))
+        .await
+        .unwrap();
+    let mail = app.smtp.last_to("told@example.com").await;
+    assert_eq!(app.smtp.count_to("told@example.com"), before + 1);
+    let body = mail.body();
+    assert!(body.contains("An authenticator app can now be used to sign in"), "{body}");
 }

@@ -359,6 +359,8 @@ pub(super) async fn totp_delete(
         return Err(Error::new(ErrorType::RecentAuthenticationRequired));
     }
     let user = totps::delete(&app.sessions, &caller.project, &id).await?;
+    let notice = notify::Notice::FactorRemoved("An authenticator app");
+    notify::tell(&app.delivery, &caller.project, &user, notice, None).await;
     Ok(Data(wire::DeleteFactorResponse {
         request_id: request_id.into_string(),
         status_code: 200,
