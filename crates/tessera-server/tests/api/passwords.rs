@@ -428,7 +428,10 @@ async fn email_reset_by_link_revokes_other_sessions(app: &TestApp) {
     assert!(r.user.emails[0].verified, "the link proved the email");
     let notice = app.smtp.last_to("reset@example.com").await;
     let body = notice.body();
-    assert!(body.contains("account was changed"), "the owner is told: {body}");
+    assert!(
+        body.contains("account was changed"),
+        "the owner is told: {body}"
+    );
     // The other sessions are gone; the link is spent.
     for t in [&first.session_token, &other.session_token] {
         let s = app

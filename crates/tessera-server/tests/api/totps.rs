@@ -377,5 +377,8 @@ async fn a_completed_enrolment_is_told(app: &TestApp) {
     let mail = app.smtp.last_to("told@example.com").await;
     assert_eq!(app.smtp.count_to("told@example.com"), before + 1);
     let body = mail.body();
-    assert!(body.contains("An authenticator app can now be used to sign in"), "{body}");
+    assert!(
+        body.contains("An authenticator app can now be used to sign in"),
+        "{body}"
+    );
 }
