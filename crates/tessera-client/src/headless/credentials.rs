@@ -75,16 +75,7 @@ impl PasswordsApi<'_> {
         email: &str,
         redirect_url: Option<&str>,
     ) -> Result<(), ClientError> {
-        let verifier = crate::headless::storage::random_verifier();
-        let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            verifier.as_bytes(),
-        ));
-        {
-            let mut st = self.c.inner.state.lock().expect("state poisoned");
-            st.persisted.pkce_verifier = Some(verifier);
-            let _ = self.c.inner.storage.save(&st.persisted);
-        }
+        let challenge = self.c.new_pkce_challenge();
         let body = pw::ResetStartRequest {
             email: email.to_owned(),
             reset_password_redirect_url: redirect_url.map(str::to_owned),
@@ -106,15 +97,7 @@ impl PasswordsApi<'_> {
         password: &str,
         session_duration_minutes: u32,
     ) -> Result<Session, ClientError> {
-        let verifier = self
-            .c
-            .inner
-            .state
-            .lock()
-            .expect("state poisoned")
-            .persisted
-            .pkce_verifier
-            .clone();
+        let verifier = self.c.pkce_verifier();
         let body = pw::EmailResetRequest {
             token: token.to_owned(),
             password: password.to_owned(),
@@ -123,13 +106,7 @@ impl PasswordsApi<'_> {
             ..Default::default()
         };
         let s = self.login("passwords/email/reset", &body).await?;
-        self.c
-            .inner
-            .state
-            .lock()
-            .expect("state poisoned")
-            .persisted
-            .pkce_verifier = None;
+        self.c.forget_pkce();
         Ok(s)
     }
 

@@ -85,16 +85,7 @@ impl MagicLinksApi<'_> {
         email: &str,
         redirect_url: Option<&str>,
     ) -> Result<(), ClientError> {
-        let verifier = crate::headless::storage::random_verifier();
-        let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            verifier.as_bytes(),
-        ));
-        {
-            let mut st = self.c.inner.state.lock().expect("state poisoned");
-            st.persisted.pkce_verifier = Some(verifier);
-            let _ = self.c.inner.storage.save(&st.persisted);
-        }
+        let challenge = self.c.new_pkce_challenge();
         let body = wire::MagicLinkSendRequest {
             email: email.to_owned(),
             login_magic_link_url: redirect_url.map(str::to_owned),
@@ -119,15 +110,7 @@ impl MagicLinksApi<'_> {
         token: &str,
         session_duration_minutes: u32,
     ) -> Result<Session, ClientError> {
-        let verifier = self
-            .c
-            .inner
-            .state
-            .lock()
-            .expect("state poisoned")
-            .persisted
-            .pkce_verifier
-            .clone();
+        let verifier = self.c.pkce_verifier();
         let body = wire::MagicLinkAuthenticateRequest {
             token: token.to_owned(),
             session_duration_minutes: Some(session_duration_minutes.into()),
@@ -137,13 +120,7 @@ impl MagicLinksApi<'_> {
             .c
             .call(Method::POST, "magic_links/authenticate", Some(&body))
             .await?;
-        self.c
-            .inner
-            .state
-            .lock()
-            .expect("state poisoned")
-            .persisted
-            .pkce_verifier = None;
+        self.c.forget_pkce();
         self.c.apply(&r);
         Ok(r.session)
     }

@@ -391,6 +391,36 @@ impl HeadlessClient {
         self.start_refresher(false);
     }
 
+    /// Makes a PKCE pair, keeps its verifier (in the storage too, so a restart can finish the
+    /// flow) and returns the challenge to send.
+    fn new_pkce_challenge(&self) -> String {
+        let verifier = storage::random_verifier();
+        let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            verifier.as_bytes(),
+        ));
+        let mut st = self.inner.state.lock().expect("state poisoned");
+        st.persisted.pkce_verifier = Some(verifier);
+        let _ = self.inner.storage.save(&st.persisted);
+        challenge
+    }
+
+    /// The kept PKCE verifier, if a flow is under way.
+    fn pkce_verifier(&self) -> Option<String> {
+        let st = self.inner.state.lock().expect("state poisoned");
+        st.persisted.pkce_verifier.clone()
+    }
+
+    /// Forgets the PKCE verifier once its flow succeeded.
+    fn forget_pkce(&self) {
+        self.inner
+            .state
+            .lock()
+            .expect("state poisoned")
+            .persisted
+            .pkce_verifier = None;
+    }
+
     /// Caches a user the server sent (persisted); notifies when it changed.
     fn set_user(&self, user: User) {
         let changed = {

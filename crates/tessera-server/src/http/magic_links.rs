@@ -6,15 +6,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
-use super::sessions::{factor_response, match_options, session_request};
+use super::sessions::{concluded, match_options, session_request};
 use super::users::metadata;
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
 use crate::service::addresses;
-use crate::service::factors::{self, Channel};
+use crate::service::factors::Channel;
 use crate::service::magic_links::{self, AuthenticateInput, EmailLinkInput, InviteInput};
-use crate::service::notify;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -213,8 +212,6 @@ async fn authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = magic_links::authenticate(&app.sessions, &project, input, now).await;
-    factors::log_outcome(&project, "magic_link", &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, &project, &a, &attrs).await;
-    Ok(factor_response(request_id, a, now))
+    let parts = (&app.delivery, &*project);
+    concluded(parts, ("magic_link", a, &attrs), request_id, now).await
 }

@@ -6,12 +6,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, ProjectAuth, RequestId};
-use super::sessions::{factor_response, match_options, session_request};
+use super::sessions::{concluded, match_options, session_request};
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::service::addresses;
-use crate::service::factors::{self, Channel};
-use crate::service::notify;
+use crate::service::factors::Channel;
 use crate::service::otps::{self, AuthenticateInput, SendInput, SendMode};
 use crate::state::AppState;
 
@@ -159,8 +158,6 @@ async fn authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = otps::authenticate(&app.sessions, &project, input, now).await;
-    factors::log_outcome(&project, "otp", &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, &project, &a, &attrs).await;
-    Ok(factor_response(request_id, a, now))
+    let parts = (&app.delivery, &*project);
+    concluded(parts, ("otp", a, &attrs), request_id, now).await
 }

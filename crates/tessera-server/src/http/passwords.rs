@@ -7,17 +7,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, Path, ProjectAuth, RequestId};
-use super::sessions::{factor_response, match_options, session_request};
+use super::sessions::{concluded, match_options, session_request};
 use super::users::{metadata, name};
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
-use crate::service::factors::{self, Authenticated};
+use crate::service::factors::Authenticated;
 use crate::service::passwords::legacy::Legacy;
 use crate::service::passwords::reset::{self, EmailResetInput, ExistingInput, SessionResetInput};
 use crate::service::passwords::{self, AuthenticateInput, CreateInput, MigrateInput};
 use crate::service::sessions::Locator;
-use crate::service::{notify, users};
+use crate::service::users;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -33,19 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_password))
 }
 
-/// The answer of a password login: the common shape with the email's id.
-pub(crate) fn password_response(
-    request_id: RequestId,
-    a: Authenticated,
-    now: Timestamp,
-) -> axum::Json<FactorAuthenticateResponse> {
-    let email_id = (!a.method_id.is_empty()).then(|| a.method_id.clone());
-    let mut r = factor_response(request_id, a, now);
-    r.0.email_id = email_id;
-    r
-}
-
-/// Logs and notifies a password login's outcome, then answers it.
+/// Logs, notifies and answers a password login: the common shape with the email's id.
 pub(crate) async fn finish(
     app: &AppState,
     project: &crate::model::Project,
@@ -56,10 +44,11 @@ pub(crate) async fn finish(
     request_id: RequestId,
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
-    factors::log_outcome(project, "password", &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, project, &a, &attrs).await;
-    Ok(password_response(request_id, a, now))
+    let email_id = a.as_ref().ok().map(|a| a.method_id.clone());
+    let parts = (&app.delivery, project);
+    let mut r = concluded(parts, ("password", a, &attrs), request_id, now).await?;
+    r.0.email_id = email_id.filter(|id| !id.is_empty());
+    Ok(r)
 }
 
 /// Create a user with an email and a password (the password must pass the project's policy).

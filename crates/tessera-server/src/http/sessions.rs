@@ -14,7 +14,7 @@ use crate::model::Timestamp;
 use crate::model::session::parse_duration_minutes;
 use crate::service::factors::{Authenticated, MatchOptions};
 use crate::service::sessions::{
-    self, AuthenticatedSession, Issued, Locator, RevokeBy, SessionRequest,
+    self, AuthenticatedSession, ClientAttributes, Issued, Locator, RevokeBy, SessionRequest,
 };
 use crate::state::AppState;
 
@@ -45,6 +45,21 @@ pub(crate) fn match_options(
         ip: o.ip_match_required,
         user_agent: o.user_agent_match_required,
     }
+}
+
+/// How every `/v1` factor login ends: the outcome goes to the security log (as `factor`), a
+/// success tells the user what it should know (`notify::after_factor`) and becomes the common
+/// answer.
+pub(crate) async fn concluded(
+    (delivery, project): (&crate::delivery::Delivery, &crate::model::Project),
+    (factor, outcome, attrs): (&str, Result<Authenticated>, &ClientAttributes),
+    request_id: RequestId,
+    now: Timestamp,
+) -> Result<axum::Json<wire::FactorAuthenticateResponse>> {
+    crate::service::factors::log_outcome(project, factor, &outcome, attrs);
+    let a = outcome?;
+    crate::service::notify::after_factor(delivery, project, &a, attrs).await;
+    Ok(factor_response(request_id, a, now))
 }
 
 /// The wire answer of every factor-authenticate endpoint.

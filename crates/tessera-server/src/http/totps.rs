@@ -7,12 +7,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Client, Json, Path, ProjectAuth, RequestId};
-use super::sessions::{factor_response, session_request};
+use super::sessions::{concluded, session_request};
 use crate::error::Result;
 use crate::model::Timestamp;
-use crate::service::factors::{self, Authenticated};
+use crate::service::factors::Authenticated;
+use crate::service::sessions::ClientAttributes;
 use crate::service::totps::{self, AuthenticateInput};
-use crate::service::{notify, sessions::ClientAttributes};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -24,7 +24,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_totp))
 }
 
-/// Logs, notifies and answers a TOTP or recovery-code login.
+/// Logs, notifies and answers a TOTP or recovery-code login (with its `totp_id`).
 pub(crate) async fn finish(
     app: &AppState,
     project: &crate::model::Project,
@@ -32,12 +32,10 @@ pub(crate) async fn finish(
     request_id: RequestId,
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
-    factors::log_outcome(project, what, &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, project, &a, &attrs).await;
-    let totp_id = a.method_id.clone();
-    let mut r = factor_response(request_id, a, now);
-    r.0.totp_id = Some(totp_id);
+    let totp_id = a.as_ref().ok().map(|a| a.method_id.clone());
+    let parts = (&app.delivery, project);
+    let mut r = concluded(parts, (what, a, &attrs), request_id, now).await?;
+    r.0.totp_id = totp_id;
     Ok(r)
 }
 

@@ -5,32 +5,18 @@ use tessera_proto::totps::RecoveryCodesResponse;
 
 use super::Data;
 use super::extract::Caller;
-use super::sessions::authenticated;
+use super::factors::{concluded, session_request};
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{Client, Json, Path, RequestId};
 use crate::http::passwords::{start_input, strength};
 use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
-use crate::service::factors::{self, Authenticated, MatchOptions};
+use crate::service::factors::{self, MatchOptions};
 use crate::service::passwords::reset::{self, EmailResetInput, ExistingInput, SessionResetInput};
 use crate::service::passwords::{self, AuthenticateInput, CreateInput};
-use crate::service::sessions::{ClientAttributes, SessionRequest, resolve_with_user};
+use crate::service::sessions::resolve_with_user;
 use crate::service::{limits, notify, totps, users};
 use crate::state::AppState;
-
-async fn session_request(
-    app: &AppState,
-    caller: &Caller,
-    minutes: Option<i64>,
-) -> Result<SessionRequest> {
-    factors::frontend_session(
-        &app.sessions,
-        &caller.project,
-        caller.session_token.as_deref(),
-        minutes,
-    )
-    .await
-}
 
 async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
     limits::check_authenticate(
@@ -40,29 +26,6 @@ async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
         Timestamp::now(),
     )
     .await
-}
-
-/// Logs, notifies and answers a frontend login.
-async fn logged_in(
-    app: &AppState,
-    caller: &Caller,
-    (a, attrs, what): (Result<Authenticated>, ClientAttributes, &str),
-    request_id: RequestId,
-    now: Timestamp,
-) -> Result<Data<wire::AuthenticateResponse>> {
-    factors::log_outcome(&caller.project, what, &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
-    let issued = a
-        .issued
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a frontend login minted no session")))?;
-    Ok(authenticated(
-        request_id,
-        issued,
-        a.user,
-        Some(a.method_id),
-        now,
-    ))
 }
 
 /// `POST /passwords`: sign up with an email and a password.
@@ -83,7 +46,7 @@ pub(super) async fn create(
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let a = passwords::create((&app.sessions, &app.passwords), &caller.project, input, now).await;
-    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+    concluded(&app, &caller, ("password", a, attrs), request_id, now).await
 }
 
 /// `POST /passwords/authenticate`.
@@ -104,7 +67,7 @@ pub(super) async fn authenticate(
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let a =
         passwords::authenticate((&app.sessions, &app.passwords), &caller.project, input, now).await;
-    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+    concluded(&app, &caller, ("password", a, attrs), request_id, now).await
 }
 
 /// `POST /passwords/strength_check`.
@@ -159,7 +122,7 @@ pub(super) async fn reset_by_email(
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let a = reset::by_email((&app.sessions, &app.passwords), &caller.project, input, now).await;
-    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+    concluded(&app, &caller, ("password", a, attrs), request_id, now).await
 }
 
 /// `POST /passwords/existing_password/reset`.
@@ -181,7 +144,7 @@ pub(super) async fn reset_existing(
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let a =
         reset::with_existing((&app.sessions, &app.passwords), &caller.project, input, now).await;
-    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+    concluded(&app, &caller, ("password", a, attrs), request_id, now).await
 }
 
 /// `POST /passwords/session/reset`: the caller's session.
@@ -201,7 +164,7 @@ pub(super) async fn reset_by_session(
     };
     let (now, attrs) = (Timestamp::now(), input.attrs.clone());
     let a = reset::by_session((&app.sessions, &app.passwords), &caller.project, input, now).await;
-    logged_in(&app, &caller, (a, attrs, "password"), request_id, now).await
+    concluded(&app, &caller, ("password", a, attrs), request_id, now).await
 }
 
 /// `POST /users/search`: `new`, `passwordless` or `password` for the prebuilt UI.
@@ -297,7 +260,7 @@ async fn totp_login(
             "totp",
         )
     };
-    logged_in(&app, &caller, (a, attrs, what), request_id, now).await
+    concluded(&app, &caller, (what, a, attrs), request_id, now).await
 }
 
 /// `POST /totps/authenticate`: a step-up of the caller's session.

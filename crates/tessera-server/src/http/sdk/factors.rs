@@ -12,7 +12,7 @@ use crate::service::addresses::AttachTo;
 use crate::service::factors::{self, Authenticated, Channel, MatchOptions};
 use crate::service::magic_links::{self, EmailLinkInput};
 use crate::service::otps::{self, SendInput, SendMode};
-use crate::service::sessions::SessionRequest;
+use crate::service::sessions::{ClientAttributes, SessionRequest};
 use crate::service::{limits, notify};
 use crate::state::AppState;
 
@@ -45,7 +45,7 @@ impl Which {
 }
 
 /// The session a browser login creates or steps up (the seam's frontend rule).
-async fn session_request(
+pub(super) async fn session_request(
     app: &AppState,
     caller: &Caller,
     minutes: Option<i64>,
@@ -59,12 +59,18 @@ async fn session_request(
     .await
 }
 
-/// Every browser login ends with a session.
-fn logged_in(
+/// How every browser login ends: the outcome goes to the security log (as `factor`), a success
+/// tells the user what it should know, and its session becomes the answer.
+pub(super) async fn concluded(
+    app: &AppState,
+    caller: &Caller,
+    (factor, outcome, attrs): (&str, Result<Authenticated>, ClientAttributes),
     request_id: RequestId,
-    a: Authenticated,
     now: Timestamp,
 ) -> Result<Data<wire::AuthenticateResponse>> {
+    factors::log_outcome(&caller.project, factor, &outcome, &attrs);
+    let a = outcome?;
+    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     let issued = a
         .issued
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a frontend login minted no session")))?;
@@ -183,10 +189,7 @@ pub(super) async fn magic_link_authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = magic_links::authenticate(&app.sessions, &caller.project, input, now).await;
-    factors::log_outcome(&caller.project, "magic_link", &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
-    logged_in(request_id, a, now)
+    concluded(&app, &caller, ("magic_link", a, attrs), request_id, now).await
 }
 
 async fn otp_send_any(
@@ -291,8 +294,5 @@ pub(super) async fn otp_authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = otps::authenticate(&app.sessions, &caller.project, input, now).await;
-    factors::log_outcome(&caller.project, "otp", &a, &attrs);
-    let a = a?;
-    notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
-    logged_in(request_id, a, now)
+    concluded(&app, &caller, ("otp", a, attrs), request_id, now).await
 }

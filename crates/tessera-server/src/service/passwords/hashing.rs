@@ -1,12 +1,12 @@
-//! Password hashing with argon2id at OWASP's parameters, on a bounded pool of blocking threads
-//! so that a storm of password logins queues here instead of starving session checks.
+//! Password hashing with argon2id at OWASP's parameters, on a bounded pool of its own threads
+//! at a lower scheduling priority (nice 10), so that a storm of password logins queues here and
+//! yields the CPU to session checks instead of starving them.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
 
 use super::legacy::Legacy;
 use crate::error::{Error, ErrorType, Result};
@@ -19,6 +19,9 @@ pub const PASSES: u32 = 2;
 pub const LANES: u32 = 1;
 /// Hashes waiting per hashing thread before new ones are refused (429).
 const QUEUE_PER_THREAD: usize = 256;
+/// The hashing threads' priority: 25 of 100, nice 10 on Linux (about a tenth of a normal
+/// thread's share of a busy core).
+const PRIORITY: u8 = 25;
 /// The prefix of a stored hash imported by `migrate` and not used since.
 pub const LEGACY_PREFIX: &str = "legacy:";
 
@@ -32,23 +35,65 @@ pub struct Checked {
     pub upgrade: Option<String>,
 }
 
-/// The bounded hashing pool.
-#[derive(Clone, Debug)]
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The bounded hashing pool: a queue of jobs and the threads that run them.
+#[derive(Clone)]
 pub struct Hasher {
     threads: usize,
-    permits: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
+    queue: SyncSender<Job>,
     params: Params,
 }
 
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
+    let priority = PRIORITY
+        .try_into()
+        .map(thread_priority::ThreadPriority::Crossplatform);
+    if let Ok(p) = priority
+        && let Err(e) = thread_priority::set_current_thread_priority(p)
+    {
+        tracing::debug!(error = ?e, "the hashing thread keeps its priority");
+    }
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            // Every sender is gone: the pool was dropped.
+            Err(_) => return,
+        }
+    }
+}
+
 impl Hasher {
-    /// A pool of `threads` hashing threads with the given argon2id parameters.
+    /// A pool of `threads` hashing threads with the given argon2id parameters. The threads end
+    /// when the last clone of the pool is dropped.
     pub fn new(threads: usize, params: Params) -> Self {
         let threads = threads.max(1);
+        let (queue, jobs) = sync_channel::<Job>(threads * QUEUE_PER_THREAD);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..threads {
+            let jobs = Arc::clone(&jobs);
+            let spawned = std::thread::Builder::new()
+                .name(format!("tessera-hash-{i}"))
+                .spawn(move || worker(jobs));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "a password hashing thread could not start");
+            }
+        }
         Hasher {
             threads,
-            permits: Arc::new(Semaphore::new(threads)),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            queue,
             params,
         }
     }
@@ -74,28 +119,23 @@ impl Hasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// Runs `f` on a blocking thread once a hashing slot is free.
+    /// Runs `f` on a hashing thread; a full queue refuses at once (429). A job whose caller
+    /// has gone (the client hung up while it waited) is skipped, not computed.
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        struct Waiting<'a>(&'a AtomicUsize);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            if !tx.is_closed() {
+                let _ = tx.send(f());
             }
-        }
-        if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.threads * QUEUE_PER_THREAD {
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
-            return Err(Error::new(ErrorType::TooManyRequests));
-        }
-        let waiting = Waiting(&self.waiting);
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the hashing pool is closed")))?;
-        drop(waiting);
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("a hashing thread failed: {e}")))
+        });
+        self.queue.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => Error::new(ErrorType::TooManyRequests),
+            TrySendError::Disconnected(_) => {
+                Error::Internal(anyhow::anyhow!("the hashing threads are gone"))
+            }
+        })?;
+        rx.await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("a hashing thread failed")))
     }
 
     /// A new argon2id PHC string for `password`.
@@ -177,10 +217,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_refuses() {
-        let h = Hasher::new(1, Params::new(64, 1, 1, None).unwrap());
-        h.waiting.store(QUEUE_PER_THREAD, Ordering::Relaxed);
+    async fn a_full_queue_refuses_and_abandoned_jobs_are_skipped() {
+        let h = small();
+        // Hold the one thread, fill the queue, and the next hash is refused at once.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let h = h.clone();
+            async move { h.run(move || hold.recv().ok()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let computed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let queued: Vec<_> = (0..QUEUE_PER_THREAD)
+            .map(|_| {
+                let (h, computed) = (h.clone(), Arc::clone(&computed));
+                tokio::spawn(async move {
+                    h.run(move || computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                        .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let e = h.hash("x".into()).await.unwrap_err();
         assert_eq!(e.kind(), ErrorType::TooManyRequests);
+        // The queued callers give up: their jobs are skipped, never computed.
+        for q in &queued {
+            q.abort();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // Skipped jobs leave the queue at once.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        h.hash("y".into()).await.unwrap();
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 }
