@@ -170,6 +170,32 @@ async fn enrol_log_in_replay_and_recover(app: &TestApp) {
         created.totp_id
     );
     assert!(stepped.user.totps[0].verified);
+    // The search filters answer from the registrations.
+    let search = |filter: serde_json::Value| {
+        serde_json::from_value::<tessera_client::proto::users::SearchUsersRequest>(
+            serde_json::json!({"query": {"operator": "AND", "operands": [filter]}}),
+        )
+        .unwrap()
+    };
+    let found = app
+        .client
+        .users()
+        .search(&search(
+            serde_json::json!({"filter_name": "totp_verified", "filter_value": true}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(found.results.len(), 1);
+    assert_eq!(found.results[0].user_id, user_id);
+    let by_id = app
+        .client
+        .users()
+        .search(&search(
+            serde_json::json!({"filter_name": "totp_id", "filter_value": [created.totp_id]}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(by_id.results.len(), 1);
     // Replayed: refused.
     let replay = totps
         .authenticate(&auth(&user_id, &code, SessionOptions::default()))
