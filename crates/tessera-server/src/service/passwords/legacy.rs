@@ -96,6 +96,18 @@ fn bytes(s: &str) -> Option<Vec<u8>> {
         .filter(|b| !b.is_empty())
 }
 
+/// Base64 (padded or not), else hex: what Stytch documents for scrypt and PBKDF2 salts and
+/// hashes comes first, so a base64 value made only of hex digits is still read as base64.
+fn base64_first(s: &str) -> Option<Vec<u8>> {
+    let t = s.trim();
+    STANDARD
+        .decode(t)
+        .or_else(|_| STANDARD_NO_PAD.decode(t))
+        .ok()
+        .filter(|b| !b.is_empty())
+        .or_else(|| bytes(t))
+}
+
 fn b64(b: &[u8]) -> String {
     STANDARD.encode(b)
 }
@@ -204,8 +216,8 @@ impl Legacy {
                     if !(n > 1 && n <= 262_144 && n.is_power_of_two()) {
                         return Err(config("scrypt_config.n_parameter"));
                     }
-                    let salt = bytes(&c.salt).ok_or_else(|| config("scrypt_config.salt"))?;
-                    let out = bytes(hash).ok_or_else(|| invalid("scrypt"))?;
+                    let salt = base64_first(&c.salt).ok_or_else(|| config("scrypt_config.salt"))?;
+                    let out = base64_first(hash).ok_or_else(|| invalid("scrypt"))?;
                     if out.len() != c.key_length as usize {
                         return Err(Error::with_message(
                             ErrorType::InvalidHashConfig,
@@ -247,8 +259,8 @@ impl Legacy {
                 if c.iteration_amount == 0 {
                     return Err(config("pbkdf_2_config.iteration_amount"));
                 }
-                let salt = bytes(&c.salt).ok_or_else(|| config("pbkdf_2_config.salt"))?;
-                let out = bytes(hash).ok_or_else(|| invalid("pbkdf_2"))?;
+                let salt = base64_first(&c.salt).ok_or_else(|| config("pbkdf_2_config.salt"))?;
+                let out = base64_first(hash).ok_or_else(|| invalid("pbkdf_2"))?;
                 if out.len() != c.key_length as usize {
                     return Err(Error::with_message(
                         ErrorType::InvalidHashConfig,
@@ -418,6 +430,13 @@ mod tests {
         assert_eq!(phpass("test12345", h).as_deref(), Some(h));
         assert!(Legacy::Phpass { hash: h.into() }.verify("test12345"));
         assert!(!Legacy::Phpass { hash: h.into() }.verify("test12346"));
+    }
+
+    #[test]
+    fn base64_salts_made_of_hex_digits_stay_base64() {
+        // "deadbeefcafe" is valid hex and valid base64: a salt is read as base64, a digest as hex.
+        assert_eq!(base64_first("deadbeefcafe").unwrap().len(), 9);
+        assert_eq!(bytes("deadbeefcafe").unwrap().len(), 6);
     }
 
     #[test]
