@@ -83,6 +83,47 @@ async fn bootstrap_carries_the_password_policy(app: &TestApp) {
         b["data"]["password_config"],
         json!({"luds_complexity": 2, "luds_minimum_count": 10})
     );
+
+    // The command line sets the policy of a running server's project.
+    let pid = app.creds.project_id.clone();
+    let args = [
+        "project",
+        "update",
+        &pid,
+        "--password-strength",
+        "luds",
+        "--luds-min-length",
+        "12",
+        "--luds-complexity",
+        "3",
+    ];
+    let policy: serde_json::Value =
+        serde_json::from_str(&crate::secrets::tessera(app, &args).await).unwrap();
+    assert_eq!(policy["passwords"]["strength"], "luds");
+    let b = page
+        .call(
+            reqwest::Method::GET,
+            &format!("/projects/bootstrap/{pt}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        b.data()["password_config"],
+        json!({"luds_complexity": 3, "luds_minimum_count": 12})
+    );
+    let r = app
+        .client
+        .passwords()
+        .strength_check(&tessera_client::proto::passwords::StrengthCheckRequest {
+            password: "Short1!".into(),
+            email: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.strength_policy, "luds");
+    let too_short = ["project", "update", &pid, "--luds-min-length", "4"];
+    assert!(!crate::secrets::run(app, &too_short).await.status.success());
 }
 
 async fn passwords_at_the_wire(app: &TestApp) {
