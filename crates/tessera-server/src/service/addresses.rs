@@ -179,14 +179,7 @@ pub async fn delete_own(
             FactorRef::Phone(_) => ErrorType::PhoneNumberNotFound,
         }));
     };
-    let window = project.policy.recent_auth_minutes * 60_000;
-    let recent = session
-        .factors
-        .iter()
-        .any(|f| now.millis() - f.last_authenticated_at.millis() <= window);
-    if !recent {
-        return Err(Error::new(ErrorType::RecentAuthenticationRequired));
-    }
+    factors::require_recent(project, &session, now)?;
     let verified_count = user.emails.iter().filter(|e| e.verified).count()
         + user.phone_numbers.iter().filter(|p| p.verified).count();
     if verified && verified_count <= 1 {

@@ -222,6 +222,21 @@ pub async fn check_attachable(
     Ok(())
 }
 
+/// A sensitive change through a session (deleting a factor) needs a factor proven in it within
+/// the project's `recent_auth_minutes`, so a stolen session token alone cannot strip the account.
+pub fn require_recent(project: &Project, session: &session::Session, now: Timestamp) -> Result<()> {
+    let window = project.policy.recent_auth_minutes * 60_000;
+    let recent = session
+        .factors
+        .iter()
+        .any(|f| now.millis() - f.last_authenticated_at.millis() <= window);
+    if recent {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorType::RecentAuthenticationRequired))
+    }
+}
+
 /// The session entry of a factor on one of the user's emails or phone numbers.
 pub fn factor_on(
     user: &User,

@@ -17,7 +17,9 @@ use crate::model::user::User;
 use crate::model::{Project, Timestamp};
 use crate::service::factors::{self, Authenticated};
 use crate::service::master_key::{totp_codes_context, totp_secret_context};
-use crate::service::sessions::{ClientAttributes, SessionEngine, SessionRequest};
+use crate::service::sessions::{
+    ClientAttributes, Locator, SessionEngine, SessionRequest, resolve_with_user,
+};
 use crate::service::{sandbox, security_log, users};
 use crate::store::totps::{NewRecoveryCode, TotpRow};
 
@@ -472,6 +474,23 @@ pub async fn delete(engine: &SessionEngine, project: &Project, totp_id: &str) ->
         .ok_or_else(|| Error::new(ErrorType::TotpNotFound))?;
     security_log::factor_removed(project, &user_id, totp_id, "backend");
     users::get(store, project, &user_id).await
+}
+
+/// A signed-in user deletes one of its own registrations (the frontend API), with a factor
+/// proven within the project's `recent_auth_minutes`; the user as it now is.
+pub async fn delete_own(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    totp_id: &str,
+    now: Timestamp,
+) -> Result<User> {
+    let (session, user) = resolve_with_user(engine, project, loc, now).await?;
+    if !user.totps.iter().any(|t| t.totp_id == totp_id) {
+        return Err(Error::new(ErrorType::TotpNotFound));
+    }
+    factors::require_recent(project, &session, now)?;
+    delete(engine, project, totp_id).await
 }
 
 #[cfg(test)]

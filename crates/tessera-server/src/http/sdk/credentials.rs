@@ -6,7 +6,7 @@ use tessera_proto::totps::RecoveryCodesResponse;
 use super::Data;
 use super::extract::Caller;
 use super::factors::{concluded, session_request};
-use crate::error::{Error, ErrorType, Result};
+use crate::error::Result;
 use crate::http::extract::{Client, Json, Path, RequestId};
 use crate::http::passwords::{start_input, strength};
 use crate::model::Timestamp;
@@ -300,7 +300,7 @@ pub(super) async fn totp_recovery_codes(
     )))
 }
 
-/// `DELETE /users/totps/{totp_id}`: with a recent factor, and never the last verified one.
+/// `DELETE /users/totps/{totp_id}`: the session's own registration, with a recent factor.
 pub(super) async fn totp_delete(
     request_id: RequestId,
     State(app): State<AppState>,
@@ -309,19 +309,7 @@ pub(super) async fn totp_delete(
 ) -> Result<Data<wire::DeleteFactorResponse>> {
     let now = Timestamp::now();
     let loc = caller.session()?;
-    let (session, user) = resolve_with_user(&app.sessions, &caller.project, &loc, now).await?;
-    if !user.totps.iter().any(|t| t.totp_id == id) {
-        return Err(Error::new(ErrorType::TotpNotFound));
-    }
-    let window = caller.project.policy.recent_auth_minutes * 60_000;
-    if !session
-        .factors
-        .iter()
-        .any(|f| now.millis() - f.last_authenticated_at.millis() <= window)
-    {
-        return Err(Error::new(ErrorType::RecentAuthenticationRequired));
-    }
-    let user = totps::delete(&app.sessions, &caller.project, &id).await?;
+    let user = totps::delete_own(&app.sessions, &caller.project, &loc, &id, now).await?;
     let notice = notify::Notice::FactorRemoved("An authenticator app");
     notify::tell(&app.delivery, &caller.project, &user, notice, None).await;
     Ok(Data(wire::DeleteFactorResponse {

@@ -83,9 +83,7 @@ pub async fn strength_check(
     email: Option<&str>,
 ) -> Result<StrengthReport> {
     too_long(password)?;
-    let inputs = strength::user_inputs(email);
-    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let s = strength::judge(&project.policy.passwords, password, &inputs);
+    let s = strength::judge_for(&project.policy.passwords, password, email);
     let breached = match (&pw.breach, email) {
         (Some(b), Some(_)) => b.breached(password).await?,
         _ => false,
@@ -112,9 +110,7 @@ pub(crate) async fn check_new(
     email: &str,
 ) -> Result<()> {
     too_long(password)?;
-    let inputs = strength::user_inputs(Some(email));
-    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let s = strength::judge(&project.policy.passwords, password, &inputs);
+    let s = strength::judge_for(&project.policy.passwords, password, Some(email));
     if !s.valid {
         let why = [s.feedback.warning.clone()]
             .into_iter()

@@ -102,8 +102,15 @@ pub fn judge(policy: &PasswordPolicy, password: &str, user_inputs: &[&str]) -> S
     }
 }
 
+/// Judges `password` by `policy`, with the email (and its parts) as guessable words.
+pub fn judge_for(policy: &PasswordPolicy, password: &str, email: Option<&str>) -> Strength {
+    let inputs = user_inputs(email);
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    judge(policy, password, &inputs)
+}
+
 /// The email and its local part and domain, as zxcvbn's user inputs.
-pub fn user_inputs(email: Option<&str>) -> Vec<String> {
+fn user_inputs(email: Option<&str>) -> Vec<String> {
     let Some(e) = email else { return vec![] };
     let mut v = vec![e.to_owned()];
     if let Some((local, domain)) = e.split_once('@') {
