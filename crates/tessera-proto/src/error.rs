@@ -100,6 +100,7 @@ error_types! {
     // projects
     ProjectNotFound => "project_not_found",
     BadDomainForStytchSdk => "bad_domain_for_stytch_sdk",
+    CsrfCheckFailed => "csrf_check_failed",
     // sessions
     SessionNotFound => "session_not_found",
     NoSessionArguments => "no_session_arguments",

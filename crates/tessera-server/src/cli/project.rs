@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::{DbArgs, run_admin};
 use crate::admin::AdminRequest;
-use crate::model::project::{PolicyChange, StrengthPolicy};
+use crate::model::project::{CookieMode, PolicyChange, StrengthPolicy};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ProjectCommand {
@@ -71,6 +71,15 @@ pub(crate) struct PolicyArgs {
     /// LUDS: how many of lower case, upper case, digit and symbol, 1..=4 [default: 3].
     #[arg(long)]
     luds_complexity: Option<u32>,
+    /// Where browsers keep the session: readable (the SDK keeps the tokens where script can
+    /// read them) or httponly (the frontend API sets HttpOnly cookies and accepts them in
+    /// place of the token) [default: readable].
+    #[arg(long, value_parser = ["readable", "httponly"])]
+    cookie_mode: Option<String>,
+    /// The Domain of the HttpOnly cookies, e.g. example.com when Tessera is auth.example.com and
+    /// the app app.example.com ("" for host-only cookies) [default: none].
+    #[arg(long)]
+    cookie_domain: Option<String>,
 }
 
 impl From<PolicyArgs> for PolicyChange {
@@ -93,6 +102,14 @@ impl From<PolicyArgs> for PolicyChange {
             }),
             luds_min_length: a.luds_min_length,
             luds_complexity: a.luds_complexity,
+            cookie_mode: a.cookie_mode.map(|m| {
+                if m == "httponly" {
+                    CookieMode::Httponly
+                } else {
+                    CookieMode::Readable
+                }
+            }),
+            cookie_domain: a.cookie_domain,
         }
     }
 }

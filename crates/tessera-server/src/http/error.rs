@@ -66,6 +66,11 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::FORBIDDEN,
             "This origin is not one of the project's authorized origins for the frontend SDK.",
         ),
+        CsrfCheckFailed => (
+            StatusCode::FORBIDDEN,
+            "A session cookie was sent without proof that script on an authorized origin made \
+             the request.",
+        ),
         PkceExpectedCodeChallenge => (
             StatusCode::BAD_REQUEST,
             "This project requires PKCE for browser magic links: send a code_challenge.",
@@ -393,6 +398,11 @@ pub(crate) fn envelope(
     }
 }
 
+/// The error type a failed handler's answer will carry, before [`render_errors`] writes it.
+pub(crate) fn pending_kind(res: &Response) -> Option<ErrorType> {
+    res.extensions().get::<PendingError>().map(|p| p.kind)
+}
+
 /// Middleware: gives every request its id and turns every error answer, ours or the
 /// framework's, into Stytch's envelope with the HTTP status equal to `status_code`.
 pub(crate) async fn render_errors(mut req: Request, next: Next) -> Response {
@@ -427,8 +437,9 @@ pub(crate) async fn render_errors(mut req: Request, next: Next) -> Response {
     )
         .into_response();
     for (name, value) in parts.headers.iter() {
+        // Appended, not inserted: a header may repeat (two `Set-Cookie`s).
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            res.headers_mut().insert(name.clone(), value.clone());
+            res.headers_mut().append(name.clone(), value.clone());
         }
     }
     res.headers_mut().insert(

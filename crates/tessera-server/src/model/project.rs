@@ -22,7 +22,7 @@ pub struct Project {
 }
 
 /// A project's security policy (Tessera extensions to Stytch's project settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProjectPolicy {
     /// A session not authenticated for this long is dead.
     pub session_idle_timeout_minutes: Option<i64>,
@@ -37,6 +37,8 @@ pub struct ProjectPolicy {
     pub limits: RateLimits,
     /// What a password must be.
     pub passwords: PasswordPolicy,
+    /// Where browsers keep the session: readable by script, or in HttpOnly cookies.
+    pub cookies: CookiePolicy,
 }
 
 impl Default for ProjectPolicy {
@@ -48,6 +50,7 @@ impl Default for ProjectPolicy {
             notify_sign_in: false,
             limits: RateLimits::default(),
             passwords: PasswordPolicy::default(),
+            cookies: CookiePolicy::default(),
         }
     }
 }
@@ -123,8 +126,56 @@ impl Default for RateLimits {
     }
 }
 
-/// A change of policy: the fields given are set (a limit of 0 removes it), the others kept.
+/// Who holds a browser's session tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieMode {
+    /// The browser SDK keeps them where script can read them (cookies on the app's origin or
+    /// `localStorage`), as Stytch's SDK does by default.
+    #[default]
+    Readable,
+    /// The frontend API sets them as `HttpOnly; Secure; SameSite=Lax` cookies, accepts them in
+    /// place of the Basic secret and leaves them out of its JSON: no script ever sees them.
+    Httponly,
+}
+
+impl CookieMode {
+    /// `readable` or `httponly`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CookieMode::Readable => "readable",
+            CookieMode::Httponly => "httponly",
+        }
+    }
+}
+
+/// How the frontend API hands sessions to browsers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CookiePolicy {
+    /// Readable tokens (the default) or HttpOnly cookies.
+    pub mode: CookieMode,
+    /// The `Domain` of the HttpOnly cookies (say `example.com`, so that `app.example.com`'s
+    /// backend receives them too); none: host-only cookies of Tessera's own host.
+    pub domain: Option<String>,
+}
+
+/// Whether `d` is a plain DNS name a cookie's `Domain` may hold (no scheme, port or path).
+fn cookie_domain_ok(d: &str) -> bool {
+    d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// A change of policy: the fields given are set (a limit of 0 removes it), the others kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyChange {
     /// See [`ProjectPolicy::session_idle_timeout_minutes`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -159,6 +210,12 @@ pub struct PolicyChange {
     /// See [`PasswordPolicy::luds_complexity`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub luds_complexity: Option<u32>,
+    /// See [`CookiePolicy::mode`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_mode: Option<CookieMode>,
+    /// See [`CookiePolicy::domain`]; an empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_domain: Option<String>,
 }
 
 impl ProjectPolicy {
@@ -219,6 +276,21 @@ impl ProjectPolicy {
                 return Err("the LUDS complexity must be between 1 and 4".into());
             }
             p.passwords.luds_complexity = v;
+        }
+        if let Some(v) = change.cookie_mode {
+            p.cookies.mode = v;
+        }
+        if let Some(d) = change.cookie_domain {
+            let d = d.trim_start_matches('.').to_ascii_lowercase();
+            if d.is_empty() {
+                p.cookies.domain = None;
+            } else if cookie_domain_ok(&d) {
+                p.cookies.domain = Some(d);
+            } else {
+                return Err(format!(
+                    "the cookie domain must be a DNS name such as example.com, not {d:?}"
+                ));
+            }
         }
         Ok(p)
     }

@@ -7,6 +7,7 @@ mod harness;
 
 mod browser;
 mod cli;
+mod cookie_sessions;
 mod errors;
 mod frontend;
 mod frontend_credentials;

@@ -3,9 +3,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::cookies;
 use super::extract::Caller;
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::basic_credentials;
+use crate::model::project::CookieMode;
 use crate::service::projects;
 use crate::state::AppState;
 
@@ -20,7 +22,9 @@ const ALLOW_HEADERS: &str = "Authorization, Content-Type, X-SDK-Client, X-SDK-Pa
 ///   refused with `bad_domain_for_stytch_sdk` and no CORS headers, so the page cannot read
 ///   anything; requests without `Origin` (servers, native apps) are not browser-bound and pass;
 /// * every answer to an allowed origin, errors included, echoes that exact origin with
-///   credentials allowed, so the SDK can read the error type and stop retrying.
+///   credentials allowed, so the SDK can read the error type and stop retrying;
+/// * in HttpOnly cookie mode, a caller without a session in the Basic secret may name it by
+///   Tessera's cookie, and answers carrying tokens set cookies instead ([`cookies`]).
 pub(crate) async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let origin = req
         .headers()
@@ -49,8 +53,25 @@ pub(crate) async fn guard(State(app): State<AppState>, mut req: Request, next: N
     {
         return refused(o).into_response();
     }
+    let mut caller = caller;
+    let mut from_cookie = false;
+    if caller.session_token.is_none() {
+        let policy = &caller.project.policy.cookies;
+        match cookies::session_token(policy, req.headers(), origin.as_deref()) {
+            Ok(token) => {
+                from_cookie = token.is_some();
+                caller.session_token = token;
+            }
+            Err(e) => return answer_anywhere(&app, origin.as_deref(), e.into_response()).await,
+        }
+    }
+    let project = caller.project.clone();
+    let logout = req.uri().path().ends_with("/sessions/revoke");
     req.extensions_mut().insert(caller);
     let mut res = next.run(req).await;
+    if project.policy.cookies.mode == CookieMode::Httponly {
+        res = cookies::hand_over(&project.policy.cookies, logout, from_cookie, res).await;
+    }
     if let Some(o) = &origin {
         allow(res.headers_mut(), o);
     }

@@ -11,6 +11,8 @@ use serde::Serialize;
 use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
+/// HttpOnly cookie sessions: tokens in cookies, the CSRF rule.
+mod cookies;
 /// CORS and the per-project origin check.
 mod cors;
 /// Passwords and authenticator apps (TOTP): the public endpoints, limited like the others.

@@ -249,7 +249,7 @@ pub async fn list(
         .sessions_of_user(&project.project_id, &user.user_id, now)
         .await?;
     let grace = authenticate::idle_grace(project);
-    let (now_ms, policy) = (now.millis(), project.policy);
+    let (now_ms, policy) = (now.millis(), &project.policy);
     sessions.retain(|s| {
         let (started, accessed) = (s.started_at.millis(), s.last_accessed_at.millis());
         !policy.ends(started, accessed, now_ms, grace)

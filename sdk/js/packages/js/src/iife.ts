@@ -1,0 +1,2 @@
+/** The `<script>` build: `window.Tessera = { TesseraClient, TesseraCoreClient, … }`. */
+export * from './index';

@@ -1,0 +1,263 @@
+/** Wire types of Tessera's frontend API (`/sdk/v1`), typed from `tessera-proto` (sdk.rs, sessions.rs, users.rs, passwords.rs, totps.rs). */
+
+/** A person's name; every part is present, `""` when unset. */
+export interface Name {
+  first_name?: string;
+  middle_name?: string;
+  last_name?: string;
+}
+
+export interface EmailFactor {
+  email_id: string;
+  email_address: string;
+}
+
+export interface PhoneNumberFactor {
+  phone_id: string;
+  phone_number: string;
+}
+
+/** One factor proven in a session. */
+export interface AuthenticationFactor {
+  /** `magic_link`, `otp`, `password`, `totp`, `recovery_code`, … */
+  type: string;
+  /** `email`, `sms`, `whatsapp`, `embedded`, `knowledge`, `authenticator_app`, `recovery_code`, … */
+  delivery_method: string;
+  last_authenticated_at: string;
+  created_at?: string;
+  updated_at?: string;
+  email_factor?: EmailFactor;
+  phone_number_factor?: PhoneNumberFactor;
+  embeddable_magic_link_factor?: { embedded_id: string };
+  authenticator_app_factor?: { totp_id: string };
+  recovery_code_factor?: { totp_recovery_code_id: string };
+}
+
+/** A session as the server returns it. */
+export interface Session {
+  session_id: string;
+  user_id: string;
+  started_at: string;
+  last_accessed_at: string;
+  /** RFC 3339 UTC; also the expiry of the token cookies. */
+  expires_at: string;
+  attributes: { ip_address: string; user_agent: string };
+  authentication_factors: AuthenticationFactor[];
+  custom_claims: Record<string, unknown> | null;
+  roles: string[];
+}
+
+export interface Email {
+  email_id: string;
+  email: string;
+  verified: boolean;
+}
+
+export interface PhoneNumber {
+  phone_id: string;
+  phone_number: string;
+  verified: boolean;
+}
+
+export interface WebAuthnRegistration {
+  webauthn_registration_id: string;
+  domain: string;
+  user_agent: string;
+  verified: boolean;
+  authenticator_type: string;
+  name: string;
+}
+
+export interface OAuthProvider {
+  provider_type: string;
+  provider_subject: string;
+  profile_picture_url: string;
+  locale: string;
+  oauth_user_registration_id: string;
+}
+
+export interface CryptoWallet {
+  crypto_wallet_id: string;
+  crypto_wallet_address: string;
+  crypto_wallet_type: string;
+  verified: boolean;
+}
+
+/** The User object (without `request_id` / `status_code`). */
+export interface User {
+  user_id: string;
+  status: string;
+  created_at: string;
+  name: Name;
+  emails: Email[];
+  phone_numbers: PhoneNumber[];
+  webauthn_registrations: WebAuthnRegistration[];
+  providers: OAuthProvider[];
+  totps: { totp_id: string; verified: boolean }[];
+  crypto_wallets: CryptoWallet[];
+  biometric_registrations: { biometric_registration_id: string; verified: boolean }[];
+  password: { password_id: string; requires_reset: boolean } | null;
+  roles: string[];
+  trusted_metadata: Record<string, unknown>;
+  untrusted_metadata: Record<string, unknown>;
+  external_id?: string | null;
+  is_locked?: boolean;
+  lock_created_at?: string | null;
+  lock_expires_at?: string | null;
+}
+
+/** Every answer carries these two beside its payload. */
+export interface ResponseCommon {
+  request_id: string;
+  status_code: number;
+}
+
+/** The answer of every call that creates, refreshes or extends a session ([auth] calls). */
+export interface AuthenticateResponse extends ResponseCommon {
+  user_id: string;
+  session: Session;
+  session_token: string;
+  session_jwt: string;
+  user: User;
+  method_id?: string;
+}
+
+/** Factor logins also say which email/phone was used, and more. */
+export interface FactorAuthenticateResponse extends AuthenticateResponse {
+  method_id: string;
+  reset_sessions?: boolean;
+  email_id?: string;
+  totp_id?: string;
+}
+
+/** The client-side state: `null` when logged out. */
+export interface TesseraState {
+  session?: Session | null;
+  user?: User | null;
+}
+
+export interface SessionTokens {
+  session_token: string;
+  session_jwt: string;
+}
+
+export interface SessionInfo {
+  session: Session | null;
+  fromCache: boolean;
+}
+
+export interface UserInfo {
+  user: User | null;
+  fromCache: boolean;
+}
+
+export type SessionDurationOptions = {
+  session_duration_minutes: number;
+};
+
+export interface SendResponse extends ResponseCommon {
+  method_id: string;
+}
+
+export interface MagicLinksSendOptions {
+  login_magic_link_url?: string;
+  signup_magic_link_url?: string;
+  login_expiration_minutes?: number;
+  signup_expiration_minutes?: number;
+  login_template_id?: string;
+  signup_template_id?: string;
+  locale?: string;
+}
+
+export interface OTPSendOptions {
+  expiration_minutes?: number;
+  locale?: string;
+}
+
+export interface OTPEmailSendOptions extends OTPSendOptions {
+  login_template_id?: string;
+  signup_template_id?: string;
+}
+
+export interface UserUpdateOptions {
+  name?: Name;
+  untrusted_metadata?: Record<string, unknown>;
+}
+
+export interface UserUpdateResponse extends ResponseCommon {
+  user_id: string;
+  emails: Email[];
+  phone_numbers: PhoneNumber[];
+  crypto_wallets: CryptoWallet[];
+}
+
+export interface UserFactorDeleteResponse extends ResponseCommon {
+  user_id: string;
+}
+
+export interface StrengthCheckResponse extends ResponseCommon {
+  valid_password: boolean;
+  score: number;
+  breached_password: boolean;
+  strength_policy: 'luds' | 'zxcvbn';
+  breach_detection_on_create: boolean;
+  feedback: {
+    warning: string;
+    suggestions: string[];
+    luds_requirements?: {
+      has_lower_case: boolean;
+      has_upper_case: boolean;
+      has_digit: boolean;
+      has_symbol: boolean;
+      missing_complexity: number;
+      missing_characters: number;
+    };
+  };
+}
+
+export interface TOTPCreateResponse extends ResponseCommon {
+  totp_id: string;
+  secret: string;
+  qr_code: string;
+  recovery_codes: string[];
+  user_id: string;
+}
+
+export interface TOTPRecoveryCodesResponse extends ResponseCommon {
+  user_id: string;
+  totps: { totp_id: string; verified: boolean; recovery_codes: string[] }[];
+}
+
+/** The project flags the SDK reads from `GET /projects/bootstrap/{public_token}`. */
+export interface Bootstrap {
+  pkce_required_for_email_magic_links?: boolean;
+  pkce_required_for_password_resets?: boolean;
+  [key: string]: unknown;
+}
+
+export interface CookieOptions {
+  /** Name of the opaque session token cookie (`stytch_session`). */
+  opaqueTokenCookieName?: string;
+  /** Name of the session JWT cookie (`stytch_session_jwt`). */
+  jwtCookieName?: string;
+  /** Cookie path (`/`). */
+  path?: string;
+  /** Cookie domain, used only with `availableToSubdomains` (default: the page's host). */
+  domain?: string;
+  /** Write `Domain=` so subdomains see the cookies. */
+  availableToSubdomains?: boolean;
+}
+
+export interface TesseraClientOptions {
+  /** Where Tessera runs, e.g. `https://auth.example.com` or `http://localhost:8080`: used verbatim. */
+  baseUrl: string;
+  cookieOptions?: CookieOptions;
+  /** Where readable tokens live: JS cookies (default, readable by your server) or `localStorage`. */
+  storage?: 'cookies' | 'localStorage';
+  /** Background refreshes extend the session by the last `session_duration_minutes` used. */
+  keepSessionAlive?: boolean;
+  /** A `fetch` to use instead of the global one. */
+  fetch?: typeof fetch;
+  /** Background refresh period (180 000 ms). */
+  refreshIntervalMs?: number;
+}
