@@ -25,4 +25,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
     },
   },
+  {
+    // The Chromium tests: Node code that also hands functions to the page (page.evaluate), where
+    // the test page's globals live, and the seeds' React components.
+    files: ['e2e/**/*.{mjs,jsx}'],
+    languageOptions: {
+      parserOptions: { ecmaFeatures: { jsx: true } },
+      globals: {
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        fetch: 'readonly',
+        btoa: 'readonly',
+        client: 'readonly',
+        stytch: 'readonly',
+        renders: 'readonly',
+        sentToBackend: 'readonly',
+      },
+    },
+  },
 );

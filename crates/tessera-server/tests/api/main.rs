@@ -39,6 +39,7 @@ mod session_policy;
 mod sessions;
 /// Pre-account takeover through sends for attachment.
 mod takeover;
+mod tessera_browser;
 mod tls;
 mod totps;
 mod users;

@@ -217,6 +217,27 @@ describe('stale answers', () => {
     expect(c.session.getSync()!.session_id).toBe('session-test-2'); // the stale 404 did not log out
   });
 
+  it('an answer older than one already applied is dropped (a refresh overtaken by an extension)', async () => {
+    loggedIn('tok-1');
+    const c = newClient(server);
+    await settle();
+    const old = makeSession('session-test-1', { expires_at: '2099-01-01T00:00:00Z' });
+    const extended = makeSession('session-test-1', { expires_at: '2099-06-01T00:00:00Z' });
+    let releaseOld!: () => void;
+    server.once(
+      REFRESH,
+      () => new Promise((r) => (releaseOld = () => r(ok({ ...server.authAnswer('tok-1'), session: old })))),
+      () => ok({ ...server.authAnswer('tok-1'), session: extended }),
+    );
+    const background = c.session.authenticate(); // sent first, answered last
+    await settle();
+    await c.session.authenticate({ session_duration_minutes: 60 * 24 * 180 });
+    expect(c.session.getSync()!.expires_at).toBe('2099-06-01T00:00:00Z');
+    releaseOld();
+    await background;
+    expect(c.session.getSync()!.expires_at).toBe('2099-06-01T00:00:00Z');
+  });
+
   it('a late unrecoverable startup answer does not undo a hydration', async () => {
     let releaseStartup!: () => void;
     let releaseHydrate!: () => void;

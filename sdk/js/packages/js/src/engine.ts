@@ -71,6 +71,11 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
     : () => Promise.reject(serverCallError());
   let leader = false;
   let duration: number | undefined;
+  // Requests are numbered as they are sent; `applied` is the number of the newest answer applied.
+  // Answers can arrive out of order (a refresh sent before an extension, answered after it): an
+  // answer older than one already applied is about a past state of the session and is dropped.
+  let sent = 0;
+  let applied = 0;
   let channel: ReturnType<typeof openChannel>;
   const cleanups: (() => void)[] = [];
 
@@ -112,15 +117,19 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
     async refresh(body, background) {
       for (;;) {
         const gen = layer.gen;
+        const mine = ++sent;
         try {
           const r = await request<AuthenticateResponse>('POST', '/sessions/authenticate', body);
           if (gen === layer.gen) {
-            applyAuth(r, body.session_duration_minutes);
+            if (mine > applied) {
+              applied = mine;
+              applyAuth(r, body.session_duration_minutes);
+            }
             return omitUser(r);
           }
         } catch (err) {
           if (gen === layer.gen) {
-            if (isUnrecoverable(err)) e.clear();
+            if (isUnrecoverable(err) && mine > applied) e.clear();
             throw err;
           }
         }
@@ -129,10 +138,16 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
     },
     async auth<T extends AuthenticateResponse>(path: string, body: AuthBody) {
       const gen = layer.gen;
+      const mine = ++sent;
       const before = layer.state?.session?.session_id;
       const r = await request<T>('POST', path, body);
-      // A stale answer about the session we had when sending (it has changed since) is not applied.
-      if (gen === layer.gen || r.session?.session_id !== before) applyAuth(r, body.session_duration_minutes);
+      // A stale answer about the session we had when sending (it has changed since, or a newer
+      // answer about it is applied) is not applied; a new session always is.
+      const fresh = gen === layer.gen && mine > applied;
+      if (fresh || r.session?.session_id !== before) {
+        applied = Math.max(applied, mine);
+        applyAuth(r, body.session_duration_minutes);
+      }
       return omitUser(r);
     },
     async withUser<T>(method: string, path: string, body?: object) {

@@ -1,0 +1,133 @@
+//! Tessera's own browser SDK (`sdk/js`: `@tessera/js`, `@tessera/react`) in a real Chromium
+//! against Tessera over HTTPS, on both backends: the seeds' React components through
+//! `@tessera/react`, three tabs sharing one refresh, an outage, and HttpOnly cookie mode with
+//! a cross-site post. `sdk/js/e2e/run.mjs` drives the pages; this test boots the server and
+//! answers the script's requests for codes and backend sessions.
+
+use serde_json::{Value, json};
+use tessera_client::Client;
+use tessera_client::proto::sessions::AuthenticateSessionRequest;
+use tessera_server::Config;
+use tessera_server::config::TlsPaths;
+use tessera_server::model::project::{CookieMode, PolicyChange};
+use tessera_server::service::projects::{self, NewProject};
+
+use crate::delivery::code_in;
+use crate::harness::{Backend, free_port, fresh_database, login, spawn_with};
+use crate::sdk::{drive, installed, repo};
+
+/// Names Chromium resolves to 127.0.0.1: Tessera, the app (same site as Tessera, as an app on
+/// `app.example.com` with Tessera on `auth.example.com`), and another site.
+const HOSTS: [&str; 3] = ["tessera.test", "app.tessera.test", "evil.test"];
+
+mod tessera_sdk_in_chromium {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
+async fn run(backend: Backend) {
+    let e2e = repo().join("sdk/js/e2e/run.mjs");
+    installed(repo().join("sdk/js/packages/js/dist/tessera.iife.js"));
+    installed(repo().join("sdk/js/node_modules/playwright-core"));
+    installed("/usr/bin/chromium".into());
+
+    let mut names: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+    names.push("localhost".into());
+    let cert = rcgen::generate_simple_self_signed(names).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+
+    let (database, db_dir) = fresh_database(backend);
+    let mut config = Config::for_tests(database);
+    config.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    config.tls = Some(TlsPaths {
+        cert: cert_path.clone(),
+        key: key_path.clone(),
+    });
+    let app = spawn_with(config, db_dir).await;
+    let server = format!("https://{}:{}", HOSTS[0], app.addr.port());
+
+    let page_port = free_port();
+    let page_origin = format!("https://{}:{page_port}", HOSTS[1]);
+    let project = async |name: &str, mode: CookieMode| {
+        projects::create(
+            (&app.store, &app.master),
+            NewProject {
+                name: name.into(),
+                authorized_origins: vec![page_origin.clone()],
+                redirect_urls: vec![format!("{page_origin}/")],
+                policy: PolicyChange {
+                    cookie_mode: Some(mode),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let readable = project("Readable", CookieMode::Readable).await;
+    let httponly = project("HttpOnly", CookieMode::Httponly).await;
+    let client = Client::builder(
+        &format!("https://localhost:{}", app.addr.port()),
+        &readable.project_id,
+        &readable.secret,
+    )
+    .add_root_certificate_pem(cert.cert.pem().as_bytes())
+    .build()
+    .unwrap();
+
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(e2e)
+        .env("TESSERA_URL", &server)
+        .env("PROJECT_ID", &readable.project_id)
+        .env("PUBLIC_TOKEN", &readable.public_token)
+        .env("HTTPONLY_PUBLIC_TOKEN", &httponly.public_token)
+        .env("HOSTS", HOSTS.join(","))
+        .env("CERT_PEM", &cert_path)
+        .env("KEY_PEM", &key_path)
+        .env("PAGE_PORT", page_port.to_string());
+    drive(cmd, async |req: &Value| {
+        let to = req["to"].as_str().unwrap_or_default();
+        match req["need"].as_str().unwrap() {
+            "email_code" => code_in(&app.smtp.last_to(to).await.data),
+            "backend_session" => {
+                let s = login(&client, &app.smtp, to, 60).await;
+                json!({
+                    "session_token": s.session_token,
+                    "session_jwt": s.session_jwt,
+                    "session_id": s.session.unwrap().session_id,
+                })
+                .to_string()
+            }
+            "session_alive" => {
+                let token = req["token"].as_str().unwrap().to_owned();
+                let r = client
+                    .sessions()
+                    .authenticate(&AuthenticateSessionRequest {
+                        session_token: Some(token),
+                        ..Default::default()
+                    })
+                    .await;
+                match r {
+                    Ok(_) => "true".into(),
+                    Err(e) if e.error_type() == Some("session_not_found") => "false".into(),
+                    Err(e) => panic!("session check failed: {e:?}"),
+                }
+            }
+            other => panic!("unknown request {other}"),
+        }
+    })
+    .await;
+}
