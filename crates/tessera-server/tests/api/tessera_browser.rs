@@ -1,8 +1,13 @@
-//! Tessera's own browser SDK (`sdk/js`: `@tessera/js`, `@tessera/react`) in a real Chromium
-//! against Tessera over HTTPS, on both backends: the seeds' React components through
-//! `@tessera/react`, three tabs sharing one refresh, an outage, and HttpOnly cookie mode with
-//! a cross-site post. `sdk/js/e2e/run.mjs` drives the pages; this test boots the server and
-//! answers the script's requests for codes and backend sessions.
+//! Tessera's own browser SDK (`sdk/js`: `@tessera/js`, `@tessera/react`) against a real
+//! Tessera, on both backends:
+//!
+//! * in Chromium over HTTPS: the seeds' React components through `@tessera/react`, three tabs
+//!   sharing one refresh, an outage, and HttpOnly cookie mode with a cross-site post
+//!   (`sdk/js/e2e/run.mjs` drives the pages; this test boots the server and answers the
+//!   script's requests for codes and backend sessions);
+//! * in Node with jsdom (`sdk/js/packages/js/test/e2e.test.ts`): a password login, refreshes,
+//!   `getServerSession` verifying the JWT against the server's JWKS, the user, TOTP, logout,
+//!   and HttpOnly mode with a cookie jar.
 
 use serde_json::{Value, json};
 use tessera_client::Client;
@@ -13,12 +18,16 @@ use tessera_server::model::project::{CookieMode, PolicyChange};
 use tessera_server::service::projects::{self, NewProject};
 
 use crate::delivery::code_in;
-use crate::harness::{Backend, free_port, fresh_database, login, spawn_with};
+use crate::harness::{
+    Backend, TestApp, both_backends, free_port, fresh_database, login, spawn_with,
+};
 use crate::sdk::{drive, installed, repo};
 
 /// Names Chromium resolves to 127.0.0.1: Tessera, the app (same site as Tessera, as an app on
 /// `app.example.com` with Tessera on `auth.example.com`), and another site.
 const HOSTS: [&str; 3] = ["tessera.test", "app.tessera.test", "evil.test"];
+
+both_backends!(sdk_unit_suite_against_the_server);
 
 mod tessera_sdk_in_chromium {
     use super::*;
@@ -130,4 +139,51 @@ async fn run(backend: Backend) {
         }
     })
     .await;
+}
+
+/// The SDK's opt-in end-to-end vitest file, pointed at this server (the test project authorizes
+/// `http://localhost:3000`, jsdom's origin). Its magic-link case reads a server log and is
+/// skipped here; the Chromium test covers passcodes.
+async fn sdk_unit_suite_against_the_server(app: &TestApp) {
+    let sdk = installed(repo().join("sdk/js/node_modules/.bin/vitest"));
+    let httponly = projects::create(
+        (&app.store, &app.master),
+        NewProject {
+            name: "HttpOnly".into(),
+            authorized_origins: vec!["http://localhost:3000".into()],
+            policy: PolicyChange {
+                cookie_mode: Some(CookieMode::Httponly),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let out = tokio::process::Command::new(sdk)
+        .current_dir(repo().join("sdk/js"))
+        .args(["run", "--reporter=json", "packages/js/test/e2e.test.ts"])
+        .env("TESSERA_E2E_BASE_URL", app.url(""))
+        .env("TESSERA_E2E_PUBLIC_TOKEN", &app.creds.public_token)
+        .env("TESSERA_E2E_PROJECT_ID", &app.creds.project_id)
+        .env("TESSERA_E2E_HTTPONLY_PUBLIC_TOKEN", &httponly.public_token)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), out)
+        .await
+        .expect("vitest finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = stdout
+        .find('{')
+        .and_then(|i| serde_json::from_str(&stdout[i..]).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "a JSON report: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(out.status.success(), "{report:#}");
+    assert_eq!(report["numPassedTests"], 2, "{report:#}");
+    assert_eq!(report["numFailedTests"], 0, "{report:#}");
 }
