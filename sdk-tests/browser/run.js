@@ -18,6 +18,7 @@ const http = require('node:http');
 const path = require('node:path');
 const readline = require('node:readline');
 const { chromium } = require('playwright-core');
+const { launchChromium } = require('../chromium.cjs');
 
 const env = (name) => {
   const v = process.env[name];
@@ -61,12 +62,6 @@ function serve() {
   return new Promise((resolve) => server.listen(PAGE_PORT, '127.0.0.1', () => resolve(server)));
 }
 
-// Chromium trusts exactly this certificate's key (no blanket ignoring of TLS errors).
-function spkiHash(pem) {
-  const der = new crypto.X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha256').update(der).digest('base64');
-}
-
 // RFC 6238 (SHA-1, 6 digits, 30 s) on node:crypto, independent of the server's TOTP library.
 function totpCode(secretBase32, unixSeconds) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -94,20 +89,7 @@ function jwtPayload(jwt) {
 
 async function main() {
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
-      `--ignore-certificate-errors-spki-list=${spkiHash(CERT_PEM)}`,
-    ],
-  });
+  const browser = await launchChromium(chromium, { hosts: [HOST], certPem: CERT_PEM });
   try {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -15,7 +15,6 @@
 // the app's host, another site's host, all mapped to 127.0.0.1), CERT_PEM and KEY_PEM (the
 // certificate Chromium is told to trust, also used by the pages), PAGE_PORT.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -23,7 +22,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
+import chromiumTools from '../../../sdk-tests/chromium.cjs';
 
+const { launchChromium } = chromiumTools;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (name) => {
   const v = process.env[name];
@@ -119,12 +120,6 @@ async function serve() {
   });
   await new Promise((resolve) => server.listen(PAGE_PORT, '127.0.0.1', resolve));
   return server;
-}
-
-// Chromium trusts exactly this certificate's key (no blanket ignoring of TLS errors).
-function spkiHash(pem) {
-  const der = new crypto.X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha256').update(der).digest('base64');
 }
 
 /** A page that fails the run on any script error. */
@@ -425,19 +420,9 @@ async function httpOnly(browser, errors) {
 
 async function main() {
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=${[TESSERA_HOST, APP_HOST, EVIL_HOST].map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`,
-      `--ignore-certificate-errors-spki-list=${spkiHash(CERT)}`,
-    ],
+  const browser = await launchChromium(chromium, {
+    hosts: [TESSERA_HOST, APP_HOST, EVIL_HOST],
+    certPem: CERT,
   });
   const errors = [];
   try {

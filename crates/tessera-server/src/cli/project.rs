@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::{DbArgs, run_admin};
 use crate::admin::AdminRequest;
-use crate::model::project::{CookieMode, PolicyChange, StrengthPolicy};
+use crate::model::project::PolicyChange;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ProjectCommand {
@@ -82,6 +82,11 @@ pub(crate) struct PolicyArgs {
     cookie_domain: Option<String>,
 }
 
+/// A policy enum from its lower-case wire name (clap has already checked the name).
+fn by_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
 impl From<PolicyArgs> for PolicyChange {
     fn from(a: PolicyArgs) -> Self {
         PolicyChange {
@@ -93,22 +98,10 @@ impl From<PolicyArgs> for PolicyChange {
             send_per_ip: a.send_limit_per_ip,
             send_per_project: a.send_limit_per_project,
             authenticate_per_ip: a.authenticate_limit_per_ip,
-            password_strength: a.password_strength.map(|s| {
-                if s == "luds" {
-                    StrengthPolicy::Luds
-                } else {
-                    StrengthPolicy::Zxcvbn
-                }
-            }),
+            password_strength: a.password_strength.as_deref().and_then(by_name),
             luds_min_length: a.luds_min_length,
             luds_complexity: a.luds_complexity,
-            cookie_mode: a.cookie_mode.map(|m| {
-                if m == "httponly" {
-                    CookieMode::Httponly
-                } else {
-                    CookieMode::Readable
-                }
-            }),
+            cookie_mode: a.cookie_mode.as_deref().and_then(by_name),
             cookie_domain: a.cookie_domain,
         }
     }

@@ -10,6 +10,7 @@ use tessera_server::Config;
 use tessera_server::config::TlsPaths;
 use tessera_server::service::projects::{self, NewProject};
 
+use crate::delivery::SmtpSink;
 use crate::delivery::{code_in, link_url};
 use crate::harness::{Backend, free_port, fresh_database, login, spawn_with};
 use crate::sdk::{drive, installed, repo};
@@ -85,32 +86,40 @@ async fn run(backend: Backend) {
         match req["need"].as_str().unwrap() {
             "email_link" => link_url(&app.smtp.last_to(to).await).to_string(),
             "sms_code" => code_in(&app.sms.last_to("sms", to).await),
-            "session_alive" => {
-                let token = req["token"].as_str().unwrap().to_owned();
-                let r = client
-                    .sessions()
-                    .authenticate(&AuthenticateSessionRequest {
-                        session_token: Some(token),
-                        ..Default::default()
-                    })
-                    .await;
-                match r {
-                    Ok(_) => "true".into(),
-                    Err(e) if e.error_type() == Some("session_not_found") => "false".into(),
-                    Err(e) => panic!("session check failed: {e:?}"),
-                }
-            }
-            "backend_session" => {
-                let s = login(&client, &app.smtp, to, 60).await;
-                json!({
-                    "session_token": s.session_token,
-                    "session_jwt": s.session_jwt,
-                    "session_id": s.session.unwrap().session_id,
-                })
-                .to_string()
-            }
+            "session_alive" => session_alive(&client, req).await,
+            "backend_session" => backend_session(&client, &app.smtp, to).await,
             other => panic!("unknown request {other}"),
         }
     })
     .await;
+}
+
+/// Whether the token in a browser script's `session_alive` request still works on the server:
+/// `"true"` or `"false"`.
+pub(crate) async fn session_alive(client: &Client, req: &Value) -> String {
+    let token = req["token"].as_str().unwrap().to_owned();
+    let r = client
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_token: Some(token),
+            ..Default::default()
+        })
+        .await;
+    match r {
+        Ok(_) => "true".into(),
+        Err(e) if e.error_type() == Some("session_not_found") => "false".into(),
+        Err(e) => panic!("session check failed: {e:?}"),
+    }
+}
+
+/// A session made through the backend API (a magic-link login of `to`), for a browser script
+/// to hydrate: `{session_token, session_jwt, session_id}`.
+pub(crate) async fn backend_session(client: &Client, smtp: &SmtpSink, to: &str) -> String {
+    let s = login(client, smtp, to, 60).await;
+    json!({
+        "session_token": s.session_token,
+        "session_jwt": s.session_jwt,
+        "session_id": s.session.unwrap().session_id,
+    })
+    .to_string()
 }

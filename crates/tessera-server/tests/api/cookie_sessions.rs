@@ -126,11 +126,27 @@ async fn call(
     }
 }
 
+/// The SDK's refresh, the session named by the cookie only.
+async fn refresh(app: &TestApp, creds: &ProjectCredentials, token: &str) -> Answer {
+    call(
+        app,
+        creds,
+        "/sessions/authenticate",
+        Sent::sdk(Some(token)),
+        json!({}),
+    )
+    .await
+}
+
+/// A password sign-up from the authorized page, with a one-hour session.
+async fn signup(app: &TestApp, creds: &ProjectCredentials, email: &str) -> Answer {
+    let body = json!({"email": email, "password": STRONG, "session_duration_minutes": 60});
+    call(app, creds, "/passwords", Sent::sdk(None), body).await
+}
+
 async fn httponly_cookies_carry_the_session(app: &TestApp) {
     let creds = project(app, CookieMode::Httponly).await;
-    let signup =
-        json!({"email": "cookie@example.com", "password": STRONG, "session_duration_minutes": 60});
-    let created = call(app, &creds, "/passwords", Sent::sdk(None), signup).await;
+    let created = signup(app, &creds, "cookie@example.com").await;
     assert_eq!(created.status, 200, "{}", created.body);
     let data = &created.body["data"];
     assert_eq!(data["session_token"], "", "no token reaches script");
@@ -163,14 +179,7 @@ async fn httponly_cookies_carry_the_session(app: &TestApp) {
     assert_eq!(created.cookie("stytch_session_jwt").split('.').count(), 3);
 
     // The cookie stands in for the Basic secret: a refresh answers a fresh JWT cookie.
-    let refreshed = call(
-        app,
-        &creds,
-        "/sessions/authenticate",
-        Sent::sdk(Some(&token)),
-        json!({}),
-    )
-    .await;
+    let refreshed = refresh(app, &creds, &token).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     assert_eq!(refreshed.body["data"]["session_token"], "");
     assert_eq!(
@@ -224,33 +233,17 @@ async fn httponly_cookies_carry_the_session(app: &TestApp) {
         assert!(set[0].contains("Max-Age=0"), "{}", set[0]);
     }
     // A dead session's cookie is refused with a final error type, and cleared again.
-    let dead = call(
-        app,
-        &creds,
-        "/sessions/authenticate",
-        Sent::sdk(Some(&token)),
-        json!({}),
-    )
-    .await;
+    let dead = refresh(app, &creds, &token).await;
     assert_eq!((dead.status, dead.error_type()), (404, "session_not_found"));
     assert_eq!(dead.set_cookies("stytch_session").len(), 1);
     // The other session lives on.
-    let alive = call(
-        app,
-        &creds,
-        "/sessions/authenticate",
-        Sent::sdk(Some(&second_token)),
-        json!({}),
-    )
-    .await;
+    let alive = refresh(app, &creds, &second_token).await;
     assert_eq!(alive.status, 200, "{}", alive.body);
 }
 
 async fn a_cookie_needs_the_origin_proof(app: &TestApp) {
     let creds = project(app, CookieMode::Httponly).await;
-    let signup =
-        json!({"email": "csrf@example.com", "password": STRONG, "session_duration_minutes": 60});
-    let created = call(app, &creds, "/passwords", Sent::sdk(None), signup).await;
+    let created = signup(app, &creds, "csrf@example.com").await;
     let token = created.cookie("stytch_session");
     let revoke =
         async |sent: Sent<'_>| call(app, &creds, "/sessions/revoke", sent, json!({})).await;
@@ -307,21 +300,13 @@ async fn a_cookie_needs_the_origin_proof(app: &TestApp) {
         );
     }
     // None of those touched the session.
-    let alive = call(
-        app,
-        &creds,
-        "/sessions/authenticate",
-        Sent::sdk(Some(&token)),
-        json!({}),
-    )
-    .await;
+    let alive = refresh(app, &creds, &token).await;
     assert_eq!(alive.status, 200, "{}", alive.body);
 }
 
 async fn readable_projects_ignore_cookies(app: &TestApp) {
     let creds = project(app, CookieMode::Readable).await;
-    let signup = json!({"email": "readable@example.com", "password": STRONG, "session_duration_minutes": 60});
-    let created = call(app, &creds, "/passwords", Sent::sdk(None), signup).await;
+    let created = signup(app, &creds, "readable@example.com").await;
     assert_eq!(created.status, 200, "{}", created.body);
     let token = created.body["data"]["session_token"]
         .as_str()
@@ -329,14 +314,7 @@ async fn readable_projects_ignore_cookies(app: &TestApp) {
         .to_owned();
     assert_eq!(token.len(), 44, "readable mode answers the token");
     assert!(created.headers.get("set-cookie").is_none());
-    let r = call(
-        app,
-        &creds,
-        "/sessions/authenticate",
-        Sent::sdk(Some(&token)),
-        json!({}),
-    )
-    .await;
+    let r = refresh(app, &creds, &token).await;
     assert_eq!(
         (r.status, r.error_type()),
         (401, "unauthorized_credentials")

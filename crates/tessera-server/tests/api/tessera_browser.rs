@@ -9,18 +9,16 @@
 //!   `getServerSession` verifying the JWT against the server's JWKS, the user, TOTP, logout,
 //!   and HttpOnly mode with a cookie jar.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_client::Client;
-use tessera_client::proto::sessions::AuthenticateSessionRequest;
 use tessera_server::Config;
 use tessera_server::config::TlsPaths;
 use tessera_server::model::project::{CookieMode, PolicyChange};
 use tessera_server::service::projects::{self, NewProject};
 
+use crate::browser::{backend_session, session_alive};
 use crate::delivery::code_in;
-use crate::harness::{
-    Backend, TestApp, both_backends, free_port, fresh_database, login, spawn_with,
-};
+use crate::harness::{Backend, TestApp, both_backends, free_port, fresh_database, spawn_with};
 use crate::sdk::{drive, installed, repo};
 
 /// Names Chromium resolves to 127.0.0.1: Tessera, the app (same site as Tessera, as an app on
@@ -111,30 +109,8 @@ async fn run(backend: Backend) {
         let to = req["to"].as_str().unwrap_or_default();
         match req["need"].as_str().unwrap() {
             "email_code" => code_in(&app.smtp.last_to(to).await.data),
-            "backend_session" => {
-                let s = login(&client, &app.smtp, to, 60).await;
-                json!({
-                    "session_token": s.session_token,
-                    "session_jwt": s.session_jwt,
-                    "session_id": s.session.unwrap().session_id,
-                })
-                .to_string()
-            }
-            "session_alive" => {
-                let token = req["token"].as_str().unwrap().to_owned();
-                let r = client
-                    .sessions()
-                    .authenticate(&AuthenticateSessionRequest {
-                        session_token: Some(token),
-                        ..Default::default()
-                    })
-                    .await;
-                match r {
-                    Ok(_) => "true".into(),
-                    Err(e) if e.error_type() == Some("session_not_found") => "false".into(),
-                    Err(e) => panic!("session check failed: {e:?}"),
-                }
-            }
+            "backend_session" => backend_session(&client, &app.smtp, to).await,
+            "session_alive" => session_alive(&client, req).await,
             other => panic!("unknown request {other}"),
         }
     })
@@ -186,4 +162,30 @@ async fn sdk_unit_suite_against_the_server(app: &TestApp) {
     assert!(out.status.success(), "{report:#}");
     assert_eq!(report["numPassedTests"], 2, "{report:#}");
     assert_eq!(report["numFailedTests"], 0, "{report:#}");
+}
+
+/// The example app, as a new user meets it: `examples/react-login/check.mjs` starts
+/// `examples/react-login/run` (the SDK's build, `tessera serve` on the embedded default
+/// database, Vite), logs in by email code in Chromium with two tabs open, logs out in one and
+/// sees the other follow.
+#[tokio::test]
+async fn the_react_example_logs_in() {
+    let dir = repo().join("examples/react-login");
+    installed(repo().join("sdk/js/packages/react/dist/index.js"));
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .current_dir(&dir)
+        .env("TESSERA_BIN", env!("CARGO_BIN_EXE_tessera"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), out)
+        .await
+        .expect("check.mjs finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("check: OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
