@@ -3,6 +3,8 @@
 //! on port 443 (the SDK drops any port and forces https). `sdk-tests/browser/run.js` drives
 //! the page; this test boots the server on each backend and answers the script's requests.
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 use tessera_client::Client;
 use tessera_client::proto::sessions::AuthenticateSessionRequest;
@@ -10,9 +12,8 @@ use tessera_server::Config;
 use tessera_server::config::TlsPaths;
 use tessera_server::service::projects::{self, NewProject};
 
-use crate::delivery::SmtpSink;
-use crate::delivery::{code_in, link_url};
-use crate::harness::{Backend, free_port, fresh_database, login, spawn_with};
+use crate::delivery::{SmtpSink, code_in, link_url};
+use crate::harness::{Backend, TestApp, free_port, fresh_database, login, spawn_with};
 use crate::sdk::{drive, installed, repo};
 
 /// The name Chromium resolves to 127.0.0.1 for the test.
@@ -40,20 +41,7 @@ async fn run(backend: Backend) {
     installed("/usr/bin/chromium".into());
     let _port = PORT_443.lock().await;
 
-    let cert = rcgen::generate_simple_self_signed(vec![HOST.into(), "localhost".into()]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-
-    let (database, db_dir) = fresh_database(backend);
-    let mut config = Config::for_tests(database);
-    config.listen = "127.0.0.1:443".parse().unwrap();
-    config.tls = Some(TlsPaths {
-        cert: cert_path.clone(),
-        key: key_path,
-    });
-    let app = spawn_with(config, db_dir).await;
+    let (app, cert) = spawn_tls(backend, "127.0.0.1:443", &[HOST, "localhost"]).await;
     assert_eq!(app.addr.port(), 443);
 
     // The app's page is served by the script on a port of its own: an authorized origin.
@@ -71,7 +59,7 @@ async fn run(backend: Backend) {
     .await
     .unwrap();
     let client = Client::builder("https://localhost:443", &creds.project_id, &creds.secret)
-        .add_root_certificate_pem(cert.cert.pem().as_bytes())
+        .add_root_certificate_pem(cert.pem.as_bytes())
         .build()
         .unwrap();
 
@@ -79,7 +67,7 @@ async fn run(backend: Backend) {
     cmd.arg(repo().join("sdk-tests/browser/run.js"))
         .env("PUBLIC_TOKEN", &creds.public_token)
         .env("TESSERA_HOST", HOST)
-        .env("CERT_PEM", &cert_path)
+        .env("CERT_PEM", &cert.cert_path)
         .env("PAGE_PORT", page_port.to_string());
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap_or_default();
@@ -122,4 +110,41 @@ pub(crate) async fn backend_session(client: &Client, smtp: &SmtpSink, to: &str) 
         "session_id": s.session.unwrap().session_id,
     })
     .to_string()
+}
+
+/// A self-signed certificate, written with its key to a temporary directory (removed on drop).
+pub(crate) struct TestCert {
+    pub(crate) pem: String,
+    pub(crate) cert_path: PathBuf,
+    pub(crate) key_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A server on `backend` answering HTTPS on `listen` with a new certificate for `names`.
+pub(crate) async fn spawn_tls(
+    backend: Backend,
+    listen: &str,
+    names: &[&str],
+) -> (TestApp, TestCert) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let cert = rcgen::generate_simple_self_signed(names).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let (database, db_dir) = fresh_database(backend);
+    let mut config = Config::for_tests(database);
+    config.listen = listen.parse().unwrap();
+    config.tls = Some(TlsPaths {
+        cert: cert_path.clone(),
+        key: key_path.clone(),
+    });
+    let app = spawn_with(config, db_dir).await;
+    let cert = TestCert {
+        pem: cert.cert.pem(),
+        cert_path,
+        key_path,
+        _dir: dir,
+    };
+    (app, cert)
 }

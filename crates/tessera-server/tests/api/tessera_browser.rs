@@ -11,14 +11,12 @@
 
 use serde_json::Value;
 use tessera_client::Client;
-use tessera_server::Config;
-use tessera_server::config::TlsPaths;
 use tessera_server::model::project::{CookieMode, PolicyChange};
 use tessera_server::service::projects::{self, NewProject};
 
-use crate::browser::{backend_session, session_alive};
+use crate::browser::{backend_session, session_alive, spawn_tls};
 use crate::delivery::code_in;
-use crate::harness::{Backend, TestApp, both_backends, free_port, fresh_database, spawn_with};
+use crate::harness::{Backend, TestApp, both_backends, free_port};
 use crate::sdk::{drive, installed, repo};
 
 /// Names Chromium resolves to 127.0.0.1: Tessera, the app (same site as Tessera, as an app on
@@ -47,22 +45,13 @@ async fn run(backend: Backend) {
     installed(repo().join("sdk/js/node_modules/playwright-core"));
     installed("/usr/bin/chromium".into());
 
-    let mut names: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
-    names.push("localhost".into());
-    let cert = rcgen::generate_simple_self_signed(names).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-
-    let (database, db_dir) = fresh_database(backend);
-    let mut config = Config::for_tests(database);
-    config.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    config.tls = Some(TlsPaths {
-        cert: cert_path.clone(),
-        key: key_path.clone(),
-    });
-    let app = spawn_with(config, db_dir).await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (app, cert) = spawn_tls(
+        backend,
+        &listen,
+        &[HOSTS[0], HOSTS[1], HOSTS[2], "localhost"],
+    )
+    .await;
     let server = format!("https://{}:{}", HOSTS[0], app.addr.port());
 
     let page_port = free_port();
@@ -91,7 +80,7 @@ async fn run(backend: Backend) {
         &readable.project_id,
         &readable.secret,
     )
-    .add_root_certificate_pem(cert.cert.pem().as_bytes())
+    .add_root_certificate_pem(cert.pem.as_bytes())
     .build()
     .unwrap();
 
@@ -102,8 +91,8 @@ async fn run(backend: Backend) {
         .env("PUBLIC_TOKEN", &readable.public_token)
         .env("HTTPONLY_PUBLIC_TOKEN", &httponly.public_token)
         .env("HOSTS", HOSTS.join(","))
-        .env("CERT_PEM", &cert_path)
-        .env("KEY_PEM", &key_path)
+        .env("CERT_PEM", &cert.cert_path)
+        .env("KEY_PEM", &cert.key_path)
         .env("PAGE_PORT", page_port.to_string());
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap_or_default();
