@@ -1,5 +1,5 @@
 // @vitest-environment node
-// Tree-shaking guarantees: the core entry carries no passwords/TOTP code, and no browser entry pulls in jose.
+// Tree-shaking guarantees: the core entry carries no passwords/TOTP/OAuth/impersonation code, and no browser entry pulls in jose.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -17,11 +17,13 @@ const bundle = async (entry: string) => {
 };
 
 describe('entry points', () => {
-  it('@tessera/js/core leaves out passwords and TOTP', async () => {
+  it('@tessera/js/core leaves out passwords, TOTP, OAuth and impersonation', async () => {
     const { text, inputs } = await bundle('./core.ts');
-    expect(inputs.some((i) => /factors\/(passwords|totps)/.test(i))).toBe(false);
+    expect(inputs.some((i) => /factors\/(passwords|totps|oauth|impersonation)/.test(i))).toBe(false);
     expect(text).not.toContain('/passwords');
     expect(text).not.toContain('/totps');
+    expect(text).not.toContain('/oauth');
+    expect(text).not.toContain('/impersonation');
     expect(text).toContain('/magic_links/authenticate');
   });
 

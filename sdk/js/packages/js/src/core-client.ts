@@ -4,7 +4,7 @@ import { serverCallError } from './errors';
 import { createMagicLinksClient } from './factors/magic-links';
 import { createOTPsClient } from './factors/otps';
 import { createSessionClient } from './session';
-import type { FactorAuthenticateResponse, SessionDurationOptions, TesseraClientOptions, TesseraState } from './types';
+import type { AuthenticateResponse, SessionDurationOptions, TesseraClientOptions, TesseraState } from './types';
 import { clearTokenParams, parseAuthenticateUrl } from './url';
 import { createUserClient } from './user';
 
@@ -39,15 +39,24 @@ export class TesseraCoreClient {
   }
 
   /**
-   * Authenticate the token in the URL (magic links; OAuth and impersonation are recognised but not
-   * supported yet and throw). The parameters are removed from the address bar first unless
-   * `clearParams` is false (default: removed when `href` is the current URL).
+   * The authenticate call for a link's token type (`magic_links` here; `TesseraClient` adds
+   * `oauth` and `impersonation`), or undefined when this client has none.
+   * @internal
+   */
+  protected _urlHandler(tokenType: string): ((token: string, options: SessionDurationOptions) => Promise<AuthenticateResponse>) | undefined {
+    if (tokenType === 'magic_links') return this.magicLinks.authenticate;
+  }
+
+  /**
+   * Authenticate the token in the URL: magic links here; OAuth and impersonation with
+   * `TesseraClient` (this core client throws for them). The parameters are removed from the
+   * address bar first unless `clearParams` is false (default: removed when `href` is the current URL).
    */
   async authenticateByUrl(
     { clearParams, ...options }: SessionDurationOptions & { clearParams?: boolean },
     href?: string,
   ): Promise<
-    | { handled: true; tokenType: string; data: FactorAuthenticateResponse }
+    | { handled: true; tokenType: string; data: AuthenticateResponse }
     | { handled: false; tokenType: string; token: string }
     | null
   > {
@@ -55,11 +64,10 @@ export class TesseraCoreClient {
     href ??= location.href;
     const parsed = parseAuthenticateUrl(href);
     if (!parsed?.handled) return parsed;
-    if (parsed.tokenType !== 'magic_links') {
-      throw new Error(`TesseraClient: ${parsed.tokenType} links are not supported yet`);
-    }
+    const handler = this._urlHandler(parsed.tokenType);
+    if (!handler) throw new Error(`TesseraCoreClient: ${parsed.tokenType} links need TesseraClient`);
     if (clearParams ?? href === location.href) clearTokenParams();
-    return { handled: true, tokenType: parsed.tokenType, data: await this.magicLinks.authenticate(parsed.token, options) };
+    return { handled: true, tokenType: parsed.tokenType, data: await handler(parsed.token, options) };
   }
 
   /** Tessera extension: stop timers, give up refresh leadership, close the channel and listeners. */

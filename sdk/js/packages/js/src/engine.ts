@@ -14,6 +14,8 @@ export type AuthBody = { session_duration_minutes?: number } & { [key: string]: 
 
 export interface Engine {
   pt: string;
+  /** `baseUrl` without trailing slashes (API calls go to `{base}/sdk/v1`). */
+  base: string;
   browser: boolean;
   layer: DataLayer;
   tokens: TokenStore;
@@ -21,7 +23,10 @@ export interface Engine {
   bootstrap(): Promise<Bootstrap>;
   /** `POST /sessions/authenticate`; a stale answer is discarded and the request re-sent (in the background: dropped). */
   refresh(body: { session_duration_minutes?: number }, background?: boolean): Promise<AuthenticateResponse | undefined>;
-  /** An [auth] call other than the refresh: POST, apply the answer, return it without `__user`. */
+  /**
+   * An [auth] call other than the refresh: POST, apply the answer, return it without `__user`.
+   * An answer carrying its session as `user_session` (OAuth) gets it under `session` too.
+   */
   auth<T extends AuthenticateResponse>(path: string, body: AuthBody): Promise<T>;
   /** A call whose answer carries `__user`, which becomes the stored user. */
   withUser<T>(method: string, path: string, body?: object): Promise<T>;
@@ -66,8 +71,9 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
   const key = stateKey(pt);
   const tokens = !browser ? NO_TOKENS : o.storage === 'localStorage' ? localStorageStore(pt) : cookieStore(o.cookieOptions);
   const layer = createDataLayer(browser ? parseJSON<State>(lsGet(key)) : null, browser);
+  const base = o.baseUrl.replace(/\/+$/, '');
   const request: Request = browser
-    ? createRequest({ publicToken: pt, baseUrl: o.baseUrl, fetch: o.fetch, secret: () => tokens.read().session_token })
+    ? createRequest({ publicToken: pt, baseUrl: base, fetch: o.fetch, secret: () => tokens.read().session_token })
     : () => Promise.reject(serverCallError());
   let leader = false;
   let duration: number | undefined;
@@ -109,6 +115,7 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
 
   const e: Engine = {
     pt,
+    base,
     browser,
     layer,
     tokens,
@@ -140,7 +147,8 @@ const createEngine = (pt: string, o: TesseraClientOptions, unregister: () => voi
       const gen = layer.gen;
       const mine = ++sent;
       const before = layer.state?.session?.session_id;
-      const r = await request<T>('POST', path, body);
+      const r = await request<T & { user_session?: T['session'] }>('POST', path, body);
+      if (r.user_session) r.session ??= r.user_session;
       // A stale answer about the session we had when sending (it has changed since, or a newer
       // answer about it is applied) is not applied; a new session always is.
       const fresh = gen === layer.gen && mine > applied;

@@ -1,4 +1,4 @@
-/** PKCE pairs (S256) for magic links and password resets, kept in localStorage until the flow completes. */
+/** PKCE pairs (S256) for magic links, password resets and OAuth, kept in localStorage until the flow completes. */
 import { lsGet, lsSet, parseJSON, stateKey } from './storage';
 
 export interface PKCEPair {
@@ -6,7 +6,7 @@ export interface PKCEPair {
   code_verifier: string;
 }
 
-export type PKCENamespace = 'magic_links' | 'passwords';
+export type PKCENamespace = 'magic_links' | 'passwords' | 'oauth';
 
 const key = (pt: string, ns: PKCENamespace) => `${stateKey(pt)}::PKCE_VERIFIER:${ns}`;
 
@@ -25,9 +25,12 @@ export const getPKCEPair = (pt: string, ns: PKCENamespace): PKCEPair | null => p
 
 export const dropPKCEPair = (pt: string, ns: PKCENamespace): void => lsSet(key(pt, ns), null);
 
-/** The challenge of the pair in progress for `ns`, creating and storing one when there is none. */
-export const pkceChallenge = async (pt: string, ns: PKCENamespace): Promise<string> => {
-  let pair = getPKCEPair(pt, ns);
+/**
+ * The challenge of the pair in progress for `ns`, creating and storing one when there is none
+ * (or always with `fresh`: OAuth starts a new pair on every start, as Stytch does).
+ */
+export const pkceChallenge = async (pt: string, ns: PKCENamespace, fresh?: boolean): Promise<string> => {
+  let pair = fresh ? null : getPKCEPair(pt, ns);
   if (!pair) lsSet(key(pt, ns), JSON.stringify((pair = await createPKCEPair())));
   return pair.code_challenge;
 };

@@ -47,6 +47,9 @@ describe('SSR', () => {
     await expect(c.user.get()).rejects.toThrow(message);
     await expect(c.session.revoke()).rejects.toThrow(message);
     await expect(c.authenticateByUrl({ session_duration_minutes: 5 })).rejects.toThrow(message);
+    await expect(c.oauth.google.start()).rejects.toThrow(message);
+    await expect(c.oauth.attach('google')).rejects.toThrow(message);
+    await expect(c.impersonation.authenticate({ impersonation_token: 't' })).rejects.toThrow(message);
     expect(() => c.session.updateSession({ session_token: 't' })).toThrow(message);
     expect(c.parseAuthenticateUrl()).toBeNull();
     expect(fetch).not.toHaveBeenCalled();

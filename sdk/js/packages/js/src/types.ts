@@ -232,8 +232,84 @@ export interface TOTPRecoveryCodesResponse extends ResponseCommon {
 export interface Bootstrap {
   pkce_required_for_email_magic_links?: boolean;
   pkce_required_for_password_resets?: boolean;
+  pkce_required_for_oauth?: boolean;
+  /** When non-null, OAuth starts on `https://{cname_domain}` instead of `baseUrl`. */
+  cname_domain?: string | null;
   [key: string]: unknown;
 }
+
+/** The OAuth providers, each with a `client.oauth.<provider>.start()` (the values of Stytch's `OAuthProviders` enum). */
+export type OAuthProviders =
+  | 'google'
+  | 'apple'
+  | 'microsoft'
+  | 'github'
+  | 'gitlab'
+  | 'facebook'
+  | 'discord'
+  | 'salesforce'
+  | 'slack'
+  | 'amazon'
+  | 'bitbucket'
+  | 'linkedin'
+  | 'coinbase'
+  | 'twitch'
+  | 'twitter'
+  | 'tiktok'
+  | 'snapchat'
+  | 'figma'
+  | 'yahoo';
+
+/** Options of `oauth.<provider>.start()` (Stytch's `OAuthGetURLOptions`); each one given becomes a query parameter. */
+export interface OAuthGetURLOptions {
+  /** Where an existing user lands (`?stytch_token_type=oauth&token=…`); the project's default when absent. */
+  login_redirect_url?: string;
+  /** Where a new user lands; the project's default when absent. */
+  signup_redirect_url?: string;
+  /** Scopes asked for beside the defaults (sent space-joined as `custom_scopes`). */
+  custom_scopes?: string[];
+  /** Passed to the provider's authorize URL: each entry is sent as `provider_<key>=<value>`. */
+  provider_params?: Record<string, string>;
+  /** From `oauth.attach(provider)`: log into the current user instead of signing up. */
+  oauth_attach_token?: string;
+}
+
+/** The provider's tokens from an OAuth login (`""` when the provider gave none). */
+export interface ProviderValues {
+  access_token: string;
+  refresh_token: string;
+  id_token: string;
+  scopes: string[];
+  /** RFC 3339, when the provider said when the access token expires. */
+  expires_at?: string;
+}
+
+/**
+ * `oauth.authenticate`'s answer. The server sends the session as `user_session` (the key of
+ * Stytch's backend answer); the SDK also puts it under `session`, so both are there.
+ */
+export interface OAuthAuthenticateResponse extends AuthenticateResponse {
+  user_session: Session;
+  provider_subject: string;
+  provider_type: string;
+  provider_values: ProviderValues;
+  profile_picture_url?: string;
+  locale?: string;
+  oauth_user_registration_id?: string;
+  reset_sessions?: boolean;
+}
+
+export interface OAuthAttachResponse extends ResponseCommon {
+  oauth_attach_token: string;
+}
+
+export type ImpersonationAuthenticateOptions = {
+  /** The token of the `?stytch_token_type=impersonation&token=…` link. */
+  impersonation_token: string;
+};
+
+/** The impersonated user's session (fixed by the server at 60 minutes). */
+export type ImpersonationAuthenticateResponse = AuthenticateResponse;
 
 export interface CookieOptions {
   /** Name of the opaque session token cookie (`stytch_session`). */

@@ -1,4 +1,4 @@
-// URL helpers: parsing `token` / `stytch_token_type`, and authenticateByUrl's clean-up and dispatch.
+// URL helpers: parsing `token` / `stytch_token_type`, and authenticateByUrl's clean-up and dispatch (OAuth and impersonation: oauth.test.ts).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFakeServer, ok, type FakeServer } from '../test/fake-server';
 import { newClient } from '../test/helpers';
@@ -47,13 +47,5 @@ describe('authenticateByUrl', () => {
       tokenType: 'login',
     });
     expect(await c.authenticateByUrl({ session_duration_minutes: 5 }, 'https://x/')).toBeNull();
-  });
-
-  it('recognises oauth and impersonation but says they are not supported yet', async () => {
-    const c = newClient(server);
-    for (const t of ['oauth', 'impersonation']) {
-      await expect(c.authenticateByUrl({ session_duration_minutes: 5 }, `https://x/?token=t&stytch_token_type=${t}`)).rejects.toThrow(/not supported yet/);
-    }
-    expect(server.requests.filter((r) => r.path !== '/sessions/authenticate')).toHaveLength(0);
   });
 });

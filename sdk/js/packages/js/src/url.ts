@@ -1,6 +1,6 @@
 /** Links that land on the app: `?token=…&stytch_token_type=…` parsing and clean-up. */
 
-/** Token types `authenticateByUrl` recognises (only `magic_links` is wired to a factor today). */
+/** Token types `authenticateByUrl` recognises (`TesseraCoreClient` authenticates only `magic_links`; `TesseraClient` all three). */
 export const HANDLED_TOKEN_TYPES = ['magic_links', 'oauth', 'impersonation'];
 
 export type ParsedAuthenticateUrl =

@@ -1,5 +1,6 @@
 /** A small in-test Tessera: records every request and answers from a session table, with scripted overrides per route. */
-import type { AuthenticateResponse, Session, User } from '../src/types';
+import { createHash } from 'node:crypto';
+import type { AuthenticateResponse, OAuthAuthenticateResponse, Session, User } from '../src/types';
 
 export const PT = 'public-token-test-0000';
 export const BASE = 'http://auth.test:8080';
@@ -74,12 +75,22 @@ interface Row {
   user: User;
 }
 
+/** A single-use link token (OAuth redirect or impersonation) that logs into the session of `sessionToken`. */
+interface LinkToken {
+  kind: 'oauth' | 'impersonation';
+  sessionToken: string;
+  /** OAuth with PKCE: the `code_challenge` of the start URL, checked against the `code_verifier`. */
+  codeChallenge?: string;
+}
+
 export const createFakeServer = () => {
   const requests: Recorded[] = [];
   const sessions = new Map<string, Row>();
   const routes = new Map<string, Handler>();
   const scripted = new Map<string, Handler[]>();
+  const linkTokens = new Map<string, LinkToken>();
   let jwtCounter = 0;
+  let attachCounter = 0;
 
   const authAnswer = (token: string, extra: Record<string, unknown> = {}): AuthenticateResponse => {
     const row = sessions.get(token)!;
@@ -95,9 +106,31 @@ export const createFakeServer = () => {
     };
   };
 
+  /** The OAuth answer: the session under `user_session` (not `session`), and the provider's values. */
+  const oauthAnswer = (token: string, extra: Record<string, unknown> = {}): OAuthAuthenticateResponse => {
+    const { session, ...rest } = authAnswer(token);
+    return {
+      ...rest,
+      user_session: session,
+      provider_subject: 'google-sub-1',
+      provider_type: 'Google',
+      provider_values: { access_token: 'ya29.access', refresh_token: '', id_token: 'id.token.jwt', scopes: ['openid', 'email'] },
+      oauth_user_registration_id: 'oauth-user-test-1',
+      reset_sessions: false,
+      ...extra,
+    } as OAuthAuthenticateResponse;
+  };
+
   const server = {
     requests,
     sessions,
+    linkTokens,
+    oauthAnswer,
+    /** Issue a single-use link token: `oauth` (optionally bound to a PKCE challenge) or `impersonation`. */
+    issueToken(kind: LinkToken['kind'], token: string, sessionToken: string, codeChallenge?: string) {
+      linkTokens.set(token, { kind, sessionToken, codeChallenge });
+      return server;
+    },
     /** Add a session row for `token` (new objects each time). */
     addSession(token: string, session = makeSession(), user = makeUser()) {
       sessions.set(token, { session, user });
@@ -114,7 +147,7 @@ export const createFakeServer = () => {
       scripted.set(route, [...(scripted.get(route) ?? []), ...hs]);
       return server;
     },
-    /** The built-in answers (session refresh and revoke from the session table). */
+    /** The built-in answers: session refresh and revoke from the session table, OAuth and impersonation tokens, OAuth attach. */
     builtin(req: Recorded): Response {
       const route = `${req.method} ${req.path}`;
       if (route === 'POST /sessions/authenticate') {
@@ -127,6 +160,28 @@ export const createFakeServer = () => {
           ...(minutes ? { expires_at: new Date(Date.now() + minutes * 60_000).toISOString() } : {}),
         };
         return ok(authAnswer(req.secret, { __user: row.user }));
+      }
+      if (route === 'POST /oauth/authenticate' || route === 'POST /impersonation/authenticate') {
+        const kind = req.path === '/oauth/authenticate' ? 'oauth' : 'impersonation';
+        const token = String(req.body?.[kind === 'oauth' ? 'token' : 'impersonation_token']);
+        const link = linkTokens.get(token);
+        if (link?.kind !== kind) return apiError(404, kind === 'oauth' ? 'oauth_token_not_found' : 'impersonation_token_not_found');
+        if (link.codeChallenge !== undefined) {
+          const verifier = req.body?.code_verifier;
+          if (typeof verifier !== 'string') return apiError(400, 'missing_code_verifier');
+          if (createHash('sha256').update(verifier).digest('base64url') !== link.codeChallenge) return apiError(400, 'pkce_mismatch');
+        }
+        linkTokens.delete(token);
+        const row = sessions.get(link.sessionToken)!;
+        return ok(
+          kind === 'oauth'
+            ? oauthAnswer(link.sessionToken, { __user: row.user })
+            : authAnswer(link.sessionToken, { __user: row.user }),
+        );
+      }
+      if (route === 'POST /oauth/attach') {
+        if (!sessions.has(req.secret)) return apiError(401, 'unauthorized_credentials');
+        return ok({ request_id: 'request-id-test', status_code: 200, oauth_attach_token: `oauth-attach-token-test-${++attachCounter}` });
       }
       if (route === 'POST /sessions/revoke') {
         if (!sessions.delete(req.secret)) return apiError(404, 'session_not_found');
