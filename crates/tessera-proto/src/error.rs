@@ -158,6 +158,23 @@ error_types! {
     UnableToAuthenticateRecoveryCode => "unable_to_authenticate_recovery_code",
     InvalidRecoveryCode => "invalid_recovery_code",
     ExpiredTotp => "expired_totp",
+    // OAuth
+    OauthTokenNotFound => "oauth_token_not_found",
+    InvalidOauthProvider => "invalid_oauth_provider",
+    OauthConfigNotFound => "oauth_config_not_found",
+    InvalidOauthAttachToken => "invalid_oauth_attach_token",
+    NoUserSelectionArguments => "no_user_selection_arguments",
+    TooManyUserSelectionArguments => "too_many_user_selection_arguments",
+    InvalidRedirectUrl => "invalid_redirect_url",
+    OauthFlowCallbackError => "oauth_flow_callback_error",
+    OauthProviderUnavailable => "oauth_provider_unavailable",
+    // Impersonation and session import
+    UnableToAuthImpersonationToken => "unable_to_auth_impersonation_token",
+    UserImpersonationNotAllowed => "user_impersonation_not_allowed",
+    MigrateFromExternalEmailDoesNotExist => "migrate_from_external_email_does_not_exist",
+    MigrateFromExternalMissingUserinfo => "migrate_from_external_missing_userinfo",
+    MigrateFromExternalUnexpectedResponse => "migrate_from_external_unexpected_response",
+    InvalidUserinfoUrl => "invalid_userinfo_url",
 }
 
 impl std::fmt::Display for ErrorType {

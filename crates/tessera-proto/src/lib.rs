@@ -12,6 +12,8 @@ pub mod common;
 pub mod error;
 /// Email magic links.
 pub mod magic_links;
+/// OAuth logins, attach, impersonation and session import.
+pub mod oauth;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
 /// Passwords: create, authenticate, strength, migrate, the three resets.

@@ -36,7 +36,7 @@ pub struct Bootstrap {
     pub pkce_required_for_email_magic_links: bool,
     /// Password resets (not implemented): false.
     pub pkce_required_for_password_resets: bool,
-    /// OAuth (not implemented): false.
+    /// Browser OAuth flows must carry a PKCE challenge.
     pub pkce_required_for_oauth: bool,
     /// B2B only: false.
     pub pkce_required_for_sso: bool,
@@ -54,6 +54,19 @@ pub struct Bootstrap {
     pub siwe_required_for_crypto_wallets: bool,
     /// The RBAC policy: empty lists.
     pub rbac_policy: Value,
+    /// Tessera: the OAuth providers the project configured (never their secrets), so a login
+    /// page shows only buttons that work.
+    #[serde(default)]
+    pub oauth_providers: Vec<BootstrapOauthProvider>,
+}
+
+/// A configured OAuth provider as bootstrap lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapOauthProvider {
+    /// Its name in start URLs, e.g. `google`.
+    pub provider: String,
+    /// Its display type, e.g. `Google`.
+    pub provider_type: String,
 }
 
 /// `POST /sdk/v1/sessions/authenticate`: `{}` refreshes the JWT without extending the session.

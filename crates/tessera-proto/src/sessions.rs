@@ -70,6 +70,24 @@ pub struct AuthenticationFactor {
     /// Recovery-code factors: the code used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code_factor: Option<RecoveryCodeFactor>,
+    /// Impersonated sessions: who acts as the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impersonated_factor: Option<ImpersonatedFactor>,
+    /// OAuth factors' sub-object, under its provider's key (`google_oauth_factor`,
+    /// `git_lab_oauth_factor`, …: `{id, provider_subject, email_id?}`).
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub provider_factors: Map<String, Value>,
+}
+
+/// `impersonated_factor` of an impersonated session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImpersonatedFactor {
+    /// The administrator's id.
+    pub impersonator_id: String,
+    /// The administrator's email.
+    pub impersonator_email_address: String,
 }
 
 /// `authenticator_app_factor` of a TOTP factor.

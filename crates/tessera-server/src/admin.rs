@@ -73,6 +73,40 @@ pub enum AdminRequest {
     },
     /// List projects; answers an array of `{"project_id", "name", "environment", …}`.
     ProjectList,
+    /// Set a project's OAuth provider; answers it as listed.
+    OauthSet {
+        /// The project.
+        project_id: String,
+        /// The provider's name, e.g. `google`.
+        provider: String,
+        /// Client id, scopes, endpoint overrides.
+        settings: crate::model::oauth::ProviderSettings,
+        /// The client secret (Apple: its private key, PEM).
+        client_secret: String,
+    },
+    /// List a project's OAuth providers (never their secrets).
+    OauthList {
+        /// The project.
+        project_id: String,
+    },
+    /// Delete a project's OAuth provider.
+    OauthDelete {
+        /// The project.
+        project_id: String,
+        /// The provider's name.
+        provider: String,
+    },
+    /// Mint an impersonation token; answers `{"impersonation_token", "expires_at"}`.
+    Impersonate {
+        /// The project.
+        project_id: String,
+        /// The user.
+        user_id: String,
+        /// The administrator's email.
+        impersonator: String,
+        /// Why.
+        reason: String,
+    },
     /// Make a new signing key current; answers an array of `{"project_id", "kid"}`.
     KeysRotate {
         /// Only this project (default: every project).
@@ -92,6 +126,10 @@ impl AdminRequest {
             AdminRequest::SecretList { .. } => "secret_list",
             AdminRequest::SecretDelete { .. } => "secret_delete",
             AdminRequest::KeysRotate { .. } => "keys_rotate",
+            AdminRequest::OauthSet { .. } => "oauth_set",
+            AdminRequest::OauthList { .. } => "oauth_list",
+            AdminRequest::OauthDelete { .. } => "oauth_delete",
+            AdminRequest::Impersonate { .. } => "impersonate",
         }
     }
 }
@@ -167,6 +205,59 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
                 .collect();
             Ok(Value::Array(rows))
         }
+        AdminRequest::OauthSet {
+            project_id,
+            provider,
+            settings,
+            client_secret,
+        } => {
+            let listed = crate::service::oauth::config::set(
+                store,
+                &db.master,
+                &project_id,
+                &provider,
+                settings,
+                &client_secret,
+            )
+            .await
+            .map_err(api_error)?;
+            Ok(serde_json::to_value(listed)?)
+        }
+        AdminRequest::OauthList { project_id } => Ok(serde_json::to_value(
+            crate::service::oauth::config::list(store, &project_id)
+                .await
+                .map_err(api_error)?,
+        )?),
+        AdminRequest::OauthDelete {
+            project_id,
+            provider,
+        } => {
+            crate::service::oauth::config::delete(store, &project_id, &provider)
+                .await
+                .map_err(api_error)?;
+            Ok(Value::Null)
+        }
+        AdminRequest::Impersonate {
+            project_id,
+            user_id,
+            impersonator,
+            reason,
+        } => {
+            let project = store.project(&project_id).await?.context("no such project")?;
+            let (token, expires) = crate::service::impersonation::mint(
+                store,
+                &project,
+                &user_id,
+                (&impersonator, &reason),
+                crate::model::Timestamp::now(),
+            )
+            .await
+            .map_err(api_error)?;
+            Ok(serde_json::json!({
+                "impersonation_token": token,
+                "expires_at": expires.to_rfc3339(),
+            }))
+        }
         AdminRequest::KeysRotate { project } => {
             let projects: Vec<Project> = store
                 .list_projects()
@@ -183,6 +274,18 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
             }
             Ok(Value::Array(rotated))
         }
+    }
+}
+
+/// A service error as an admin answer: its message, or its type.
+fn api_error(e: crate::error::Error) -> anyhow::Error {
+    match e {
+        crate::error::Error::Api {
+            kind,
+            message: Some(m),
+        } => anyhow::anyhow!("{m} ({kind})"),
+        crate::error::Error::Api { kind, .. } => anyhow::anyhow!("{kind}"),
+        crate::error::Error::Internal(e) => e,
     }
 }
 

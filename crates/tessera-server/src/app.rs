@@ -85,6 +85,7 @@ impl Server {
                 passwords: crate::service::passwords::Passwords::new(
                     config.pwned_passwords_url.as_deref(),
                 ),
+                oauth: crate::service::oauth::Providers::new(config.public_url.clone()),
             }),
             purge_interval: config.purge_interval,
             first_project,

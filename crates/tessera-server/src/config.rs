@@ -77,6 +77,9 @@ pub struct Settings {
     /// See `--pwned-passwords-url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pwned_passwords_url: Option<String>,
+    /// See `--public-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     /// See `--sqlite-shared`.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -108,7 +111,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 14] = [
+const ENV_KEYS: [&str; 15] = [
     "listen",
     "data_dir",
     "database_url",
@@ -123,6 +126,7 @@ const ENV_KEYS: [&str; 14] = [
     "sqlite_shared",
     "master_key_file",
     "pwned_passwords_url",
+    "public_url",
 ];
 
 /// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment
@@ -237,6 +241,7 @@ impl Layers {
             ),
             key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
             pwned_passwords_url: s.pwned_passwords_url,
+            public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
             sqlite_sharing: if s.sqlite_shared == Some(true) {
                 crate::store::SqliteSharing::Shared
             } else {
@@ -277,6 +282,9 @@ pub struct Config {
     pub master_key: MasterKeySource,
     /// Base URL of a Pwned Passwords range API (`<url>/range/<5 hex>`); none: no breach check.
     pub pwned_passwords_url: Option<String>,
+    /// The URL browsers reach this server at (OAuth providers redirect to
+    /// `<public_url>/v1/public/oauth/callback`); none: taken from each request's `Host`.
+    pub public_url: Option<String>,
 }
 
 /// The default purge interval.
@@ -298,6 +306,7 @@ impl Config {
             key_cache_ttl: std::time::Duration::ZERO,
             sqlite_sharing: Default::default(),
             pwned_passwords_url: None,
+            public_url: None,
         }
     }
 }

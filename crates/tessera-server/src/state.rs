@@ -38,6 +38,8 @@ pub struct Shared {
     pub projects: ProjectCache,
     /// The password hashing pool and breach check.
     pub passwords: crate::service::passwords::Passwords,
+    /// OAuth providers: the HTTP client and discovery cache.
+    pub oauth: crate::service::oauth::Providers,
 }
 
 impl Shared {

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+/// `tessera project oauth …` and `tessera impersonate`.
+mod oauth;
 /// `tessera project …`: create, list, update a policy, manage secrets.
 mod project;
 
@@ -42,6 +44,9 @@ enum Command {
     /// Manage the master key that seals secrets at rest.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
+    /// Mint a single-use token (valid 5 minutes) that starts a 60-minute session as a user,
+    /// for support staff; recorded with its reason in the security log.
+    Impersonate(oauth::ImpersonateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +167,11 @@ struct ServeArgs {
     /// of a password's SHA-1 leave the server. Without it, no breach check.
     #[arg(long)]
     pwned_passwords_url: Option<String>,
+    /// The URL browsers reach this server at, e.g. https://auth.example.com: OAuth providers
+    /// redirect to <public-url>/v1/public/oauth/callback (register that URL with them).
+    /// Without it, the scheme and Host of each request are used.
+    #[arg(long)]
+    public_url: Option<String>,
 }
 
 /// Entry point of the binary.
@@ -217,6 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Project(cmd) => project::run(cmd).await,
+        Command::Impersonate(args) => oauth::impersonate(args).await,
         Command::Keys(KeysCommand::Rotate(args)) => {
             init_logging(LogFormat::Human);
             let db = args.db.resolve()?;
@@ -334,6 +345,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         purge_interval_seconds: args.purge_interval_seconds,
         sqlite_shared: args.sqlite_shared.then_some(true),
         pwned_passwords_url: args.pwned_passwords_url,
+        public_url: args.public_url,
         ..Settings::default()
     };
     let config = args.db.layers(flags)?.config()?;

@@ -19,6 +19,9 @@ pub(crate) enum ProjectCommand {
     /// downtime.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Manage a project's OAuth providers.
+    #[command(subcommand)]
+    Oauth(super::oauth::OauthCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +83,13 @@ pub(crate) struct PolicyArgs {
     /// the app app.example.com ("" for host-only cookies) [default: none].
     #[arg(long)]
     cookie_domain: Option<String>,
+    /// Whether administrators may impersonate users: allow or forbid [default: allow].
+    #[arg(long, value_parser = ["allow", "forbid"])]
+    impersonation: Option<String>,
+    /// The other identity provider's OIDC userinfo URL that sessions/migrate calls with the
+    /// presented access token ("" removes it) [default: none].
+    #[arg(long)]
+    migrate_userinfo_url: Option<String>,
 }
 
 /// A policy enum from its lower-case wire name (clap has already checked the name).
@@ -103,6 +113,8 @@ impl From<PolicyArgs> for PolicyChange {
             luds_complexity: a.luds_complexity,
             cookie_mode: a.cookie_mode.as_deref().and_then(by_name),
             cookie_domain: a.cookie_domain,
+            impersonation: a.impersonation.map(|v| v == "allow"),
+            migrate_userinfo_url: a.migrate_userinfo_url,
         }
     }
 }
@@ -189,6 +201,7 @@ struct Listed {
 /// Runs a `project` command.
 pub(crate) async fn run(cmd: ProjectCommand) -> anyhow::Result<()> {
     match cmd {
+        ProjectCommand::Oauth(cmd) => super::oauth::run(cmd).await?,
         ProjectCommand::Create(args) => {
             let db = args.db.resolve()?;
             let req = AdminRequest::ProjectCreate {

@@ -14,6 +14,66 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
     use ErrorType::*;
     match kind {
         UnauthorizedCredentials => (StatusCode::UNAUTHORIZED, "Unauthorized credentials."),
+        OauthTokenNotFound => (
+            StatusCode::BAD_REQUEST,
+            "The OAuth token could not be found: it was already used, has expired or never existed.",
+        ),
+        InvalidOauthProvider => (
+            StatusCode::BAD_REQUEST,
+            "This OAuth provider is unknown; see the providers Tessera supports.",
+        ),
+        OauthConfigNotFound => (
+            StatusCode::BAD_REQUEST,
+            "This OAuth provider is not configured for the project (tessera project oauth set).",
+        ),
+        InvalidOauthAttachToken => (
+            StatusCode::BAD_REQUEST,
+            "The oauth_attach_token is unknown, used, expired, or for another provider.",
+        ),
+        NoUserSelectionArguments => (
+            StatusCode::BAD_REQUEST,
+            "One of user_id, session_token or session_jwt is required.",
+        ),
+        TooManyUserSelectionArguments => (
+            StatusCode::BAD_REQUEST,
+            "Give only one of user_id, session_token and session_jwt.",
+        ),
+        InvalidRedirectUrl => (
+            StatusCode::BAD_REQUEST,
+            "The redirect URL is not one of the project's redirect URLs.",
+        ),
+        OauthFlowCallbackError => (
+            StatusCode::BAD_REQUEST,
+            "The OAuth provider's answer could not be accepted; start the login again.",
+        ),
+        OauthProviderUnavailable => (
+            StatusCode::BAD_GATEWAY,
+            "The OAuth provider could not be reached or gave an unreadable answer.",
+        ),
+        UnableToAuthImpersonationToken => (
+            StatusCode::UNAUTHORIZED,
+            "The impersonation token could not be authenticated: it was already used, has expired or never existed.",
+        ),
+        UserImpersonationNotAllowed => (
+            StatusCode::FORBIDDEN,
+            "Impersonation is not allowed in this project.",
+        ),
+        MigrateFromExternalEmailDoesNotExist => (
+            StatusCode::BAD_REQUEST,
+            "The identity provider's userinfo has no verified email address.",
+        ),
+        MigrateFromExternalMissingUserinfo => (
+            StatusCode::UNAUTHORIZED,
+            "The identity provider did not accept the token or returned no userinfo.",
+        ),
+        MigrateFromExternalUnexpectedResponse => (
+            StatusCode::BAD_GATEWAY,
+            "The identity provider's userinfo endpoint gave an unexpected answer.",
+        ),
+        InvalidUserinfoUrl => (
+            StatusCode::BAD_REQUEST,
+            "The project has no userinfo URL for session import (tessera project update --migrate-userinfo-url).",
+        ),
         InvalidAuthorizationHeader => (
             StatusCode::UNAUTHORIZED,
             "The Authorization header must be HTTP Basic: base64(project_id:secret).",

@@ -25,6 +25,8 @@ pub(crate) mod extract;
 mod magic_links;
 /// Health and the OpenAPI document.
 mod meta;
+/// `/v1/oauth`, its public start and callback, impersonation and session import.
+mod oauth;
 /// `/v1/otps`.
 mod otps;
 /// `/v1/passwords`.
@@ -120,6 +122,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(otps::router())
         .merge(passwords::router())
         .merge(totps::router())
+        .merge(oauth::router())
         .merge(meta::router())
         .split_for_parts()
 }

@@ -41,7 +41,18 @@ pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
             })
             .collect(),
         webauthn_registrations: vec![],
-        providers: vec![],
+        providers: u
+            .providers
+            .into_iter()
+            .map(|p| wu::OAuthProvider {
+                provider_type: crate::model::oauth::Provider::parse(&p.provider)
+                    .map_or(p.provider.clone(), |k| k.provider_type().to_owned()),
+                provider_subject: p.provider_subject,
+                profile_picture_url: p.profile_picture_url,
+                locale: p.locale,
+                oauth_user_registration_id: p.registration_id,
+            })
+            .collect(),
         totps: u
             .totps
             .into_iter()

@@ -66,6 +66,8 @@ pub enum IdKind {
     Totp,
     /// `totp-recovery-code-`
     TotpRecoveryCode,
+    /// `oauth-user-registration-`
+    OauthRegistration,
 }
 
 impl IdKind {
@@ -78,6 +80,7 @@ impl IdKind {
             IdKind::Email => "email",
             IdKind::PhoneNumber => "phone-number",
             IdKind::Session => "session",
+            IdKind::OauthRegistration => "oauth-user-registration",
             IdKind::Jwk => "jwk",
             IdKind::Password => "password",
             IdKind::Totp => "totp",

@@ -2,6 +2,8 @@
 
 /// Test/live environments and Stytch-style prefixed identifiers.
 pub mod ids;
+/// OAuth providers by Stytch's names, with their presets.
+pub mod oauth;
 /// Projects and their credentials.
 pub mod project;
 /// Sessions and the authentication factors proven in them.

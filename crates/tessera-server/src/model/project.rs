@@ -39,6 +39,8 @@ pub struct ProjectPolicy {
     pub passwords: PasswordPolicy,
     /// Where browsers keep the session: readable by script, or in HttpOnly cookies.
     pub cookies: CookiePolicy,
+    /// Impersonation and session import.
+    pub identity: IdentityPolicy,
 }
 
 impl Default for ProjectPolicy {
@@ -51,6 +53,7 @@ impl Default for ProjectPolicy {
             limits: RateLimits::default(),
             passwords: PasswordPolicy::default(),
             cookies: CookiePolicy::default(),
+            identity: IdentityPolicy::default(),
         }
     }
 }
@@ -160,6 +163,25 @@ pub struct CookiePolicy {
     pub domain: Option<String>,
 }
 
+/// Impersonation and session import.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct IdentityPolicy {
+    /// Administrators may mint impersonation tokens (the default; every one is logged).
+    pub impersonation: bool,
+    /// The other identity provider's userinfo URL that `sessions/migrate` calls.
+    pub migrate_userinfo_url: Option<String>,
+}
+
+impl Default for IdentityPolicy {
+    fn default() -> Self {
+        IdentityPolicy {
+            impersonation: true,
+            migrate_userinfo_url: None,
+        }
+    }
+}
+
 /// Whether `d` is a plain DNS name a cookie's `Domain` may hold (no scheme, port or path).
 fn cookie_domain_ok(d: &str) -> bool {
     d.len() <= 253
@@ -216,6 +238,12 @@ pub struct PolicyChange {
     /// See [`CookiePolicy::domain`]; an empty string removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cookie_domain: Option<String>,
+    /// See [`IdentityPolicy::impersonation`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impersonation: Option<bool>,
+    /// See [`IdentityPolicy::migrate_userinfo_url`]; an empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_userinfo_url: Option<String>,
 }
 
 impl ProjectPolicy {
@@ -290,6 +318,21 @@ impl ProjectPolicy {
                 return Err(format!(
                     "the cookie domain must be a DNS name such as example.com, not {d:?}"
                 ));
+            }
+        }
+        if let Some(v) = change.impersonation {
+            p.identity.impersonation = v;
+        }
+        if let Some(u) = change.migrate_userinfo_url {
+            if u.is_empty() {
+                p.identity.migrate_userinfo_url = None;
+            } else {
+                match url::Url::parse(&u) {
+                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                        p.identity.migrate_userinfo_url = Some(u)
+                    }
+                    _ => return Err(format!("the userinfo URL must be an http(s) URL, not {u:?}")),
+                }
             }
         }
         Ok(p)

@@ -33,6 +33,13 @@ pub struct Session {
 }
 
 impl Session {
+    /// An administrator acting as the user: its end is fixed.
+    pub fn is_impersonated(&self) -> bool {
+        self.factors
+            .iter()
+            .any(|f| f.kind == FactorKind::Impersonated)
+    }
+
     /// Adds a freshly proven factor; proving the same factor again refreshes it instead.
     pub fn add_factor(&mut self, factor: AuthFactor) {
         match self.factors.iter_mut().find(|f| f.same_as(&factor)) {
@@ -62,6 +69,13 @@ pub enum FactorKind {
     Totp,
     /// `recovery_codes` + `recovery_code`.
     RecoveryCode,
+    /// `oauth` + `oauth_<provider>`.
+    Oauth(crate::model::oauth::Provider),
+    /// `impersonated` + `impersonation`: an administrator acting as the user.
+    Impersonated,
+    /// `imported` + `oauth_access_token_exchange`: a session imported from another identity
+    /// provider by `sessions/migrate`.
+    Imported,
 }
 
 impl FactorKind {
@@ -76,6 +90,9 @@ impl FactorKind {
             FactorKind::Password => ("password", "knowledge"),
             FactorKind::Totp => ("totp", "authenticator_app"),
             FactorKind::RecoveryCode => ("recovery_codes", "recovery_code"),
+            FactorKind::Oauth(p) => ("oauth", p.delivery_method()),
+            FactorKind::Impersonated => ("impersonated", "impersonation"),
+            FactorKind::Imported => ("imported", "oauth_access_token_exchange"),
         }
     }
 }
@@ -117,6 +134,27 @@ pub enum FactorSubject {
     RecoveryCode {
         /// The code used.
         totp_recovery_code_id: String,
+    },
+    /// An account at an OAuth provider.
+    Oauth {
+        /// The user's registration of it.
+        registration_id: String,
+        /// The provider's `sub`.
+        provider_subject: String,
+        /// The user's email it proved, if any.
+        email_id: Option<String>,
+    },
+    /// An administrator acting as the user.
+    Impersonated {
+        /// Who.
+        impersonator_id: String,
+        /// Their email.
+        impersonator_email_address: String,
+    },
+    /// A session imported from another identity provider.
+    Imported {
+        /// The email its userinfo proved.
+        email_id: String,
     },
 }
 

@@ -35,6 +35,8 @@ pub struct User {
     pub password: Option<PasswordFactor>,
     /// Authenticator-app registrations, oldest first.
     pub totps: Vec<TotpFactor>,
+    /// Accounts at OAuth providers, oldest first.
+    pub providers: Vec<OauthRegistration>,
 }
 
 impl User {
@@ -55,6 +57,7 @@ impl User {
             phone_numbers: vec![],
             password: None,
             totps: vec![],
+            providers: vec![],
         }
     }
 
@@ -152,6 +155,21 @@ pub struct TotpFactor {
     pub totp_id: String,
     /// A code was accepted once: enrolment is complete.
     pub verified: bool,
+}
+
+/// A user's account at an OAuth provider.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct OauthRegistration {
+    /// `oauth-user-registration-test-<uuid>`.
+    pub registration_id: String,
+    /// The provider's name, e.g. `google`.
+    pub provider: String,
+    /// The provider's `sub`.
+    pub provider_subject: String,
+    /// The picture the provider gave.
+    pub profile_picture_url: String,
+    /// The locale the provider gave.
+    pub locale: String,
 }
 
 /// `active` or `pending`.

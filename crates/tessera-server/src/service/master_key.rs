@@ -30,6 +30,12 @@ pub fn totp_codes_context(project_id: &str, totp_id: &str) -> String {
     format!("totp-recovery-codes|{project_id}|{totp_id}")
 }
 
+/// The context a sealed OAuth value is sealed for: `what` is `client-secret` (keyed by the
+/// provider), `flow` (by the state's digest) or `grant` (by the token's digest).
+pub fn oauth_context(what: &str, project_id: &str, key: &str) -> String {
+    format!("oauth-{what}|{project_id}|{key}")
+}
+
 /// The context a session's token is sealed for.
 pub fn token_context(project_id: &str, session_id: &str) -> String {
     format!("session_token\0{project_id}\0{session_id}")
@@ -162,6 +168,11 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> anyhow::
                     project_id,
                     totp_id,
                 } => totp_codes_context(project_id, totp_id),
+                SealedValue::Oauth {
+                    what,
+                    project_id,
+                    key,
+                } => oauth_context(what, project_id, key),
                 SealedValue::Check => CHECK_CONTEXT.to_owned(),
             };
             let plain = match sealed_by(stored) {

@@ -6,6 +6,8 @@ pub mod addresses;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;
+/// Impersonation: single-use tokens minted by administrators, fixed 60-minute sessions.
+pub mod impersonation;
 /// Signing keys: the per-instance cache, generation and rotation.
 pub mod keys;
 /// Rate limits on what a public page can make the server send.
@@ -18,6 +20,8 @@ pub mod magic_links;
 pub mod master_key;
 /// Security notifications: a factor added or removed, a new sign-in.
 pub mod notify;
+/// OAuth and OpenID Connect logins, providers per project, and session import.
+pub mod oauth;
 /// One-time passcodes by SMS, WhatsApp and email.
 pub mod otps;
 /// Passwords: hashing, strength, imports, resets.

@@ -33,6 +33,16 @@ pub const TOTP_CODE: &str = "000000";
 pub const RECOVERY_CODE: &str = "a1b2-c3d4-e5f6";
 /// The TOTP registration the sandbox codes name when the sandbox user has none.
 pub const TOTP_ID: &str = "totp-test-41920359-8bbb-4fe8-8fa3-aaa83f35f02c";
+/// An OAuth token that always authenticates the sandbox user and is never used up.
+pub const OAUTH_TOKEN: &str = "hdPVZHHX0UoRa7hJTuuPHi1vlddffSnoweRbVFf5-H8g";
+/// An OAuth token that is never found (400 `oauth_token_not_found`).
+pub const OAUTH_MISSING_TOKEN: &str = "59cnLELtq5cFVS6uYK9f-pAWzBkhqZl8AvLhbhOvKNWw";
+/// The sandbox user's Google subject and registration, as the sandbox OAuth token proves them.
+pub const OAUTH_SUBJECT: &str = "10769150350006150715113082367";
+/// See [`OAUTH_SUBJECT`].
+pub const OAUTH_REGISTRATION_ID: &str =
+    "oauth-user-registration-test-d3f0b1d6-bc52-4c5b-8dbb-0cee4b2ef1c4";
+
 /// The sandbox session.
 pub const SESSION_ID: &str = "session-test-eb94233f-8800-4ebd-8645-51dc15f9d028";
 /// The sandbox session's token.
@@ -55,6 +65,19 @@ pub fn is_sandbox_phone(project: &Project, phone: &str) -> bool {
 /// Whether this is the sandbox user of a test project.
 pub fn is_sandbox_user(project: &Project, user_id: &str) -> bool {
     enabled(project) && user_id == USER_ID
+}
+
+/// Whether this is one of the sandbox OAuth tokens of a test project: `Some(true)` for the
+/// one that authenticates.
+pub fn sandbox_oauth_token(project: &Project, token: &str) -> Option<bool> {
+    if !enabled(project) {
+        return None;
+    }
+    match token {
+        OAUTH_TOKEN => Some(true),
+        OAUTH_MISSING_TOKEN => Some(false),
+        _ => None,
+    }
 }
 
 /// Whether this is the sandbox session of a test project.

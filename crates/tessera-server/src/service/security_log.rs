@@ -41,6 +41,37 @@ pub fn login_failed(project: &Project, factor: &str, reason: &str, ip: &str) {
     );
 }
 
+/// A factor authentication that failed before its project was known to the caller (an OAuth
+/// callback finds it from the flow).
+pub fn login_failed_for(project_id: &str, factor: &str, reason: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "login_failed",
+        project_id,
+        factor,
+        reason,
+    );
+}
+
+/// An impersonation token minted (`event` "impersonation_minted") or used
+/// ("impersonation_started"), with who and why.
+pub fn impersonation(
+    project: &Project,
+    event: &'static str,
+    user_id: &str,
+    impersonator: &str,
+    reason: &str,
+) {
+    tracing::info!(
+        target: TARGET,
+        event,
+        project_id = %project.project_id,
+        user_id,
+        impersonator,
+        reason,
+    );
+}
+
 /// An email or phone number added to a user (`method_id`: its id, never the address).
 pub fn factor_added(project: &Project, user_id: &str, method_id: &str) {
     tracing::info!(

@@ -77,6 +77,17 @@ pub async fn create(
             "Either email or phone_number is required to create a user.",
         ));
     }
+    create_any(store, project, input, now).await
+}
+
+/// [`create`] without requiring an email or phone number: a user who signs in only with a
+/// provider account, a passkey or a wallet.
+pub async fn create_any(
+    store: &Store,
+    project: &Project,
+    input: NewUser,
+    now: Timestamp,
+) -> Result<User> {
     let env = project.env;
     let user = User {
         user_id: IdKind::User.mint(env),
@@ -112,6 +123,7 @@ pub async fn create(
             .collect(),
         password: None,
         totps: vec![],
+        providers: vec![],
     };
     store.insert_user(&project.project_id, &user).await?;
     Ok(user)

@@ -50,6 +50,15 @@ pub enum SealedValue {
         /// Its registration.
         totp_id: String,
     },
+    /// An OAuth client secret, flow or provider grant (see `master_key::oauth_context`).
+    Oauth {
+        /// `client-secret`, `flow` or `grant`.
+        what: &'static str,
+        /// Its project.
+        project_id: String,
+        /// The provider, state digest or token digest.
+        key: String,
+    },
     /// The master key check value.
     Check,
 }
@@ -240,6 +249,32 @@ impl Store {
             reseal_column!(tx, f, n, "user_totps", "totp_id", "recovery_sealed", |project_id, totp_id| {
                 SealedValue::TotpRecoveryCodes { project_id, totp_id }
             });
+            for (table, id, column, what) in [
+                ("oauth_providers", "provider", "secret_sealed", "client-secret"),
+                ("oauth_states", "state_digest", "flow_sealed", "flow"),
+                ("oauth_tokens", "token_digest", "grant_sealed", "grant"),
+            ] {
+                let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(&format!(
+                    "SELECT project_id, {id}, {column} FROM {table}"
+                ))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(super::StoreError::from)?;
+                for (project_id, key, old) in rows {
+                    let value = SealedValue::Oauth { what, project_id: project_id.clone(), key: key.clone() };
+                    let new = f(&value, &old)?;
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET {column} = $3 WHERE project_id = $1 AND {id} = $2"
+                    ))
+                    .bind(project_id)
+                    .bind(key)
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+                    n += 1;
+                }
+            }
             let check: Option<Vec<u8>> =
                 sqlx::query_scalar("SELECT sealed FROM master_key_check WHERE id = 1")
                     .fetch_optional(&mut *tx)

@@ -28,6 +28,8 @@ mod limits;
 pub mod magic_links;
 /// One-time passcodes (code digests, attempt counting).
 pub mod otps;
+/// OAuth providers, flows, registrations; OAuth, attach and impersonation tokens.
+pub mod oauth;
 /// Passwords and reset links.
 pub mod passwords;
 /// Projects and their secret digests.

@@ -7,7 +7,8 @@ use crate::model::{Environment, Project, Timestamp};
 
 const PROJECT_COLUMNS: &str = "project_id, name, live, public_token, redirect_urls, \
     authorized_origins, created_at, session_idle_timeout_minutes, session_max_lifetime_minutes, \
-    recent_auth_minutes, notify_sign_in, rate_limits, password_policy, cookie_policy";
+    recent_auth_minutes, notify_sign_in, rate_limits, password_policy, cookie_policy, \
+    identity_policy";
 
 /// A stored JSON list; unreadable text is a decode error, never an empty list.
 fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -46,6 +47,8 @@ where
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             cookies: serde_json::from_str(&row.try_get::<String, _>("cookie_policy")?)
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            identity: serde_json::from_str(&row.try_get::<String, _>("identity_policy")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         },
     })
 }
@@ -61,8 +64,8 @@ impl Store {
                 "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
                  authorized_origins, created_at, session_idle_timeout_minutes, \
                  session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in, rate_limits, \
-                 password_policy, cookie_policy) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 password_policy, cookie_policy, identity_policy) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(&p.project_id)
             .bind(&p.name)
@@ -78,6 +81,7 @@ impl Store {
             .bind(serde_json::to_string(&p.policy.limits).unwrap_or_default())
             .bind(serde_json::to_string(&p.policy.passwords).unwrap_or_default())
             .bind(serde_json::to_string(&p.policy.cookies).unwrap_or_default())
+            .bind(serde_json::to_string(&p.policy.identity).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -104,7 +108,8 @@ impl Store {
             sqlx::query(
                 "UPDATE projects SET session_idle_timeout_minutes = $2, \
                  session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5, \
-                 rate_limits = $6, password_policy = $7, cookie_policy = $8 WHERE project_id = $1",
+                 rate_limits = $6, password_policy = $7, cookie_policy = $8, \
+                 identity_policy = $9 WHERE project_id = $1",
             )
             .bind(project_id)
             .bind(p.session_idle_timeout_minutes)
@@ -114,6 +119,7 @@ impl Store {
             .bind(serde_json::to_string(&p.limits).unwrap_or_default())
             .bind(serde_json::to_string(&p.passwords).unwrap_or_default())
             .bind(serde_json::to_string(&p.cookies).unwrap_or_default())
+            .bind(serde_json::to_string(&p.identity).unwrap_or_default())
             .execute(pool)
             .await?
             .rows_affected());

@@ -22,6 +22,16 @@ impl Store {
              (SELECT project_id, token_digest FROM magic_links WHERE expires_at <= $1 LIMIT $2)",
             "DELETE FROM otp_codes WHERE (project_id, method_id) IN \
              (SELECT project_id, method_id FROM otp_codes WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM oauth_states WHERE state_digest IN \
+             (SELECT state_digest FROM oauth_states WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM oauth_tokens WHERE (project_id, token_digest) IN \
+             (SELECT project_id, token_digest FROM oauth_tokens WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM oauth_attach_tokens WHERE (project_id, token_digest) IN \
+             (SELECT project_id, token_digest FROM oauth_attach_tokens \
+             WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM impersonation_tokens WHERE (project_id, token_digest) IN \
+             (SELECT project_id, token_digest FROM impersonation_tokens \
+             WHERE expires_at <= $1 LIMIT $2)",
         ];
         let windows = [(
             "DELETE FROM rate_counters WHERE (project_id, bucket) IN \

@@ -2,7 +2,7 @@ use super::{Dialect, Store, StoreError, StoreResult, classify, on_read, on_write
 use crate::model::Timestamp;
 use crate::model::user::{
     EmailAddress, EmailFactor, ExternalId, Metadata, Name, PasswordFactor, PhoneFactor,
-    PhoneNumber, TotpFactor, User, UserStatus,
+    OauthRegistration, PhoneNumber, TotpFactor, User, UserStatus,
 };
 
 const USER_COLUMNS: &str = "users.user_id, users.status, users.first_name, users.middle_name, \
@@ -24,9 +24,24 @@ pub(super) fn user_select(d: Dialect) -> String {
              x.requires_reset)::text {password})"
         ),
     };
+    let registrations = "FROM user_oauth_registrations x WHERE x.project_id = users.project_id \
+                         AND x.user_id = users.user_id";
+    let fields = "'registration_id', x.registration_id, 'provider', x.provider, \
+                  'provider_subject', x.provider_subject, 'profile_picture_url', \
+                  x.profile_picture_url, 'locale', x.locale";
+    let providers = match d {
+        Dialect::Sqlite => format!(
+            "(SELECT json_group_array(json_object({fields}) \
+             ORDER BY x.created_at, x.registration_id) {registrations})"
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT COALESCE(json_agg(json_build_object({fields}) \
+             ORDER BY x.created_at, x.registration_id), '[]'::json)::text {registrations})"
+        ),
+    };
     format!(
         "{USER_COLUMNS}, {} AS emails_json, {} AS phones_json, {password} AS password_json, \
-         {} AS totps_json",
+         {} AS totps_json, {providers} AS providers_json",
         d.factor_array("user_emails", "email_id", "email"),
         d.factor_array("user_phone_numbers", "phone_id", "phone_number"),
         d.factor_array("user_totps", "totp_id", "totp_id"),
@@ -86,6 +101,7 @@ pub(super) struct UserRow {
     /// `{id, verified: requires_reset}`, or NULL.
     password_json: Option<String>,
     totps_json: String,
+    providers_json: String,
 }
 
 impl UserRow {
@@ -108,6 +124,7 @@ impl UserRow {
             phones_json: r.get(at + 13)?,
             password_json: r.get(at + 14)?,
             totps_json: r.get(at + 15)?,
+            providers_json: r.get(at + 16)?,
         })
     }
 
@@ -147,6 +164,8 @@ impl UserRow {
                 verified: f.verified,
             })
             .collect();
+        let providers: Vec<OauthRegistration> = serde_json::from_str(&self.providers_json)
+            .map_err(|_| StoreError::Corrupt("user oauth registrations"))?;
         let metadata =
             |json: &str| Metadata::from_stored(json).ok_or(StoreError::Corrupt("metadata"));
         Ok(User {
@@ -171,6 +190,7 @@ impl UserRow {
             phone_numbers,
             password,
             totps,
+            providers,
         })
     }
 }
@@ -542,6 +562,7 @@ mod tests {
             phones_json: "[]".into(),
             password_json: Some(r#"{"id":"password-test-1","value":"","verified":false}"#.into()),
             totps_json: "[]".into(),
+            providers_json: "[]".into(),
         }
     }
 

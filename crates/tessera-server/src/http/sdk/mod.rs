@@ -21,6 +21,8 @@ mod credentials;
 mod extract;
 /// Magic links and passcodes: sends and authenticate.
 mod factors;
+/// OAuth authenticate and attach, impersonation, deleting a provider registration.
+mod oauth;
 /// Bootstrap, session refresh and revoke, telemetry.
 mod sessions;
 /// The signed-in user: read, update, delete factors.
@@ -49,6 +51,13 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/users/emails/{id}", delete(users::delete_email))
         .route("/users/phone_numbers/{id}", delete(users::delete_phone))
         .route("/users/totps/{id}", delete(credentials::totp_delete))
+        .route("/users/oauth/{id}", delete(oauth::delete))
+        .route("/oauth/authenticate", post(oauth::authenticate))
+        .route("/oauth/attach", post(oauth::attach))
+        .route(
+            "/impersonation/authenticate",
+            post(oauth::impersonation_authenticate),
+        )
         .route("/users/{kind}/{id}", delete(users::delete_other))
         .route("/users/search", post(credentials::user_search))
         .route("/passwords", post(credentials::create))

@@ -67,7 +67,7 @@ pub(super) async fn bootstrap(
         captcha_settings: json!({ "enabled": false }),
         pkce_required_for_email_magic_links: true,
         pkce_required_for_password_resets: false,
-        pkce_required_for_oauth: false,
+        pkce_required_for_oauth: true,
         pkce_required_for_sso: false,
         slug_pattern: None,
         create_organization_enabled: false,
@@ -82,6 +82,14 @@ pub(super) async fn bootstrap(
         dfp_protected_auth_mode: None,
         siwe_required_for_crypto_wallets: false,
         rbac_policy: json!({ "roles": [], "resources": [], "scopes": [] }),
+        oauth_providers: service::oauth::config::list(app.store(), &project.project_id)
+            .await?
+            .into_iter()
+            .map(|l| wire::BootstrapOauthProvider {
+                provider: l.provider,
+                provider_type: l.provider_type,
+            })
+            .collect(),
     }))
 }
 

@@ -246,7 +246,8 @@ async fn touch(
         s.add_factor(f);
         dirty = true;
     }
-    if let Some(m) = change.duration_minutes {
+    // An impersonated session keeps its fixed end: it cannot be extended.
+    if let Some(m) = change.duration_minutes.filter(|_| !s.is_impersonated()) {
         let end = extended_end(project, s.started_at.millis(), m, now);
         if extension_due(end, s.expires_at.millis(), bound) {
             s.expires_at = Timestamp::from_millis(end);

@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{
     AuthenticationFactor, AuthenticatorAppFactor, EmailFactor, EmbeddableMagicLinkFactor,
-    PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
+    ImpersonatedFactor, PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
 };
 
-use crate::model::session::{AuthFactor, FactorSubject};
+use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
 
 /// Lifetime of a session JWT.
 pub const JWT_LIFETIME_SECONDS: i64 = 300;
@@ -74,6 +74,8 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
         embeddable_magic_link_factor: None,
         authenticator_app_factor: None,
         recovery_code_factor: None,
+        impersonated_factor: None,
+        provider_factors: Map::new(),
     };
     match &f.subject {
         FactorSubject::Email {
@@ -112,6 +114,35 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
                 totp_recovery_code_id: totp_recovery_code_id.clone(),
             })
         }
+        FactorSubject::Oauth {
+            registration_id,
+            provider_subject,
+            email_id,
+        } => {
+            if let FactorKind::Oauth(p) = f.kind {
+                let mut sub = Map::new();
+                sub.insert("id".into(), Value::String(registration_id.clone()));
+                sub.insert(
+                    "provider_subject".into(),
+                    Value::String(provider_subject.clone()),
+                );
+                if let Some(e) = email_id {
+                    sub.insert("email_id".into(), Value::String(e.clone()));
+                }
+                out.provider_factors
+                    .insert(p.factor_key().to_owned(), Value::Object(sub));
+            }
+        }
+        FactorSubject::Impersonated {
+            impersonator_id,
+            impersonator_email_address,
+        } => {
+            out.impersonated_factor = Some(ImpersonatedFactor {
+                impersonator_id: impersonator_id.clone(),
+                impersonator_email_address: impersonator_email_address.clone(),
+            })
+        }
+        FactorSubject::Imported { .. } => {}
     }
     out
 }
