@@ -21,6 +21,10 @@ mod live_delivery;
 mod magic_links;
 /// Secrets at rest under the master key; wrong key; rotation.
 mod master_key;
+/// OAuth and OpenID Connect against a real provider; sessions/migrate; impersonation.
+mod oauth;
+/// The real OpenID provider and login driver the OAuth tests use.
+mod oidc;
 mod openapi;
 mod otps;
 mod passwords;
