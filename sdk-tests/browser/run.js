@@ -8,7 +8,8 @@
 //
 // Environment: PUBLIC_TOKEN, TESSERA_HOST (a name Chromium maps to 127.0.0.1), CERT_PEM (the
 // server's self-signed certificate, which Chromium is told to trust), PAGE_PORT (where this
-// script serves the test page, an authorized origin of the project).
+// script serves the test page, an authorized origin of the project), OIDC_ISSUER (a real
+// OpenID provider on loopback, configured as the project's Google).
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -29,6 +30,7 @@ const PUBLIC_TOKEN = env('PUBLIC_TOKEN');
 const HOST = env('TESSERA_HOST');
 const PAGE_PORT = Number(env('PAGE_PORT'));
 const CERT_PEM = fs.readFileSync(env('CERT_PEM'), 'utf8');
+const OIDC_ISSUER = env('OIDC_ISSUER');
 const APP_URL = `http://localhost:${PAGE_PORT}/app.html`;
 
 const input = readline.createInterface({ input: process.stdin });
@@ -81,6 +83,16 @@ function totpCode(secretBase32, unixSeconds) {
   const mac = crypto.createHmac('sha1', Buffer.from(key)).update(counter).digest();
   const off = mac[mac.length - 1] & 0xf;
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+async function expectRejected(promise, errorType) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(String(e.message || e).includes(errorType), String(e));
+    return;
+  }
+  assert.fail(`expected ${errorType}`);
 }
 
 function jwtPayload(jwt) {
@@ -290,6 +302,32 @@ async function main() {
     assert.equal(await ev(() => client.user.getSync().totps[0].verified), true);
     const codes = await ev(() => client.totps.recoveryCodes());
     assert.deepEqual(codes.totps[0].recovery_codes, enrolled.recovery_codes);
+    await ev(() => client.session.revoke());
+
+    step('OAuth: oauth.google.start, the provider\'s login page, back, oauth.authenticate (PKCE)');
+    // start() navigates away, so its promise never settles in this page.
+    page.evaluate(() => client.oauth.google.start({
+      login_redirect_url: location.origin + '/app.html',
+      signup_redirect_url: location.origin + '/app.html',
+    })).catch(() => {});
+    await page.waitForURL((u) => u.href.startsWith(OIDC_ISSUER), { timeout: 15000 });
+    await page.fill('input[name=login]', 'browser-oauth@example.com');
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => u.href.startsWith(APP_URL) && u.search.includes('stytch_token_type=oauth'), { timeout: 15000 });
+    await settled();
+    const oauthToken = await ev(() => new URLSearchParams(location.search).get('token'));
+    const viaOauth = await ev(
+      (t) => client.oauth.authenticate(t, { session_duration_minutes: 60 }),
+      oauthToken,
+    );
+    assert.equal(viaOauth.provider_type, 'Google');
+    assert.ok(viaOauth.provider_values.access_token);
+    s = await ev(() => client.session.getSync());
+    assert.equal(s.authentication_factors[0].delivery_method, 'oauth_google');
+    assert.equal(await ev(() => client.user.getSync().emails[0].email), 'browser-oauth@example.com');
+    assert.equal(await ask('session_alive', { token: await ev(() => client.session.getTokens().session_token) }), 'true');
+    await expectRejected(ev((t) => client.oauth.authenticate(t, { session_duration_minutes: 60 }), oauthToken), 'oauth_token_not_found');
     await ev(() => client.session.revoke());
 
     assert.deepEqual(consoleErrors, [], 'no console errors');

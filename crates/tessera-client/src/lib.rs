@@ -27,6 +27,8 @@ pub mod headless;
 pub mod jwt;
 /// `/v1/magic_links`.
 mod magic_links;
+/// `/v1/oauth`, `/v1/impersonation`.
+mod oauth;
 /// `/v1/otps`.
 mod otps;
 /// `/v1/passwords`.
@@ -40,6 +42,7 @@ mod users;
 
 pub use jwt::{JwtError, JwtVerifier};
 pub use magic_links::MagicLinks;
+pub use oauth::{Impersonation, OAuth};
 pub use otps::{OtpChannel, Otps};
 pub use passwords::Passwords;
 pub use sessions::{JwtSession, Sessions};
@@ -235,6 +238,16 @@ impl Client {
     /// The TOTP API.
     pub fn totps(&self) -> Totps<'_> {
         Totps { client: self }
+    }
+
+    /// The OAuth API.
+    pub fn oauth(&self) -> OAuth<'_> {
+        OAuth { client: self }
+    }
+
+    /// Impersonation.
+    pub fn impersonation(&self) -> Impersonation<'_> {
+        Impersonation { client: self }
     }
 
     /// `/v1/…` at the root of the base URL's host, each segment percent-encoded.

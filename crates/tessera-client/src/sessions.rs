@@ -33,6 +33,17 @@ impl Sessions<'_> {
             .await
     }
 
+    /// `POST /v1/sessions/migrate`: a session imported from another identity provider's
+    /// userinfo (the project's configured URL is called with `session_token`).
+    pub async fn migrate(
+        &self,
+        req: &tessera_proto::oauth::MigrateRequest,
+    ) -> Result<FactorAuthenticateResponse, ClientError> {
+        self.client
+            .call(Method::POST, &["v1", "sessions", "migrate"], Some(req))
+            .await
+    }
+
     /// `GET /v1/sessions?user_id=`: a user's active sessions.
     pub async fn list(&self, user_id: &str) -> Result<GetSessionsResponse, ClientError> {
         self.client

@@ -243,7 +243,10 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
             impersonator,
             reason,
         } => {
-            let project = store.project(&project_id).await?.context("no such project")?;
+            let project = store
+                .project(&project_id)
+                .await?
+                .context("no such project")?;
             let (token, expires) = crate::service::impersonation::mint(
                 store,
                 &project,

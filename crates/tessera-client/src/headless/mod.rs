@@ -43,6 +43,8 @@ use crate::ClientError;
 mod credentials;
 /// Logins by passcode and magic link.
 mod factors;
+/// OAuth (a loopback redirect for CLI and desktop apps) and impersonation.
+mod oauth;
 /// The session and the user.
 mod session_api;
 /// Persistence of the client's state.
@@ -50,6 +52,7 @@ mod storage;
 
 pub use credentials::{PasswordsApi, TotpEnrolment, TotpsApi};
 pub use factors::{CodeSent, MagicLinksApi, OtpsApi};
+pub use oauth::{ImpersonationApi, OAuthApi, OAuthLogin};
 pub use session_api::{SessionApi, UserApi};
 
 pub use storage::{FileStorage, MemoryStorage, Persisted, Storage};
@@ -291,6 +294,16 @@ impl HeadlessClient {
     /// One-time passcodes.
     pub fn otps(&self) -> OtpsApi<'_> {
         OtpsApi { c: self }
+    }
+
+    /// OAuth logins (a loopback redirect for CLI and desktop apps).
+    pub fn oauth(&self) -> OAuthApi<'_> {
+        OAuthApi { c: self }
+    }
+
+    /// Impersonation tokens.
+    pub fn impersonation(&self) -> ImpersonationApi<'_> {
+        ImpersonationApi { c: self }
     }
 
     /// Passwords: sign-up, login, strength, resets.

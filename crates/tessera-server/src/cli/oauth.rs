@@ -127,14 +127,20 @@ pub(crate) async fn run(cmd: OauthCommand) -> anyhow::Result<()> {
                 },
                 client_secret,
             };
-            println!("{}", serde_json::to_string_pretty(&run_admin(&db, req).await?)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&run_admin(&db, req).await?)?
+            );
         }
         OauthCommand::List(a) => {
             let db = a.db.resolve()?;
             let req = AdminRequest::OauthList {
                 project_id: a.project_id,
             };
-            println!("{}", serde_json::to_string_pretty(&run_admin(&db, req).await?)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&run_admin(&db, req).await?)?
+            );
         }
         OauthCommand::Delete(a) => {
             let db = a.db.resolve()?;

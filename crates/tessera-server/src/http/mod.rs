@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     routes
         .nest("/sdk/v1", sdk::router(state.clone()))
+        .merge(oauth::browser_routes())
         .route(
             "/openapi.json",
             axum::routing::get(move || {

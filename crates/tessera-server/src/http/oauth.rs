@@ -22,10 +22,22 @@ use crate::service::sessions::{ClientAttributes, Issued, Locator, SessionRequest
 use crate::service::{impersonation, notify, projects};
 use crate::state::AppState;
 
+/// The browser navigations (start and callback): redirects and HTML pages, outside the JSON
+/// API and its OpenAPI document.
+pub(crate) fn browser_routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/v1/public/oauth/{provider}/start",
+            axum::routing::get(start),
+        )
+        .route(
+            "/v1/public/oauth/callback",
+            axum::routing::get(callback).post(callback_post),
+        )
+}
+
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(start))
-        .routes(routes!(callback, callback_post))
         .routes(routes!(authenticate))
         .routes(routes!(attach))
         .routes(routes!(delete_registration))
@@ -46,7 +58,10 @@ fn error_page(e: Error) -> Response {
     let kind = e.kind();
     let (status, default) = super::error::describe(kind);
     if let Error::Internal(cause) = &e {
-        tracing::error!(error = format!("{cause:#}"), "internal error in an OAuth flow");
+        tracing::error!(
+            error = format!("{cause:#}"),
+            "internal error in an OAuth flow"
+        );
     }
     let message = match &e {
         Error::Api {
@@ -91,14 +106,14 @@ fn scheme_of(host: &str) -> &'static str {
     let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
     let loopback = name == "localhost"
         || name.ends_with(".localhost")
-        || name.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        || name
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     if loopback { "http" } else { "https" }
 }
 
 /// Start an OAuth login: a 302 to the provider, the flow bound to this browser by a cookie.
-#[utoipa::path(get, path = "/v1/public/oauth/{provider}/start", tag = "oauth",
-    params(("provider" = String, Path), ("public_token" = String, Query)),
-    responses((status = 302, description = "To the provider"), (status = "4XX", description = "An HTML error page")))]
 async fn start(
     State(app): State<AppState>,
     Path(provider): Path<String>,
@@ -119,7 +134,8 @@ async fn start(
                 .map(|(_, v)| v.clone())
                 .filter(|v| !v.is_empty())
         };
-        let token = get("public_token").ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))?;
+        let token =
+            get("public_token").ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))?;
         let project = projects::by_public_token(app.store(), &app.projects, &token).await?;
         let input = StartInput {
             provider,
@@ -128,7 +144,10 @@ async fn start(
             custom_scopes: get("custom_scopes"),
             provider_params: params
                 .iter()
-                .filter_map(|(k, v)| k.strip_prefix("provider_").map(|k| (k.to_owned(), v.clone())))
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("provider_")
+                        .map(|k| (k.to_owned(), v.clone()))
+                })
                 .collect(),
             code_challenge: get("code_challenge"),
             oauth_attach_token: get("oauth_attach_token"),
@@ -140,7 +159,11 @@ async fn start(
         Ok(s) => {
             // SameSite=None so that a provider's form post (Apple) carries it back; the flow's
             // state is needed as well, so the cookie alone grants nothing.
-            let same_site = if scheme == "https" { "None; Secure" } else { "Lax" };
+            let same_site = if scheme == "https" {
+                "None; Secure"
+            } else {
+                "Lax"
+            };
             let cookie = format!(
                 "{BROWSER_COOKIE}={}; Path=/v1/public/oauth; HttpOnly; SameSite={same_site}; Max-Age={}",
                 s.browser_secret,
@@ -153,7 +176,7 @@ async fn start(
 }
 
 /// The provider's answer, as query parameters or a form post.
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, serde::Deserialize)]
 struct ProviderAnswer {
     state: Option<String>,
     code: Option<String>,
@@ -189,9 +212,6 @@ async fn finish_callback(app: AppState, headers: HeaderMap, a: ProviderAnswer) -
 }
 
 /// Where providers send the browser back (register `<public URL>/v1/public/oauth/callback`).
-#[utoipa::path(get, path = "/v1/public/oauth/callback", tag = "oauth",
-    responses((status = 302, description = "To the app's redirect URL with stytch_token_type=oauth&token="),
-        (status = "4XX", description = "An HTML error page")))]
 async fn callback(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -201,9 +221,6 @@ async fn callback(
 }
 
 /// The callback as a form post (`response_mode=form_post`, Apple).
-#[utoipa::path(post, path = "/v1/public/oauth/callback", tag = "oauth",
-    responses((status = 302, description = "To the app's redirect URL"),
-        (status = "4XX", description = "An HTML error page")))]
 async fn callback_post(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -246,7 +263,9 @@ pub(crate) fn oauth_response(
             refresh_token: g.refresh_token,
             id_token: g.id_token,
             scopes: g.scopes,
-            expires_at: g.expires_at.map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
+            expires_at: g
+                .expires_at
+                .map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
         },
         reset_sessions: false,
         oauth_user_registration_id: o.registration_id,
@@ -264,11 +283,26 @@ pub(crate) async fn logged(
 ) -> Result<OauthAuthenticated> {
     match &outcome {
         Ok(o) => {
-            let session = o.done.issued.as_ref().map(|i| (i.session.session_id.as_str(), i.created));
-            crate::service::security_log::login_succeeded(project, "oauth", &o.done.user.user_id, session, &attrs.ip_address);
+            let session = o
+                .done
+                .issued
+                .as_ref()
+                .map(|i| (i.session.session_id.as_str(), i.created));
+            crate::service::security_log::login_succeeded(
+                project,
+                "oauth",
+                &o.done.user.user_id,
+                session,
+                &attrs.ip_address,
+            );
             notify::after_factor(&app.delivery, project, &o.done, attrs).await;
         }
-        Err(e) => crate::service::security_log::login_failed(project, "oauth", e.kind().as_str(), &attrs.ip_address),
+        Err(e) => crate::service::security_log::login_failed(
+            project,
+            "oauth",
+            e.kind().as_str(),
+            &attrs.ip_address,
+        ),
     }
     outcome
 }
@@ -320,7 +354,14 @@ async fn attach(
         (1, _, _, Some(j)) => AttachTarget::Session(Locator::Jwt(j)),
         _ => return Err(Error::new(ErrorType::TooManyUserSelectionArguments)),
     };
-    let token = login::attach(&app.sessions, &project, &req.provider, target, Timestamp::now()).await?;
+    let token = login::attach(
+        &app.sessions,
+        &project,
+        &req.provider,
+        target,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(axum::Json(wire::AttachResponse {
         request_id: request_id.into_string(),
         status_code: 200,
@@ -362,8 +403,21 @@ async fn impersonation_authenticate(
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
     let now = Timestamp::now();
     let attrs = client.0;
-    let a = impersonation::authenticate(&app.sessions, &project, &req.impersonation_token, &attrs, now).await;
-    concluded((&app.delivery, &project), ("impersonation", a, &attrs), request_id, now).await
+    let a = impersonation::authenticate(
+        &app.sessions,
+        &project,
+        &req.impersonation_token,
+        &attrs,
+        now,
+    )
+    .await;
+    concluded(
+        (&app.delivery, &project),
+        ("impersonation", a, &attrs),
+        request_id,
+        now,
+    )
+    .await
 }
 
 /// Mint an impersonation token (a Tessera extension; also `tessera impersonate`).
@@ -400,9 +454,28 @@ async fn migrate(
     State(app): State<AppState>,
     Json(req): Json<wire::MigrateRequest>,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
-    let session = SessionRequest::parse(None, None, req.session_duration_minutes, req.session_custom_claims)?;
+    let session = SessionRequest::parse(
+        None,
+        None,
+        req.session_duration_minutes,
+        req.session_custom_claims,
+    )?;
     let now = Timestamp::now();
     let attrs = client.0;
-    let a = oauth::migrate::migrate(&app.sessions, &app.oauth, &project, &req.session_token, (session, &attrs), now).await;
-    concluded((&app.delivery, &project), ("imported", a, &attrs), request_id, now).await
+    let a = oauth::migrate::migrate(
+        &app.sessions,
+        &app.oauth,
+        &project,
+        &req.session_token,
+        (session, &attrs),
+        now,
+    )
+    .await;
+    concluded(
+        (&app.delivery, &project),
+        ("imported", a, &attrs),
+        request_id,
+        now,
+    )
+    .await
 }

@@ -331,7 +331,11 @@ impl ProjectPolicy {
                     Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
                         p.identity.migrate_userinfo_url = Some(u)
                     }
-                    _ => return Err(format!("the userinfo URL must be an http(s) URL, not {u:?}")),
+                    _ => {
+                        return Err(format!(
+                            "the userinfo URL must be an http(s) URL, not {u:?}"
+                        ));
+                    }
                 }
             }
         }

@@ -62,7 +62,13 @@ pub async fn mint(
     store
         .insert_impersonation_token(&project.project_id, &Digest256::of(&token).0, &row, expires)
         .await?;
-    security_log::impersonation(project, "impersonation_minted", &user.user_id, email.as_str(), reason);
+    security_log::impersonation(
+        project,
+        "impersonation_minted",
+        &user.user_id,
+        email.as_str(),
+        reason,
+    );
     Ok((token, expires))
 }
 
@@ -104,5 +110,14 @@ pub async fn authenticate(
         duration_minutes: Some(SESSION_MINUTES),
         custom_claims: None,
     };
-    factors::complete(engine, project, (user, row.impersonator_id), factor, req, attrs, now).await
+    factors::complete(
+        engine,
+        project,
+        (user, row.impersonator_id),
+        factor,
+        req,
+        attrs,
+        now,
+    )
+    .await
 }

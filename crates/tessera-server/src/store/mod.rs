@@ -26,10 +26,10 @@ pub mod keys;
 mod limits;
 /// Magic links (token digests, single use).
 pub mod magic_links;
-/// One-time passcodes (code digests, attempt counting).
-pub mod otps;
 /// OAuth providers, flows, registrations; OAuth, attach and impersonation tokens.
 pub mod oauth;
+/// One-time passcodes (code digests, attempt counting).
+pub mod otps;
 /// Passwords and reset links.
 pub mod passwords;
 /// Projects and their secret digests.

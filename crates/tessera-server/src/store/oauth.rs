@@ -111,7 +111,11 @@ impl Store {
     }
 
     /// Deletes a project's provider; whether it existed.
-    pub async fn delete_oauth_provider(&self, project_id: &str, provider: &str) -> StoreResult<bool> {
+    pub async fn delete_oauth_provider(
+        &self,
+        project_id: &str,
+        provider: &str,
+    ) -> StoreResult<bool> {
         let n = on_write!(self, pool, _d => sqlx::query(
                 "DELETE FROM oauth_providers WHERE project_id = $1 AND provider = $2",
             )

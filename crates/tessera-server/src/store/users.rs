@@ -1,8 +1,8 @@
 use super::{Dialect, Store, StoreError, StoreResult, classify, on_read, on_write};
 use crate::model::Timestamp;
 use crate::model::user::{
-    EmailAddress, EmailFactor, ExternalId, Metadata, Name, PasswordFactor, PhoneFactor,
-    OauthRegistration, PhoneNumber, TotpFactor, User, UserStatus,
+    EmailAddress, EmailFactor, ExternalId, Metadata, Name, OauthRegistration, PasswordFactor,
+    PhoneFactor, PhoneNumber, TotpFactor, User, UserStatus,
 };
 
 const USER_COLUMNS: &str = "users.user_id, users.status, users.first_name, users.middle_name, \

@@ -58,6 +58,26 @@ async fn run(backend: Backend) {
     )
     .await
     .unwrap();
+    // A real OpenID provider, as the project's Google.
+    let oidc = crate::oidc::OidcProvider::start(json!([{
+        "client_id": "browser", "client_secret": "browser-secret",
+        "redirect_uris": [format!("https://{HOST}/v1/public/oauth/callback")],
+    }]));
+    let google = tessera_server::model::oauth::ProviderSettings {
+        client_id: "browser".into(),
+        issuer: Some(oidc.issuer.clone()),
+        ..Default::default()
+    };
+    tessera_server::service::oauth::config::set(
+        &app.store,
+        &app.master,
+        &creds.project_id,
+        "google",
+        google,
+        "browser-secret",
+    )
+    .await
+    .unwrap();
     let client = Client::builder("https://localhost:443", &creds.project_id, &creds.secret)
         .add_root_certificate_pem(cert.pem.as_bytes())
         .build()
@@ -68,7 +88,8 @@ async fn run(backend: Backend) {
         .env("PUBLIC_TOKEN", &creds.public_token)
         .env("TESSERA_HOST", HOST)
         .env("CERT_PEM", &cert.cert_path)
-        .env("PAGE_PORT", page_port.to_string());
+        .env("PAGE_PORT", page_port.to_string())
+        .env("OIDC_ISSUER", &oidc.issuer);
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap_or_default();
         match req["need"].as_str().unwrap() {

@@ -50,7 +50,11 @@ impl Setup {
             (&app.store, &app.master),
             NewProject {
                 name: "oauth".into(),
-                redirect_urls: vec![LOGIN.into(), SIGNUP.into()],
+                redirect_urls: vec![
+                    LOGIN.into(),
+                    SIGNUP.into(),
+                    "http://127.0.0.1/callback".into(),
+                ],
                 policy: PolicyChange {
                     migrate_userinfo_url: Some(format!("{issuer}/me")),
                     ..Default::default()
@@ -69,7 +73,11 @@ impl Setup {
         let set = |name: &'static str, s: ProviderSettings, secret: String| {
             let (store, master) = (app.store.clone(), Arc::clone(&app.master));
             let pid = pid.clone();
-            async move { config::set(&store, &master, &pid, name, s, &secret).await.unwrap() }
+            async move {
+                config::set(&store, &master, &pid, name, s, &secret)
+                    .await
+                    .unwrap()
+            }
         };
         set("google", oidc("good"), "good-secret".into()).await;
         set("microsoft", oidc("foreign"), "foreign-secret".into()).await;
@@ -123,7 +131,10 @@ impl Setup {
             .send()
             .await
             .unwrap();
-        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
     }
 
     async fn post(&self, app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -162,7 +173,13 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
     let pv = &a["provider_values"];
     assert!(pv["access_token"].as_str().unwrap().len() > 10, "{pv}");
     assert_eq!(pv["id_token"].as_str().unwrap().split('.').count(), 3);
-    assert!(pv["scopes"].as_array().unwrap().iter().any(|s| s == "email"));
+    assert!(
+        pv["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "email")
+    );
     let user = &a["user"];
     assert_eq!(user["emails"][0]["email"], "alice@example.com");
     assert_eq!(user["emails"][0]["verified"], true);
@@ -171,27 +188,50 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
     assert_eq!(user["providers"][0]["oauth_user_registration_id"], reg);
     assert_eq!(user["providers"][0]["provider_type"], "Google");
     let f = &a["user_session"]["authentication_factors"][0];
-    assert_eq!((f["type"].as_str(), f["delivery_method"].as_str()), (Some("oauth"), Some("oauth_google")));
+    assert_eq!(
+        (f["type"].as_str(), f["delivery_method"].as_str()),
+        (Some("oauth"), Some("oauth_google"))
+    );
     assert_eq!(f["google_oauth_factor"]["id"], reg);
-    assert_eq!(f["google_oauth_factor"]["provider_subject"], sub_of("alice@example.com"));
+    assert_eq!(
+        f["google_oauth_factor"]["provider_subject"],
+        sub_of("alice@example.com")
+    );
     assert!(a["session_jwt"].as_str().unwrap().len() > 100);
 
     // The token works once.
     let (st, e) = s.post(app, "/v1/oauth/authenticate", body).await;
-    assert_eq!((st, e["error_type"].as_str()), (400, Some("oauth_token_not_found")));
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (400, Some("oauth_token_not_found"))
+    );
 
     // Alice again: the login URL, the same user.
     let to = s.land(app, "google", "alice@example.com", "").await;
     assert_eq!(to.path(), "/login");
-    let (_, again) = s.post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to)})).await;
+    let (_, again) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to)}),
+        )
+        .await;
     assert_eq!(again["user_id"], a["user_id"]);
     assert_eq!(again["session_token"], "");
 
     // A verified provider email links to the user holding it (and verifies it there).
-    let (_, bob) = s.post(app, "/v1/users", json!({"email": "bob@example.com"})).await;
+    let (_, bob) = s
+        .post(app, "/v1/users", json!({"email": "bob@example.com"}))
+        .await;
     let to = s.land(app, "google", "bob@example.com", "").await;
     assert_eq!(to.path(), "/login");
-    let (_, b) = s.post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to)})).await;
+    let (_, b) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to)}),
+        )
+        .await;
     assert_eq!(b["user_id"], bob["user_id"]);
     assert_eq!(b["user"]["emails"][0]["verified"], true);
 
@@ -200,20 +240,37 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
     let (_, c0) = s.post(app, "/v1/users", json!({"email": carol})).await;
     let to = s.land(app, "google", carol, "").await;
     assert_eq!(to.path(), "/signup");
-    let (_, c) = s.post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to)})).await;
+    let (_, c) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to)}),
+        )
+        .await;
     assert_ne!(c["user_id"], c0["user_id"]);
     assert_eq!(c["user"]["emails"], json!([]));
 
     // A foreign audience and a wrong nonce are refused on Tessera's page, not redirected.
     for provider in ["microsoft", "gitlab"] {
-        let out = s.provider.login(&s.start_url(app, provider, ""), "mallory@example.com", &[]).await;
+        let out = s
+            .provider
+            .login(&s.start_url(app, provider, ""), "mallory@example.com", &[])
+            .await;
         assert_eq!(out["status"], 400, "{provider}: {out}");
-        assert!(out["body"].as_str().unwrap().contains("oauth_flow_callback_error"), "{out}");
+        assert!(
+            out["body"]
+                .as_str()
+                .unwrap()
+                .contains("oauth_flow_callback_error"),
+            "{out}"
+        );
         assert!(out["location"].is_null());
     }
 
     // An unlisted redirect URL is refused before the provider is even asked.
-    let bad = s.start_url(app, "google", "").replace(LOGIN, "https://evil.test/steal");
+    let bad = s
+        .start_url(app, "google", "")
+        .replace(LOGIN, "https://evil.test/steal");
     let res = s.http.get(&bad).send().await.unwrap();
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
@@ -221,19 +278,37 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
 
     // A tampered state, then the real one from another browser, then replayed: all refused.
     let cb = format!("{}/v1/public/oauth/callback", app.base_url);
-    let out = s.provider.login(&s.start_url(app, "google", ""), "alice@example.com", &["--stop-at-callback", &cb]).await;
+    let out = s
+        .provider
+        .login(
+            &s.start_url(app, "google", ""),
+            "alice@example.com",
+            &["--stop-at-callback", &cb],
+        )
+        .await;
     let real = out["location"].as_str().unwrap().to_owned();
     let u = url::Url::parse(&real).unwrap();
-    let state: String = u.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let state: String = u
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
     let tampered = real.replace(&state, &format!("{state}x"));
     let r = s.provider.request(&tampered, &out["cookies"]).await;
     assert_eq!(r["status"], 400, "{r}");
     let r = s.provider.request(&real, &json!({})).await;
     assert_eq!(r["status"], 400, "{r}");
-    assert!(r["body"].as_str().unwrap().contains("another browser"), "{r}");
+    assert!(
+        r["body"].as_str().unwrap().contains("another browser"),
+        "{r}"
+    );
     let r = s.provider.request(&real, &out["cookies"]).await;
     assert_eq!(r["status"], 400, "{r}");
-    assert!(r["body"].as_str().unwrap().contains("already finished"), "{r}");
+    assert!(
+        r["body"].as_str().unwrap().contains("already finished"),
+        "{r}"
+    );
 }
 
 async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
@@ -242,7 +317,11 @@ async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
     // GitHub-style OAuth 2.0: the user from the userinfo call, no id_token.
     let to = s.land(app, "github", "dave@example.com", "").await;
     let (st, d) = s
-        .post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to), "session_duration_minutes": 30}))
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to), "session_duration_minutes": 30}),
+        )
         .await;
     assert_eq!(st, 200, "{d}");
     assert_eq!(d["provider_type"], "GitHub");
@@ -254,26 +333,57 @@ async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
     // Attach: Dave's session gets a token; the next Google flow logs into Dave, whatever the
     // provider's email.
     let (_, at) = s
-        .post(app, "/v1/oauth/attach", json!({"provider": "google", "session_token": d["session_token"]}))
+        .post(
+            app,
+            "/v1/oauth/attach",
+            json!({"provider": "google", "session_token": d["session_token"]}),
+        )
         .await;
     let attach = at["oauth_attach_token"].as_str().unwrap();
-    let to = s.land(app, "google", "dave.work@example.org", &format!("&oauth_attach_token={attach}")).await;
+    let to = s
+        .land(
+            app,
+            "google",
+            "dave.work@example.org",
+            &format!("&oauth_attach_token={attach}"),
+        )
+        .await;
     assert_eq!(to.path(), "/login");
-    let (_, g) = s.post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to)})).await;
+    let (_, g) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to)}),
+        )
+        .await;
     assert_eq!(g["user_id"], d["user_id"]);
     assert_eq!(g["user"]["providers"].as_array().unwrap().len(), 2);
     // An attach token works once.
-    let out = s.provider.login(
-        &s.start_url(app, "google", &format!("&oauth_attach_token={attach}")),
-        "x@example.com",
-        &[],
-    ).await;
+    let out = s
+        .provider
+        .login(
+            &s.start_url(app, "google", &format!("&oauth_attach_token={attach}")),
+            "x@example.com",
+            &[],
+        )
+        .await;
     assert_eq!(out["status"], 400);
-    assert!(out["body"].as_str().unwrap().contains("invalid_oauth_attach_token"));
+    assert!(
+        out["body"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_oauth_attach_token")
+    );
     for (body, want) in [
         (json!({"provider": "google"}), "no_user_selection_arguments"),
-        (json!({"provider": "google", "user_id": d["user_id"], "session_token": "x"}), "too_many_user_selection_arguments"),
-        (json!({"provider": "myspace", "user_id": d["user_id"]}), "invalid_oauth_provider"),
+        (
+            json!({"provider": "google", "user_id": d["user_id"], "session_token": "x"}),
+            "too_many_user_selection_arguments",
+        ),
+        (
+            json!({"provider": "myspace", "user_id": d["user_id"]}),
+            "invalid_oauth_provider",
+        ),
     ] {
         let (st, e) = s.post(app, "/v1/oauth/attach", body).await;
         assert_eq!((st, e["error_type"].as_str()), (400, Some(want)));
@@ -282,14 +392,37 @@ async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
     // PKCE: the token stays unspent until the right verifier comes.
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    let to = s.land(app, "google", "erin@example.com", &format!("&code_challenge={challenge}")).await;
+    let to = s
+        .land(
+            app,
+            "google",
+            "erin@example.com",
+            &format!("&code_challenge={challenge}"),
+        )
+        .await;
     let token = token_of(&to);
-    for (v, want) in [(None, "pkce_expected_code_verifier"), (Some("wrong-verifier-wrong-verifier-wrong-verifier"), "pkce_mismatch")] {
-        let (st, e) = s.post(app, "/v1/oauth/authenticate", json!({"token": token, "code_verifier": v})).await;
+    for (v, want) in [
+        (None, "pkce_expected_code_verifier"),
+        (
+            Some("wrong-verifier-wrong-verifier-wrong-verifier"),
+            "pkce_mismatch",
+        ),
+    ] {
+        let (st, e) = s
+            .post(
+                app,
+                "/v1/oauth/authenticate",
+                json!({"token": token, "code_verifier": v}),
+            )
+            .await;
         assert_eq!((st, e["error_type"].as_str()), (400, Some(want)));
     }
     let (st, e) = s
-        .post(app, "/v1/oauth/authenticate", json!({"token": token, "code_verifier": verifier}))
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token, "code_verifier": verifier}),
+        )
         .await;
     assert_eq!(st, 200, "{e}");
 
@@ -299,9 +432,21 @@ async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
     let s = Arc::new(s);
     let mut tasks = vec![];
     for _ in 0..50 {
-        let (s, url, body) = (Arc::clone(&s), app.url("/v1/oauth/authenticate"), json!({"token": token}));
+        let (s, url, body) = (
+            Arc::clone(&s),
+            app.url("/v1/oauth/authenticate"),
+            json!({"token": token}),
+        );
         tasks.push(tokio::spawn(async move {
-            s.http.post(url).basic_auth(&s.creds.project_id, Some(&s.creds.secret)).json(&body).send().await.unwrap().status().as_u16()
+            s.http
+                .post(url)
+                .basic_auth(&s.creds.project_id, Some(&s.creds.secret))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }));
     }
     let mut ok = 0;
@@ -312,41 +457,93 @@ async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
 
     // Deleting a registration takes it off the user.
     let reg = d["oauth_user_registration_id"].as_str().unwrap();
-    let (st, del) = s.call(app, "DELETE", &format!("/v1/users/oauth/{reg}"), Value::Null).await;
+    let (st, del) = s
+        .call(
+            app,
+            "DELETE",
+            &format!("/v1/users/oauth/{reg}"),
+            Value::Null,
+        )
+        .await;
     assert_eq!(st, 200, "{del}");
     assert_eq!(del["user"]["providers"].as_array().unwrap().len(), 1);
-    let (st, e) = s.call(app, "DELETE", &format!("/v1/users/oauth/{reg}"), Value::Null).await;
-    assert_eq!((st, e["error_type"].as_str()), (404, Some("oauth_user_registration_not_found")));
+    let (st, e) = s
+        .call(
+            app,
+            "DELETE",
+            &format!("/v1/users/oauth/{reg}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (404, Some("oauth_user_registration_not_found"))
+    );
 }
 
 async fn sessions_migrate_imports_from_userinfo(app: &TestApp) {
     let s = Setup::new(app).await;
     // An access token the other provider issued (here through a login at it).
-    let (_, existing) = s.post(app, "/v1/users", json!({"email": "frank@example.com"})).await;
+    let (_, existing) = s
+        .post(app, "/v1/users", json!({"email": "frank@example.com"}))
+        .await;
     let to = s.land(app, "github", "frank@example.com", "").await;
-    let (_, a) = s.post(app, "/v1/oauth/authenticate", json!({"token": token_of(&to)})).await;
+    let (_, a) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to)}),
+        )
+        .await;
     let access = a["provider_values"]["access_token"].as_str().unwrap();
     let (st, m) = s
-        .post(app, "/v1/sessions/migrate", json!({"session_token": access, "session_duration_minutes": 60}))
+        .post(
+            app,
+            "/v1/sessions/migrate",
+            json!({"session_token": access, "session_duration_minutes": 60}),
+        )
         .await;
     assert_eq!(st, 200, "{m}");
     assert_eq!(m["user_id"], existing["user_id"]);
     assert!(m["session_token"].as_str().unwrap().len() > 20);
     let f = &m["session"]["authentication_factors"][0];
-    assert_eq!((f["type"].as_str(), f["delivery_method"].as_str()), (Some("imported"), Some("oauth_access_token_exchange")));
+    assert_eq!(
+        (f["type"].as_str(), f["delivery_method"].as_str()),
+        (Some("imported"), Some("oauth_access_token_exchange"))
+    );
     // The imported session is a session like any other.
     let (st, _) = s
-        .post(app, "/v1/sessions/authenticate", json!({"session_token": m["session_token"]}))
+        .post(
+            app,
+            "/v1/sessions/authenticate",
+            json!({"session_token": m["session_token"]}),
+        )
         .await;
     assert_eq!(st, 200);
     // A token the provider does not know.
-    let (st, e) = s.post(app, "/v1/sessions/migrate", json!({"session_token": "not-a-token"})).await;
-    assert_eq!((st, e["error_type"].as_str()), (401, Some("migrate_from_external_missing_userinfo")));
+    let (st, e) = s
+        .post(
+            app,
+            "/v1/sessions/migrate",
+            json!({"session_token": "not-a-token"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (401, Some("migrate_from_external_missing_userinfo"))
+    );
     // A project without a userinfo URL.
     let (st, e) = s
-        .call_as(app, "/v1/sessions/migrate", json!({"session_token": access}))
+        .call_as(
+            app,
+            "/v1/sessions/migrate",
+            json!({"session_token": access}),
+        )
         .await;
-    assert_eq!((st, e["error_type"].as_str()), (400, Some("invalid_userinfo_url")));
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (400, Some("invalid_userinfo_url"))
+    );
 }
 
 impl Setup {
@@ -366,34 +563,65 @@ impl Setup {
 
 async fn impersonation_is_single_use_and_fixed(app: &TestApp) {
     let s = Setup::new(app).await;
-    let (_, u) = s.post(app, "/v1/users", json!({"email": "gina@example.com"})).await;
+    let (_, u) = s
+        .post(app, "/v1/users", json!({"email": "gina@example.com"}))
+        .await;
     let mint = json!({"user_id": u["user_id"], "impersonator_email": "support@example.com", "reason": "ticket 42"});
     let (st, t) = s.post(app, "/v1/impersonation/tokens", mint.clone()).await;
     assert_eq!(st, 200, "{t}");
     let token = t["impersonation_token"].as_str().unwrap();
     let (st, a) = s
-        .post(app, "/v1/impersonation/authenticate", json!({"impersonation_token": token}))
+        .post(
+            app,
+            "/v1/impersonation/authenticate",
+            json!({"impersonation_token": token}),
+        )
         .await;
     assert_eq!(st, 200, "{a}");
     assert_eq!(a["user_id"], u["user_id"]);
     let session = &a["session"];
     let f = &session["authentication_factors"][0];
-    assert_eq!((f["type"].as_str(), f["delivery_method"].as_str()), (Some("impersonated"), Some("impersonation")));
-    assert_eq!(f["impersonated_factor"]["impersonator_email_address"], "support@example.com");
-    let started = time::OffsetDateTime::parse(session["started_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
-    let expires = time::OffsetDateTime::parse(session["expires_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert_eq!(
+        (f["type"].as_str(), f["delivery_method"].as_str()),
+        (Some("impersonated"), Some("impersonation"))
+    );
+    assert_eq!(
+        f["impersonated_factor"]["impersonator_email_address"],
+        "support@example.com"
+    );
+    let started = time::OffsetDateTime::parse(
+        session["started_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let expires = time::OffsetDateTime::parse(
+        session["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert_eq!((expires - started).whole_minutes(), 60);
     // It cannot be extended.
     let (st, ext) = s
-        .post(app, "/v1/sessions/authenticate", json!({"session_token": a["session_token"], "session_duration_minutes": 600}))
+        .post(
+            app,
+            "/v1/sessions/authenticate",
+            json!({"session_token": a["session_token"], "session_duration_minutes": 600}),
+        )
         .await;
     assert_eq!(st, 200, "{ext}");
     assert_eq!(ext["session"]["expires_at"], session["expires_at"]);
     // The token works once.
     let (st, e) = s
-        .post(app, "/v1/impersonation/authenticate", json!({"impersonation_token": token}))
+        .post(
+            app,
+            "/v1/impersonation/authenticate",
+            json!({"impersonation_token": token}),
+        )
         .await;
-    assert_eq!((st, e["error_type"].as_str()), (401, Some("unable_to_auth_impersonation_token")));
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (401, Some("unable_to_auth_impersonation_token"))
+    );
     // A reason is required; a project may forbid impersonation altogether.
     let (st, _) = s
         .post(app, "/v1/impersonation/tokens", json!({"user_id": u["user_id"], "impersonator_email": "support@example.com", "reason": ""}))
@@ -443,12 +671,26 @@ async fn sandbox_tokens_and_bad_input(app: &TestApp) {
         .call_as(app, "/v1/oauth/authenticate", json!({"token": "hdPVZHHX0UoRa7hJTuuPHi1vlddffSnoweRbVFf5-H8g", "session_duration_minutes": 60}))
         .await;
     assert_eq!(st, 200, "{a}");
-    assert_eq!(a["user_id"], "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd");
+    assert_eq!(
+        a["user_id"],
+        "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd"
+    );
     let (st, e) = s
-        .call_as(app, "/v1/oauth/authenticate", json!({"token": "59cnLELtq5cFVS6uYK9f-pAWzBkhqZl8AvLhbhOvKNWw"}))
+        .call_as(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": "59cnLELtq5cFVS6uYK9f-pAWzBkhqZl8AvLhbhOvKNWw"}),
+        )
         .await;
-    assert_eq!((st, e["error_type"].as_str()), (400, Some("oauth_token_not_found")));
-    for body in [json!({}), json!({"token": 5}), json!({"token": "x".repeat(5000)})] {
+    assert_eq!(
+        (st, e["error_type"].as_str()),
+        (400, Some("oauth_token_not_found"))
+    );
+    for body in [
+        json!({}),
+        json!({"token": 5}),
+        json!({"token": "x".repeat(5000)}),
+    ] {
         let (st, e) = s.post(app, "/v1/oauth/authenticate", body).await;
         assert!((400..500).contains(&st), "{e}");
         assert!(e["error_type"].is_string());
@@ -457,24 +699,206 @@ async fn sandbox_tokens_and_bad_input(app: &TestApp) {
     for (provider, extra, want) in [
         ("myspace", "", "invalid_oauth_provider"),
         ("yahoo", "", "oauth_config_not_found"),
-        ("google", "&provider_redirect_uri=https://evil.test", "invalid_argument"),
+        (
+            "google",
+            "&provider_redirect_uri=https://evil.test",
+            "invalid_argument",
+        ),
     ] {
-        let res = s.http.get(s.start_url(app, provider, extra)).send().await.unwrap();
+        let res = s
+            .http
+            .get(s.start_url(app, provider, extra))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400);
         assert!(res.text().await.unwrap().contains(want), "{provider}");
     }
     // Provider parameters and custom scopes reach the provider's URL.
     let res = s
         .http
-        .get(s.start_url(app, "google", "&provider_prompt=consent&custom_scopes=offline_access"))
+        .get(s.start_url(
+            app,
+            "google",
+            "&provider_prompt=consent&custom_scopes=offline_access",
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 302);
     let to = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(to.starts_with(&s.provider.issuer), "{to}");
-    assert!(to.contains("prompt=consent") && to.contains("offline_access"), "{to}");
-    assert!(to.contains("code_challenge_method=S256") && to.contains("nonce="), "{to}");
+    assert!(
+        to.contains("prompt=consent") && to.contains("offline_access"),
+        "{to}"
+    );
+    assert!(
+        to.contains("code_challenge_method=S256") && to.contains("nonce="),
+        "{to}"
+    );
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("tessera_oauth=") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.starts_with("tessera_oauth=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
+
+both_backends!(
+    official_python_sdk_runs_oauth,
+    official_node_sdk_runs_oauth,
+    rust_sdk_runs_oauth
+);
+
+/// The Rust SDK: the backend client's OAuth, migrate and impersonation calls, and the headless
+/// client's loopback login (RFC 8252: the browser comes back to a port the client listens on).
+async fn rust_sdk_runs_oauth(app: &TestApp) {
+    use tessera_client::headless::HeadlessClient;
+    use tessera_client::proto::oauth as w;
+    let s = Setup::new(app).await;
+    let backend =
+        tessera_client::Client::new(&app.base_url, &s.creds.project_id, &s.creds.secret).unwrap();
+    let headless = HeadlessClient::builder(&app.base_url, &s.creds.public_token)
+        .build()
+        .unwrap();
+    let login = headless
+        .oauth()
+        .login_via_loopback("google", 60, std::time::Duration::from_secs(60), |url| {
+            s.provider
+                .login_in_background(url.to_string(), "rusty@example.com");
+        })
+        .await
+        .unwrap();
+    assert_eq!(login.provider_type, "Google");
+    assert_eq!(login.provider_subject, sub_of("rusty@example.com"));
+    let session = headless
+        .session()
+        .get_sync()
+        .expect("the client holds the session");
+    assert_eq!(session.session_id, login.session.session_id);
+    assert_eq!(
+        session.authentication_factors[0].delivery_method,
+        "oauth_google"
+    );
+
+    // Backend: attach, migrate, impersonation, delete.
+    let user_id = session.user_id.clone();
+    let attach = backend
+        .oauth()
+        .attach(&w::AttachRequest {
+            provider: "github".into(),
+            user_id: Some(user_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let start = backend.oauth().start_url(
+        "github",
+        &s.creds.public_token,
+        &[
+            ("login_redirect_url", LOGIN),
+            ("oauth_attach_token", &attach.oauth_attach_token),
+        ],
+    );
+    let out = s
+        .provider
+        .login(start.as_str(), "rusty.gh@example.com", &[])
+        .await;
+    let token = token_of(&url::Url::parse(out["location"].as_str().unwrap()).unwrap());
+    let gh = backend
+        .oauth()
+        .authenticate(&w::AuthenticateRequest {
+            token,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(gh.user_id, user_id);
+    assert_eq!(gh.user.providers.len(), 2);
+    let migrated = backend
+        .sessions()
+        .migrate(&w::MigrateRequest {
+            session_token: login.provider_values.access_token.clone(),
+            session_duration_minutes: Some(30),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(migrated.user_id, user_id);
+    let minted = backend
+        .impersonation()
+        .mint(&w::ImpersonationTokenRequest {
+            user_id: user_id.clone(),
+            impersonator_email: "support@example.com".into(),
+            reason: "Rust SDK test".into(),
+        })
+        .await
+        .unwrap();
+    let other = HeadlessClient::builder(&app.base_url, &s.creds.public_token)
+        .build()
+        .unwrap();
+    let imp = other
+        .impersonation()
+        .authenticate(&minted.impersonation_token)
+        .await
+        .unwrap();
+    assert_eq!(imp.authentication_factors[0].factor_type, "impersonated");
+    let e = backend
+        .impersonation()
+        .authenticate(&w::ImpersonationAuthenticateRequest {
+            impersonation_token: minted.impersonation_token,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), Some("unable_to_auth_impersonation_token"));
+    let after = backend
+        .oauth()
+        .delete_registration(&gh.oauth_user_registration_id)
+        .await
+        .unwrap();
+    assert_eq!(after.user.providers.len(), 1);
+}
+
+/// Runs an official SDK's OAuth script against the OAuth project, answering its requests for
+/// tokens with real browser flows at the provider and minted impersonation tokens.
+async fn run_sdk_script(app: &TestApp, program: std::path::PathBuf, script: &str) {
+    let s = Setup::new(app).await;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.arg(crate::sdk::repo().join(script))
+        .env(
+            "TESSERA_URL",
+            format!("http://127.0.0.1:{}", app.addr.port()),
+        )
+        .env("PROJECT_ID", &s.creds.project_id)
+        .env("SECRET", &s.creds.secret);
+    crate::sdk::drive(cmd, async |req: &Value| {
+        let to = req["to"].as_str().unwrap();
+        match req["need"].as_str().unwrap() {
+            "oauth_token" => {
+                let mut parts = to.splitn(3, ':');
+                let (provider, who) = (parts.next().unwrap(), parts.next().unwrap());
+                let extra = parts
+                    .next()
+                    .map(|t| format!("&oauth_attach_token={t}"))
+                    .unwrap_or_default();
+                token_of(&s.land(app, provider, who, &extra).await)
+            }
+            "impersonation_token" => {
+                let body = json!({"user_id": to, "impersonator_email": "support@example.com", "reason": "SDK test"});
+                let (_, t) = s.post(app, "/v1/impersonation/tokens", body).await;
+                t["impersonation_token"].as_str().unwrap().to_owned()
+            }
+            other => panic!("unknown request {other}"),
+        }
+    })
+    .await;
+}
+
+async fn official_python_sdk_runs_oauth(app: &TestApp) {
+    let python = crate::sdk::installed(crate::sdk::repo().join("target/sdk-env/python/bin/python"));
+    run_sdk_script(app, python, "sdk-tests/python/oauth.py").await;
+}
+
+async fn official_node_sdk_runs_oauth(app: &TestApp) {
+    crate::sdk::installed(crate::sdk::repo().join("sdk-tests/node/node_modules/stytch"));
+    run_sdk_script(app, "node".into(), "sdk-tests/node/oauth.js").await;
 }

@@ -70,13 +70,39 @@ impl OidcProvider {
         })
     }
 
+    /// A login driven on another task (for code that only takes a callback): after the flow,
+    /// the app's redirect URL is requested too, as the browser would.
+    pub(crate) fn login_in_background(&self, start_url: String, login: &'static str) {
+        let issuer = self.issuer.clone();
+        tokio::spawn(async move {
+            let out = tokio::process::Command::new("node")
+                .arg(oidc_dir().join("login.mjs"))
+                .arg(&start_url)
+                .arg(login)
+                .args(["--provider", &issuer])
+                .output()
+                .await
+                .unwrap();
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let to = v["location"]
+                .as_str()
+                .expect("a redirect to the app")
+                .to_owned();
+            let _ = reqwest::get(to).await;
+        });
+    }
+
     /// GETs `url` with the cookies of an earlier run (`{host: {name: value}}`).
     pub(crate) async fn request(&self, url: &str, cookies: &Value) -> Value {
         let mut cmd = tokio::process::Command::new("node");
-        cmd.arg(oidc_dir().join("login.mjs")).args(["--request", url]);
+        cmd.arg(oidc_dir().join("login.mjs"))
+            .args(["--request", url]);
         for (host, jar) in cookies.as_object().into_iter().flatten() {
             for (name, value) in jar.as_object().into_iter().flatten() {
-                cmd.args(["--cookie", &format!("{host}={name}={}", value.as_str().unwrap())]);
+                cmd.args([
+                    "--cookie",
+                    &format!("{host}={name}={}", value.as_str().unwrap()),
+                ]);
             }
         }
         let out = cmd.output().await.unwrap();

@@ -160,7 +160,9 @@ pub async fn configured(
             &oauth_context("client-secret", project_id, provider.name()),
             &row.secret_sealed,
         )
-        .map_err(|e| Error::Internal(anyhow::anyhow!("an OAuth client secret does not open: {e}")))?;
+        .map_err(|e| {
+            Error::Internal(anyhow::anyhow!("an OAuth client secret does not open: {e}"))
+        })?;
     let secret = String::from_utf8(secret)
         .map_err(|_| Error::Internal(anyhow::anyhow!("an OAuth client secret is not text")))?;
     let endpoints = settings

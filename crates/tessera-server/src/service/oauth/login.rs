@@ -68,8 +68,14 @@ pub async fn authenticate(
         return Err(not_found());
     }
     let key = hex(&Digest256::of(&input.token));
-    let row = store.oauth_token(pid, &key, now).await?.ok_or_else(not_found)?;
-    factors::check_pkce(row.code_challenge.as_deref(), input.code_verifier.as_deref())?;
+    let row = store
+        .oauth_token(pid, &key, now)
+        .await?
+        .ok_or_else(not_found)?;
+    factors::check_pkce(
+        row.code_challenge.as_deref(),
+        input.code_verifier.as_deref(),
+    )?;
     if let Some(loc) = &input.session.existing
         && resolve(engine, project, loc, now).await?.user_id != row.user_id
     {
@@ -102,8 +108,16 @@ pub async fn authenticate(
         now,
     );
     let who = (user, reg.registration_id.clone());
-    let done = factors::complete(engine, project, who, factor, input.session, &input.attrs, now)
-        .await?;
+    let done = factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await?;
     Ok(OauthAuthenticated {
         done,
         provider,
@@ -134,8 +148,16 @@ async fn sandboxed(
         now,
     );
     let who = (user, sandbox::OAUTH_REGISTRATION_ID.to_owned());
-    let done = factors::complete(engine, project, who, factor, input.session, &input.attrs, now)
-        .await?;
+    let done = factors::complete(
+        engine,
+        project,
+        who,
+        factor,
+        input.session,
+        &input.attrs,
+        now,
+    )
+    .await?;
     Ok(OauthAuthenticated {
         done,
         provider: Provider::Google,

@@ -85,7 +85,12 @@ pub async fn migrate(
     if !mine.verified {
         let f = FactorRef::Email(mine.email_id.clone());
         store
-            .verify_factor(&project.project_id, &user.user_id, &f, user.activates_on_verify())
+            .verify_factor(
+                &project.project_id,
+                &user.user_id,
+                &f,
+                user.activates_on_verify(),
+            )
             .await?;
     }
     let user = users::get(store, project, &user.user_id).await?;
@@ -96,5 +101,14 @@ pub async fn migrate(
         },
         now,
     );
-    factors::complete(engine, project, (user, mine.email_id), factor, session, attrs, now).await
+    factors::complete(
+        engine,
+        project,
+        (user, mine.email_id),
+        factor,
+        session,
+        attrs,
+        now,
+    )
+    .await
 }

@@ -94,7 +94,28 @@ pub struct Started {
     pub browser_secret: String,
 }
 
+/// The app's redirect URL: one of the project's, where a loopback URL (`http://127.0.0.1` or
+/// `http://[::1]`) matches a listed one on any port, as RFC 8252 §7.3 asks for native apps.
 fn redirect(project: &Project, given: Option<&str>, kind: LinkKind) -> Result<String> {
+    if let Some(g) = given
+        && let Ok(u) = url::Url::parse(g)
+        && u.scheme() == "http"
+        && matches!(u.host_str(), Some("127.0.0.1" | "[::1]"))
+    {
+        let portless = |mut u: url::Url| {
+            let _ = u.set_port(None);
+            u
+        };
+        let want = portless(u);
+        let listed = project
+            .redirect_urls
+            .iter()
+            .filter_map(|a| url::Url::parse(a).ok())
+            .any(|a| portless(a) == want);
+        if listed {
+            return Ok(g.to_owned());
+        }
+    }
     links::redirect_url(project, given, kind).map_err(|e| match e.kind() {
         ErrorType::InvalidMagicLinkUrl | ErrorType::NoMatchForProvidedMagicLinkUrl => {
             Error::new(ErrorType::InvalidRedirectUrl)
@@ -116,9 +137,16 @@ pub async fn start(
     let store = engine.store();
     let pid = &project.project_id;
     let mut c = config::configured(store, engine.master_key(), pid, provider).await?;
-    let login_redirect = redirect(project, input.login_redirect_url.as_deref(), LinkKind::Login)?;
-    let signup_redirect =
-        redirect(project, input.signup_redirect_url.as_deref(), LinkKind::Signup)?;
+    let login_redirect = redirect(
+        project,
+        input.login_redirect_url.as_deref(),
+        LinkKind::Login,
+    )?;
+    let signup_redirect = redirect(
+        project,
+        input.signup_redirect_url.as_deref(),
+        LinkKind::Signup,
+    )?;
     if let Some(ch) = &input.code_challenge
         && !(43..=128).contains(&ch.trim_end_matches('=').len())
     {
@@ -127,8 +155,15 @@ pub async fn start(
             "code_challenge must be a base64url SHA-256 of the verifier.",
         ));
     }
-    for s in input.custom_scopes.iter().flat_map(|s| s.split_whitespace()) {
-        if s.len() > 200 || s.chars().any(|ch| ch.is_control() || ch == '"' || ch == '\\') {
+    for s in input
+        .custom_scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+    {
+        if s.len() > 200
+            || s.chars()
+                .any(|ch| ch.is_control() || ch == '"' || ch == '\\')
+        {
             return Err(Error::with_message(
                 ErrorType::InvalidArgument,
                 "custom_scopes holds an invalid scope.",
@@ -279,8 +314,15 @@ pub async fn callback(
         .exchange(&c, &flow.callback, &code, (&flow.nonce, &flow.verifier))
         .await
         .inspect_err(|e| security_log::login_failed_for(&pid, "oauth", e.kind().as_str()))?;
-    let (user_id, registration_id, email_id, created) =
-        link(engine, &project, flow.provider, flow.attach_user.as_deref(), &who, now).await?;
+    let (user_id, registration_id, email_id, created) = link(
+        engine,
+        &project,
+        flow.provider,
+        flow.attach_user.as_deref(),
+        &who,
+        now,
+    )
+    .await?;
     let token = random_b64_nopad(33);
     let token_key = hex(&Digest256::of(&token));
     let handed = Handed { grant, email_id };

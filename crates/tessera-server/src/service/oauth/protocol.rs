@@ -83,7 +83,6 @@ pub struct Providers {
     discovery: quick_cache::sync::Cache<String, (Instant, Arc<CoreProviderMetadata>)>,
 }
 
-
 fn unavailable(what: &str, e: impl std::fmt::Display) -> Error {
     tracing::warn!(error = %e, "OAuth provider: {what} failed");
     Error::new(ErrorType::OauthProviderUnavailable)
@@ -161,7 +160,8 @@ impl Providers {
         (state, nonce, verifier): (&str, &str, &str),
         extra: &[(String, String)],
     ) -> Result<String> {
-        let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| misconfigured("redirect URI"))?;
+        let redirect =
+            RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| misconfigured("redirect URI"))?;
         let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
             verifier.to_owned(),
         ));
@@ -197,7 +197,8 @@ impl Providers {
             Endpoints::OAuth2 { authorize, .. } => {
                 let client = BasicClient::new(ClientId::new(c.client_id.clone()))
                     .set_auth_uri(
-                        AuthUrl::new(authorize.clone()).map_err(|_| misconfigured("authorization URL"))?,
+                        AuthUrl::new(authorize.clone())
+                            .map_err(|_| misconfigured("authorization URL"))?,
                     )
                     .set_redirect_uri(redirect);
                 let mut req = client
@@ -223,7 +224,8 @@ impl Providers {
         code: &str,
         (nonce, verifier): (&str, &str),
     ) -> Result<(Identity, Grant)> {
-        let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| misconfigured("redirect URI"))?;
+        let redirect =
+            RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| misconfigured("redirect URI"))?;
         let code = AuthorizationCode::new(code.to_owned());
         let verifier = PkceCodeVerifier::new(verifier.to_owned());
         match &c.endpoints {
@@ -265,9 +267,13 @@ impl Providers {
                     };
                 let mut who = identity_of_id_token(&claims);
                 if who.email.is_none()
-                    && let Ok(req) = client.user_info(resp.access_token().clone(), Some(claims.subject().clone()))
+                    && let Ok(req) = client
+                        .user_info(resp.access_token().clone(), Some(claims.subject().clone()))
                 {
-                    let info: UserInfoClaims<openidconnect::EmptyAdditionalClaims, CoreGenderClaim> = req
+                    let info: UserInfoClaims<
+                        openidconnect::EmptyAdditionalClaims,
+                        CoreGenderClaim,
+                    > = req
                         .request_async(&self.http)
                         .await
                         .map_err(|e| refused("userinfo", e))?;
@@ -294,7 +300,9 @@ impl Providers {
             } => {
                 let client = BasicClient::new(ClientId::new(c.client_id.clone()))
                     .set_client_secret(ClientSecret::new(c.client_secret.clone()))
-                    .set_token_uri(TokenUrl::new(token.clone()).map_err(|_| misconfigured("token URL"))?)
+                    .set_token_uri(
+                        TokenUrl::new(token.clone()).map_err(|_| misconfigured("token URL"))?,
+                    )
                     .set_redirect_uri(redirect);
                 let resp = client
                     .exchange_code(code)
@@ -304,8 +312,8 @@ impl Providers {
                     .map_err(|e| refused("code exchange", e))?;
                 let access = resp.access_token().clone();
                 let info = self.get_json(userinfo, &access).await?;
-                let mut who = identity_of_userinfo(&info)
-                    .ok_or_else(|| refused("userinfo", "no user id"))?;
+                let mut who =
+                    identity_of_userinfo(&info).ok_or_else(|| refused("userinfo", "no user id"))?;
                 if let Some(emails) = emails {
                     let list = self.get_json(emails, &access).await?;
                     (who.email, who.email_verified) = verified_email(&list);
@@ -359,9 +367,21 @@ fn identity_of_id_token(c: &CoreIdTokenClaims) -> Identity {
         subject: c.subject().as_str().to_owned(),
         email: c.email().map(|e| e.as_str().to_owned()),
         email_verified: c.email_verified().unwrap_or(false),
-        given_name: localized(c.given_name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned())),
-        family_name: localized(c.family_name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned())),
-        picture: localized(c.picture().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned())),
+        given_name: localized(
+            c.given_name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+        ),
+        family_name: localized(
+            c.family_name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+        ),
+        picture: localized(
+            c.picture()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+        ),
         locale: localized(c.locale().map(|l| l.as_str().to_owned())),
     }
 }
@@ -424,10 +444,21 @@ mod tests {
 
     #[test]
     fn userinfo_shapes_of_common_providers() {
-        let gh = identity_of_userinfo(&json!({"id": 42, "name": "Ada Lovelace", "avatar_url": "https://a/x.png"})).unwrap();
-        assert_eq!((gh.subject.as_str(), gh.given_name.as_str(), gh.family_name.as_str()), ("42", "Ada", "Lovelace"));
+        let gh = identity_of_userinfo(
+            &json!({"id": 42, "name": "Ada Lovelace", "avatar_url": "https://a/x.png"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                gh.subject.as_str(),
+                gh.given_name.as_str(),
+                gh.family_name.as_str()
+            ),
+            ("42", "Ada", "Lovelace")
+        );
         assert!(!gh.email_verified);
-        let d = identity_of_userinfo(&json!({"id": "7", "email": "a@b.co", "verified": true})).unwrap();
+        let d =
+            identity_of_userinfo(&json!({"id": "7", "email": "a@b.co", "verified": true})).unwrap();
         assert!(d.email_verified);
         assert!(identity_of_userinfo(&json!({"name": "nobody"})).is_none());
         let (e, v) = verified_email(&json!([
@@ -435,6 +466,9 @@ mod tests {
             {"email": "y@b.co", "verified": true, "primary": false}
         ]));
         assert_eq!((e.as_deref(), v), (Some("y@b.co"), true));
-        assert_eq!(verified_email(&json!([{"email": "x@b.co", "verified": false}])), (None, false));
+        assert_eq!(
+            verified_email(&json!([{"email": "x@b.co", "verified": false}])),
+            (None, false)
+        );
     }
 }
