@@ -311,6 +311,11 @@ async function main() {
       signup_redirect_url: location.origin + '/app.html',
     })).catch(() => {});
     await page.waitForURL((u) => u.href.startsWith(OIDC_ISSUER), { timeout: 15000 });
+    try {
+      await page.waitForSelector('input[name=login]', { timeout: 10000 });
+    } catch (e) {
+      throw new Error(`no login form at ${page.url()}: ${(await page.content()).slice(0, 1500)}`);
+    }
     await page.fill('input[name=login]', 'browser-oauth@example.com');
     await page.fill('input[name=password]', 'anything');
     await page.click('button[type=submit]');

@@ -117,15 +117,25 @@ fn scheme_of(host: &str) -> &'static str {
 async fn start(
     State(app): State<AppState>,
     Path(provider): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
-    let scheme = scheme_of(&host);
+    // HTTP/2 carries the host as the request's authority, HTTP/1.1 in `Host`.
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".to_owned());
+    let scheme = match uri.scheme_str() {
+        Some("https") => "https",
+        _ => scheme_of(&host),
+    };
     let run = async {
         let get = |k: &str| {
             params
