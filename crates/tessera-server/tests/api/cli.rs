@@ -419,3 +419,126 @@ fn sigterm_right_after_listening_is_graceful() {
         serve(data).stop();
     }
 }
+
+#[test]
+fn oauth_providers_and_impersonation_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let server = serve(data);
+    let created = create_project_and_use_it(data, &server.addr, "imp@example.com");
+    let pid = created["project_id"].as_str().unwrap();
+
+    // A provider with its secret in a file; listed without it.
+    let secret_file = dir.path().join("google.secret");
+    std::fs::write(&secret_file, "very-secret-value\n").unwrap();
+    let set = [
+        "project",
+        "oauth",
+        "set",
+        pid,
+        "google",
+        "--client-id",
+        "cid-1",
+        "--issuer",
+        "https://accounts.example.test",
+        "--client-secret-file",
+    ];
+    let mut args = set.to_vec();
+    args.extend([secret_file.to_str().unwrap(), "--data-dir", data]);
+    succeed(&args);
+    let listed = String::from_utf8(succeed(&[
+        "project",
+        "oauth",
+        "list",
+        pid,
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    let v: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(v[0]["provider"], "google");
+    assert_eq!(v[0]["client_id"], "cid-1");
+    assert_eq!(v[0]["endpoint"], "https://accounts.example.test");
+    assert!(
+        !listed.contains("very-secret-value"),
+        "list never shows secrets"
+    );
+
+    // A provider without a preset needs its endpoints; an unknown one is refused.
+    for (provider, want) in [
+        ("tiktok", "no preset"),
+        ("myspace", "invalid_oauth_provider"),
+    ] {
+        let out = tessera(&[
+            "project",
+            "oauth",
+            "set",
+            pid,
+            provider,
+            "--client-id",
+            "x",
+            "--client-secret",
+            "y",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(want),
+            "{provider}"
+        );
+    }
+    succeed(&[
+        "project",
+        "oauth",
+        "delete",
+        pid,
+        "google",
+        "--data-dir",
+        data,
+    ]);
+    let listed = succeed(&["project", "oauth", "list", pid, "--data-dir", data]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&listed).unwrap(),
+        serde_json::json!([])
+    );
+
+    // Impersonation: a token from the command line starts a session once.
+    let client =
+        tessera_client::Client::new(&server.addr, pid, created["secret"].as_str().unwrap())
+            .unwrap();
+    let user_id = block_on(async {
+        let q = tessera_client::proto::users::SearchUsersRequest::default();
+        client.users().search(&q).await.unwrap().results[0]
+            .user_id
+            .clone()
+    });
+    let out = succeed(&[
+        "impersonate",
+        "--project",
+        pid,
+        "--user",
+        &user_id,
+        "--impersonator",
+        "support@example.com",
+        "--reason",
+        "ticket 7",
+        "--data-dir",
+        data,
+    ]);
+    let minted: Value = serde_json::from_slice(&out).unwrap();
+    let token = minted["impersonation_token"].as_str().unwrap().to_owned();
+    let req = tessera_client::proto::oauth::ImpersonationAuthenticateRequest {
+        impersonation_token: token,
+    };
+    let first = block_on(client.impersonation().authenticate(&req));
+    assert_eq!(first.unwrap().user_id, user_id);
+    let second = block_on(client.impersonation().authenticate(&req));
+    assert_eq!(
+        second.unwrap_err().error_type(),
+        Some("unable_to_auth_impersonation_token")
+    );
+    server.stop();
+}
