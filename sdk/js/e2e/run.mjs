@@ -38,6 +38,7 @@ const [TESSERA_HOST, APP_HOST, EVIL_HOST] = env('HOSTS').split(',');
 const CERT = fs.readFileSync(env('CERT_PEM'), 'utf8');
 const KEY = fs.readFileSync(env('KEY_PEM'), 'utf8');
 const PAGE_PORT = Number(env('PAGE_PORT'));
+const OIDC_ISSUER = env('OIDC_ISSUER');
 const APP = `https://${APP_HOST}:${PAGE_PORT}`;
 const EVIL = `https://${EVIL_HOST}:${PAGE_PORT}`;
 const AUTHENTICATE = `${TESSERA}/sdk/v1/sessions/authenticate`;
@@ -418,6 +419,37 @@ async function httpOnly(browser, errors) {
   await context.close();
 }
 
+async function oauthLogin(browser, errors) {
+  step('OAuth through @tessera/js: oauth.google.start, the provider\'s login page, authenticateByUrl (PKCE)');
+  const context = await browser.newContext();
+  const landing = `${APP}/vanilla.html`;
+  const page = await open(context, landing, errors);
+  await settled(page);
+  // start() navigates away: its promise never settles in this page.
+  page
+    .evaluate((u) => client.oauth.google.start({ login_redirect_url: u, signup_redirect_url: u }), landing)
+    .catch(() => {});
+  await page.waitForURL((u) => u.href.startsWith(OIDC_ISSUER), { timeout: 15000 });
+  await page.fill('input[name=login]', 'tessera-js-oauth@example.com');
+  await page.fill('input[name=password]', 'anything');
+  await page.click('button[type=submit]');
+  await page.waitForURL(
+    (u) => u.href.startsWith(landing) && u.search.includes('stytch_token_type=oauth'),
+    { timeout: 15000 },
+  );
+  await settled(page);
+  const r = await page.evaluate(() => client.authenticateByUrl({ session_duration_minutes: 60 }));
+  assert.equal(r.handled, true);
+  assert.equal(r.tokenType, 'oauth');
+  assert.equal(r.data.provider_type, 'Google');
+  const s = await page.evaluate(() => client.session.getSync());
+  assert.equal(s.authentication_factors[0].delivery_method, 'oauth_google');
+  assert.equal(await page.evaluate(() => location.search), '', 'the token left the address bar');
+  const token = await page.evaluate(() => client.session.getTokens().session_token);
+  assert.equal(await ask('session_alive', { token }), 'true');
+  await context.close();
+}
+
 async function main() {
   const server = await serve();
   const browser = await launchChromium(chromium, {
@@ -430,6 +462,7 @@ async function main() {
     await threeTabs(browser, errors);
     await outage(browser, errors);
     await httpOnly(browser, errors);
+    await oauthLogin(browser, errors);
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

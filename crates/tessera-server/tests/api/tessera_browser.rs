@@ -62,7 +62,10 @@ async fn run(backend: Backend) {
             NewProject {
                 name: name.into(),
                 authorized_origins: vec![page_origin.clone()],
-                redirect_urls: vec![format!("{page_origin}/")],
+                redirect_urls: vec![
+                    format!("{page_origin}/"),
+                    format!("{page_origin}/vanilla.html"),
+                ],
                 policy: PolicyChange {
                     cookie_mode: Some(mode),
                     ..Default::default()
@@ -84,8 +87,31 @@ async fn run(backend: Backend) {
     .build()
     .unwrap();
 
+    // A real OpenID provider, as the readable project's Google.
+    let oidc = crate::oidc::OidcProvider::start(serde_json::json!([{
+        "client_id": "tessera-js", "client_secret": "tessera-js-secret",
+        "redirect_uris": [format!("{server}/v1/public/oauth/callback")],
+    }]));
+    let google = tessera_server::model::oauth::ProviderSettings {
+        client_id: "tessera-js".into(),
+        issuer: Some(oidc.issuer.clone()),
+        ..Default::default()
+    };
+    let (store, master) = (&app.store, &app.master);
+    let pid = &readable.project_id;
+    tessera_server::service::oauth::config::set(
+        store,
+        master,
+        pid,
+        "google",
+        google,
+        "tessera-js-secret",
+    )
+    .await
+    .unwrap();
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(e2e)
+        .env("OIDC_ISSUER", &oidc.issuer)
         .env("TESSERA_URL", &server)
         .env("PROJECT_ID", &readable.project_id)
         .env("PUBLIC_TOKEN", &readable.public_token)
