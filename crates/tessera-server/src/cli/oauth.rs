@@ -15,7 +15,7 @@ pub(crate) enum OauthCommand {
     /// secret, and for a provider without a preset (or a self-hosted one) its OpenID issuer or
     /// OAuth 2.0 endpoints. The secret is sealed at rest. Register
     /// <public URL>/v1/public/oauth/callback as the redirect URI with the provider.
-    Set(OauthSetArgs),
+    Set(Box<OauthSetArgs>),
     /// List a project's providers (never their secrets).
     List(OauthListArgs),
     /// Remove a provider: its logins stop at once (users keep their registrations).
@@ -103,6 +103,7 @@ pub(crate) struct ImpersonateArgs {
 pub(crate) async fn run(cmd: OauthCommand) -> anyhow::Result<()> {
     match cmd {
         OauthCommand::Set(a) => {
+            let a = *a;
             let db = a.db.resolve()?;
             let client_secret = match (a.client_secret, a.client_secret_file) {
                 (Some(s), _) => s,
