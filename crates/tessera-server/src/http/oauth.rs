@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorType, Result};
 use crate::model::{Project, Timestamp};
 use crate::service::oauth::login::{self, AttachTarget, OauthAuthenticated};
 use crate::service::oauth::{self, BROWSER_COOKIE, CallbackInput, FLOW_MINUTES, StartInput};
-use crate::service::sessions::{ClientAttributes, Issued, Locator, SessionRequest};
+use crate::service::sessions::{ClientAttributes, Locator, SessionRequest};
 use crate::service::{impersonation, notify, projects};
 use crate::state::AppState;
 
@@ -249,15 +249,7 @@ pub(crate) fn oauth_response(
 ) -> wire::AuthenticateResponse {
     let a = o.done;
     let roles = a.user.effective_roles();
-    let (session_token, session_jwt, session) = match a.issued {
-        Some(Issued {
-            session,
-            token,
-            jwt,
-            ..
-        }) => (token, jwt, Some(super::wire::session(&session, roles))),
-        None => (String::new(), String::new(), None),
-    };
+    let (session_token, session_jwt, session) = super::wire::issued(a.issued, roles);
     let g = o.grant;
     wire::AuthenticateResponse {
         request_id: request_id.into_string(),
@@ -391,12 +383,7 @@ async fn delete_registration(
     Path(id): Path<String>,
 ) -> Result<axum::Json<UserFactorResponse>> {
     let user = login::delete(&app.sessions, &project, &id).await?;
-    Ok(axum::Json(UserFactorResponse {
-        request_id: request_id.into_string(),
-        status_code: 200,
-        user_id: user.user_id.clone(),
-        user: super::wire::user(user, Timestamp::now()),
-    }))
+    Ok(super::users::factor_response(request_id, user))
 }
 
 /// Start a 60-minute, non-extendable session as the user an administrator impersonates.

@@ -308,10 +308,5 @@ async fn delete_password(
     Path(password_id): Path<String>,
 ) -> Result<axum::Json<UserFactorResponse>> {
     let user = passwords::delete(app.store(), &project, &password_id).await?;
-    Ok(axum::Json(UserFactorResponse {
-        request_id: request_id.into_string(),
-        status_code: 200,
-        user_id: user.user_id.clone(),
-        user: super::wire::user(user, Timestamp::now()),
-    }))
+    Ok(super::users::factor_response(request_id, user))
 }

@@ -14,7 +14,7 @@ use crate::model::Timestamp;
 use crate::model::session::parse_duration_minutes;
 use crate::service::factors::{Authenticated, MatchOptions};
 use crate::service::sessions::{
-    self, AuthenticatedSession, ClientAttributes, Issued, Locator, RevokeBy, SessionRequest,
+    self, AuthenticatedSession, ClientAttributes, Locator, RevokeBy, SessionRequest,
 };
 use crate::state::AppState;
 
@@ -69,15 +69,7 @@ pub(crate) fn factor_response(
     now: Timestamp,
 ) -> axum::Json<wire::FactorAuthenticateResponse> {
     let roles = a.user.effective_roles();
-    let (session_token, session_jwt, session) = match a.issued {
-        Some(Issued {
-            session,
-            token,
-            jwt,
-            ..
-        }) => (token, jwt, Some(super::wire::session(&session, roles))),
-        None => (String::new(), String::new(), None),
-    };
+    let (session_token, session_jwt, session) = super::wire::issued(a.issued, roles);
     axum::Json(wire::FactorAuthenticateResponse {
         request_id: request_id.into_string(),
         status_code: 200,

@@ -167,10 +167,5 @@ async fn delete_totp(
     Path(totp_id): Path<String>,
 ) -> Result<axum::Json<UserFactorResponse>> {
     let user = totps::delete(&app.sessions, &project, &totp_id).await?;
-    Ok(axum::Json(UserFactorResponse {
-        request_id: request_id.into_string(),
-        status_code: 200,
-        user_id: user.user_id.clone(),
-        user: super::wire::user(user, Timestamp::now()),
-    }))
+    Ok(super::users::factor_response(request_id, user))
 }

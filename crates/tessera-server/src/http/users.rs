@@ -224,7 +224,11 @@ async fn search_users(
     }))
 }
 
-fn factor_response(request_id: RequestId, user: User) -> axum::Json<wire::UserFactorResponse> {
+/// The answer of every `/v1` call that deletes or changes one of a user's factors.
+pub(crate) fn factor_response(
+    request_id: RequestId,
+    user: User,
+) -> axum::Json<wire::UserFactorResponse> {
     axum::Json(wire::UserFactorResponse {
         request_id: request_id.into_string(),
         status_code: 200,

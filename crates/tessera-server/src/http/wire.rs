@@ -73,6 +73,18 @@ pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
     }
 }
 
+/// A factor login's session as an answer carries it: `(session_token, session_jwt, session)`,
+/// `("", "", None)` when none was created or attached.
+pub(crate) fn issued(
+    issued: Option<crate::service::sessions::Issued>,
+    roles: Vec<String>,
+) -> (String, String, Option<ws::Session>) {
+    match issued {
+        Some(i) => (i.token, i.jwt, Some(session(&i.session, roles))),
+        None => (String::new(), String::new(), None),
+    }
+}
+
 /// The wire form of a factor in a session answer: the JWT's form with its times.
 pub(crate) fn factor(f: &AuthFactor) -> ws::AuthenticationFactor {
     ws::AuthenticationFactor {

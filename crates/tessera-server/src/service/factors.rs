@@ -237,6 +237,23 @@ pub fn require_recent(project: &Project, session: &session::Session, now: Timest
     }
 }
 
+/// Before a signed-in user deletes one of its own factors through the frontend API: the
+/// session's user must own it (else `missing`) and have proven a factor recently
+/// ([`require_recent`]).
+pub async fn check_own_recent(
+    engine: &SessionEngine,
+    project: &Project,
+    (loc, now): (&Locator, Timestamp),
+    owns: impl Fn(&User) -> bool,
+    missing: ErrorType,
+) -> Result<()> {
+    let (session, user) = resolve_with_user(engine, project, loc, now).await?;
+    if !owns(&user) {
+        return Err(Error::new(missing));
+    }
+    require_recent(project, &session, now)
+}
+
 /// The session entry of a factor on one of the user's emails or phone numbers.
 pub fn factor_on(
     user: &User,

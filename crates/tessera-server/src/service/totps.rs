@@ -17,9 +17,7 @@ use crate::model::user::User;
 use crate::model::{Project, Timestamp};
 use crate::service::factors::{self, Authenticated};
 use crate::service::master_key::{totp_codes_context, totp_secret_context};
-use crate::service::sessions::{
-    ClientAttributes, Locator, SessionEngine, SessionRequest, resolve_with_user,
-};
+use crate::service::sessions::{ClientAttributes, Locator, SessionEngine, SessionRequest};
 use crate::service::{sandbox, security_log, users};
 use crate::store::totps::{NewRecoveryCode, TotpRow};
 
@@ -485,11 +483,8 @@ pub async fn delete_own(
     totp_id: &str,
     now: Timestamp,
 ) -> Result<User> {
-    let (session, user) = resolve_with_user(engine, project, loc, now).await?;
-    if !user.totps.iter().any(|t| t.totp_id == totp_id) {
-        return Err(Error::new(ErrorType::TotpNotFound));
-    }
-    factors::require_recent(project, &session, now)?;
+    let owns = |u: &User| u.totps.iter().any(|t| t.totp_id == totp_id);
+    factors::check_own_recent(engine, project, (loc, now), owns, ErrorType::TotpNotFound).await?;
     delete(engine, project, totp_id).await
 }
 

@@ -9,9 +9,7 @@ use crate::model::user::User;
 use crate::model::{Project, Timestamp};
 use crate::service::factors::{self, Authenticated};
 use crate::service::master_key::oauth_context;
-use crate::service::sessions::{
-    ClientAttributes, Locator, SessionEngine, SessionRequest, resolve, resolve_with_user,
-};
+use crate::service::sessions::{ClientAttributes, Locator, SessionEngine, SessionRequest, resolve};
 use crate::service::{sandbox, security_log, users};
 
 use super::{FLOW_MINUTES, Handed, hex, protocol::Grant};
@@ -228,10 +226,8 @@ pub async fn delete_own(
     id: &str,
     now: Timestamp,
 ) -> Result<User> {
-    let (session, user) = resolve_with_user(engine, project, loc, now).await?;
-    if !user.providers.iter().any(|p| p.registration_id == id) {
-        return Err(Error::new(ErrorType::OauthUserRegistrationNotFound));
-    }
-    factors::require_recent(project, &session, now)?;
+    let owns = |u: &User| u.providers.iter().any(|p| p.registration_id == id);
+    let missing = ErrorType::OauthUserRegistrationNotFound;
+    factors::check_own_recent(engine, project, (loc, now), owns, missing).await?;
     delete(engine, project, id).await
 }
