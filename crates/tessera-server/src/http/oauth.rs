@@ -17,9 +17,9 @@ use super::sessions::{concluded, session_request};
 use crate::error::{Error, ErrorType, Result};
 use crate::model::{Project, Timestamp};
 use crate::service::oauth::login::{self, AttachTarget, OauthAuthenticated};
-use crate::service::oauth::{self, BROWSER_COOKIE, CallbackInput, FLOW_MINUTES, StartInput};
+use crate::service::oauth::{self, CallbackInput, FLOW_MINUTES, StartInput};
 use crate::service::sessions::{ClientAttributes, Locator, SessionRequest};
-use crate::service::{impersonation, notify, projects};
+use crate::service::{impersonation, limits, notify, projects};
 use crate::state::AppState;
 
 /// The browser navigations (start and callback): redirects and HTML pages, outside the JSON
@@ -118,6 +118,7 @@ async fn start(
     State(app): State<AppState>,
     Path(provider): Path<String>,
     uri: axum::http::Uri,
+    client: Client,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -147,6 +148,9 @@ async fn start(
         let token =
             get("public_token").ok_or_else(|| Error::new(ErrorType::UnauthorizedCredentials))?;
         let project = projects::by_public_token(app.store(), &app.projects, &token).await?;
+        // Each start stores a flow: counted like a login attempt, per client IP.
+        let now = Timestamp::now();
+        limits::check_authenticate(app.store(), &project, &client.0.ip_address, now).await?;
         let input = StartInput {
             provider,
             login_redirect_url: get("login_redirect_url"),
@@ -163,7 +167,7 @@ async fn start(
             oauth_attach_token: get("oauth_attach_token"),
             callback: app.oauth.callback_url(scheme, &host),
         };
-        oauth::start(&app.sessions, &app.oauth, &project, input, Timestamp::now()).await
+        oauth::start(&app.sessions, &app.oauth, &project, input, now).await
     };
     match run.await {
         Ok(s) => {
@@ -175,7 +179,8 @@ async fn start(
                 "Lax"
             };
             let cookie = format!(
-                "{BROWSER_COOKIE}={}; Path=/v1/public/oauth; HttpOnly; SameSite={same_site}; Max-Age={}",
+                "{}={}; Path=/v1/public/oauth; HttpOnly; SameSite={same_site}; Max-Age={}",
+                s.cookie_name,
                 s.browser_secret,
                 FLOW_MINUTES * 60
             );
@@ -194,21 +199,23 @@ struct ProviderAnswer {
 }
 
 async fn finish_callback(app: AppState, headers: HeaderMap, a: ProviderAnswer) -> Response {
-    let browser_secret = headers
+    let cookies = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == BROWSER_COOKIE)
-        .map(|(_, v)| v.to_owned());
+        .filter(|(k, _)| k.starts_with(oauth::BROWSER_COOKIE))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let name = oauth::browser_cookie(a.state.as_deref().unwrap_or_default());
     let input = CallbackInput {
         state: a.state,
         code: a.code,
         error: a.error,
-        browser_secret,
+        cookies,
     };
-    let clear = format!("{BROWSER_COOKIE}=; Path=/v1/public/oauth; HttpOnly; Max-Age=0");
+    let clear = format!("{name}=; Path=/v1/public/oauth; HttpOnly; Max-Age=0");
     match oauth::callback(&app.sessions, &app.oauth, input, Timestamp::now()).await {
         Ok(to) => redirect(&to, Some(clear)),
         Err(e) => {

@@ -67,6 +67,12 @@ macro_rules! providers {
     };
 }
 
+/// Microsoft's tenant of personal accounts, whose discovery document names itself as issuer (the
+/// `common` and `consumers` aliases name a `{tenantid}` template instead, which no `id_token`
+/// verifier can match); a work tenant is `--issuer https://login.microsoftonline.com/<id>/v2.0`.
+const MICROSOFT_CONSUMERS: &str =
+    "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0";
+
 const fn oidc(issuer: &'static str) -> Preset {
     Preset::Oidc { issuer }
 }
@@ -103,7 +109,7 @@ providers! {
     Gitlab => "gitlab", "GitLab", "git_lab_oauth_factor", "openid email profile", oidc("https://gitlab.com");
     Google => "google", "Google", "google_oauth_factor", "openid email profile", oidc("https://accounts.google.com");
     Linkedin => "linkedin", "LinkedIn", "linked_in_oauth_factor", "openid email profile", oidc("https://www.linkedin.com/oauth");
-    Microsoft => "microsoft", "Microsoft", "microsoft_oauth_factor", "openid email profile", oidc("https://login.microsoftonline.com/consumers/v2.0");
+    Microsoft => "microsoft", "Microsoft", "microsoft_oauth_factor", "openid email profile", oidc(MICROSOFT_CONSUMERS);
     Salesforce => "salesforce", "Salesforce", "salesforce_oauth_factor", "openid email profile", oidc("https://login.salesforce.com");
     Slack => "slack", "Slack", "slack_oauth_factor", "openid email profile", oidc("https://slack.com");
     Snapchat => "snapchat", "Snapchat", "snapchat_oauth_factor", "https://auth.snapchat.com/oauth2/api/user.display_name", Preset::None;

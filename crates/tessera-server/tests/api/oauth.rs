@@ -41,6 +41,7 @@ impl Setup {
         };
         let provider = OidcProvider::start(json!([
             client("good", None),
+            client("ms", None),
             client("foreign", Some("foreign_aud")),
             client("nonce", Some("bad_nonce")),
             client("plain", None),
@@ -80,7 +81,8 @@ impl Setup {
             }
         };
         set("google", oidc("good"), "good-secret".into()).await;
-        set("microsoft", oidc("foreign"), "foreign-secret".into()).await;
+        set("microsoft", oidc("ms"), "ms-secret".into()).await;
+        set("linkedin", oidc("foreign"), "foreign-secret".into()).await;
         set("gitlab", oidc("nonce"), "nonce-secret".into()).await;
         let plain = ProviderSettings {
             client_id: "plain".into(),
@@ -250,8 +252,28 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
     assert_ne!(c["user_id"], c0["user_id"]);
     assert_eq!(c["user"]["emails"], json!([]));
 
+    // A second OpenID provider (Microsoft-style): its own registration on the same user.
+    let to = s.land(app, "microsoft", "alice@example.com", "").await;
+    assert_eq!(to.path(), "/login");
+    let (st, m) = s
+        .post(
+            app,
+            "/v1/oauth/authenticate",
+            json!({"token": token_of(&to), "session_duration_minutes": 5}),
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["user_id"], a["user_id"]);
+    assert_eq!(m["provider_type"], "Microsoft");
+    let f = &m["user_session"]["authentication_factors"][0];
+    assert_eq!(
+        f["microsoft_oauth_factor"]["provider_subject"],
+        sub_of("alice@example.com")
+    );
+    assert_eq!(m["user"]["providers"].as_array().unwrap().len(), 2);
+
     // A foreign audience and a wrong nonce are refused on Tessera's page, not redirected.
-    for provider in ["microsoft", "gitlab"] {
+    for provider in ["linkedin", "gitlab"] {
         let out = s
             .provider
             .login(&s.start_url(app, provider, ""), "mallory@example.com", &[])
@@ -309,6 +331,28 @@ async fn signup_login_link_and_refusals(app: &TestApp) {
         r["body"].as_str().unwrap().contains("already finished"),
         "{r}"
     );
+
+    // Two flows started in one browser (two tabs) both finish: one binding cookie per flow.
+    let start = s.start_url(app, "google", "");
+    let first = s
+        .provider
+        .login(&start, "alice@example.com", &["--stop-at-callback", &cb])
+        .await;
+    let mut seeded = vec!["--stop-at-callback".to_owned(), cb.clone()];
+    for (host, jar) in first["cookies"].as_object().unwrap() {
+        for (name, value) in jar.as_object().unwrap() {
+            seeded.push("--cookie".into());
+            seeded.push(format!("{host}={name}={}", value.as_str().unwrap()));
+        }
+    }
+    let seeded: Vec<&str> = seeded.iter().map(String::as_str).collect();
+    let second = s.provider.login(&start, "bob@example.com", &seeded).await;
+    for flow in [&first, &second] {
+        let at = flow["location"].as_str().unwrap();
+        let r = s.provider.request(at, &second["cookies"]).await;
+        assert_eq!(r["status"], 302, "{r}");
+        assert!(r["location"].as_str().unwrap().starts_with(LOGIN), "{r}");
+    }
 }
 
 async fn plain_oauth2_attach_pkce_and_delete(app: &TestApp) {
@@ -738,7 +782,7 @@ async fn sandbox_tokens_and_bad_input(app: &TestApp) {
     );
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
     assert!(
-        cookie.starts_with("tessera_oauth=") && cookie.contains("HttpOnly"),
+        cookie.starts_with("tessera_oauth_") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
 }

@@ -62,7 +62,21 @@ async fn secrets_rotate_and_a_deleted_one_fails_at_once(app: &TestApp) {
 
     // The old one goes, and fails on the very next request (it was cached as valid).
     tessera(app, &["project", "secret", "delete", &pid, &first_id]).await;
-    let r = app.client.users().search_all(&Default::default()).await;
+    // SQLite: the admin socket cleared the server's cache before the command returned, so the
+    // very next request fails. PostgreSQL: the command's NOTIFY reaches every instance
+    // asynchronously, within milliseconds; a loaded test machine gets a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let r = loop {
+        let r = app.client.users().search_all(&Default::default()).await;
+        let sqlite = matches!(
+            app.database.0,
+            tessera_server::store::DatabaseUrl::Sqlite(_)
+        );
+        if r.is_err() || sqlite || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(api_error(r), (401, "unauthorized_credentials".into()));
     new_client
         .users()

@@ -92,6 +92,28 @@ async fn security_events_are_logged_without_secrets(app: &TestApp) {
         .await;
     assert!(out.status < 300, "{}", out.body);
 
+    // Impersonation: minting and use, with who and why.
+    let http = reqwest::Client::new();
+    let minted: Value = http
+        .post(app.url("/v1/impersonation/tokens"))
+        .basic_auth(&app.creds.project_id, Some(&app.creds.secret))
+        .json(&json!({"user_id": user_id, "impersonator_email": "support@example.com", "reason": "ticket 99"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let imp_token = minted["impersonation_token"].as_str().unwrap().to_owned();
+    let used = http
+        .post(app.url("/v1/impersonation/authenticate"))
+        .basic_auth(&app.creds.project_id, Some(&app.creds.secret))
+        .json(&json!({"impersonation_token": imp_token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 200);
+
     let events = events_of(&pid);
     let find = |name: &str| {
         events
@@ -107,6 +129,12 @@ async fn security_events_are_logged_without_secrets(app: &TestApp) {
     let ok = find("login_succeeded");
     assert_eq!(ok["user_id"], user_id.as_str());
     assert_eq!(ok["session_id"], session_id.as_str());
+    for name in ["impersonation_minted", "impersonation_started"] {
+        let e = find(name);
+        assert_eq!(e["user_id"], user_id.as_str());
+        assert_eq!(e["impersonator"], "support@example.com");
+        assert_eq!(e["reason"], "ticket 99");
+    }
     let ended = find("session_ended");
     assert_eq!(ended["reason"], "logout");
     assert_eq!(ended["session_id"], session_id.as_str());
@@ -116,6 +144,7 @@ async fn security_events_are_logged_without_secrets(app: &TestApp) {
     for secret in [
         token.as_str(),
         code.as_str(),
+        imp_token.as_str(),
         email,
         app.creds.secret.as_str(),
     ] {

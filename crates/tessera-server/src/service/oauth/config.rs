@@ -197,3 +197,30 @@ fn apple_secret(pem: &str, team: &str, kid: &str, client_id: &str) -> Result<Str
     jsonwebtoken::encode(&header, &claims, &key)
         .map_err(|e| Error::Internal(anyhow::anyhow!("signing Apple's client secret: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apples_client_secret_is_an_es256_jwt_from_the_team() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let jwt = apple_secret(
+            &key.serialize_pem(),
+            "TEAM123456",
+            "KEY1234567",
+            "com.example.app",
+        )
+        .unwrap();
+        let public =
+            jsonwebtoken::DecodingKey::from_ec_pem(key.public_key_pem().as_bytes()).unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        v.set_audience(&["https://appleid.apple.com"]);
+        v.set_issuer(&["TEAM123456"]);
+        let data = jsonwebtoken::decode::<serde_json::Value>(&jwt, &public, &v).unwrap();
+        assert_eq!(data.header.kid.as_deref(), Some("KEY1234567"));
+        assert_eq!(data.claims["sub"], "com.example.app");
+        let life = data.claims["exp"].as_i64().unwrap() - data.claims["iat"].as_i64().unwrap();
+        assert_eq!(life, 300);
+    }
+}

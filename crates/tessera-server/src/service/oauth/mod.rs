@@ -29,8 +29,16 @@ pub use protocol::Providers;
 /// How long a browser has between start and callback, and the app between callback and
 /// `oauth/authenticate`.
 pub const FLOW_MINUTES: i64 = 10;
-/// The name of the cookie that binds a flow to the browser that started it.
+/// The prefix of the cookie that binds a flow to the browser that started it.
 pub const BROWSER_COOKIE: &str = "tessera_oauth";
+
+/// The name of the binding cookie of the flow with this `state`: one per flow, so that two
+/// flows started in two tabs of one browser both finish.
+pub fn browser_cookie(state: &str) -> String {
+    let d = Digest256::of(state);
+    let tag: String = d.0[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{BROWSER_COOKIE}_{tag}")
+}
 /// Authorization parameters a `provider_*` parameter may not set.
 const RESERVED: [&str; 10] = [
     "client_id",
@@ -85,11 +93,13 @@ pub struct StartInput {
     pub callback: String,
 }
 
-/// Where to send the browser, and the cookie value that binds the flow to it.
+/// Where to send the browser, and the cookie that binds the flow to it.
 #[derive(Debug)]
 pub struct Started {
     /// The provider's authorization URL.
     pub location: String,
+    /// The binding cookie's name ([`browser_cookie`]).
+    pub cookie_name: String,
     /// The binding cookie's value.
     pub browser_secret: String,
 }
@@ -233,6 +243,7 @@ pub async fn start(
         .await?;
     Ok(Started {
         location,
+        cookie_name: browser_cookie(&state),
         browser_secret,
     })
 }
@@ -246,8 +257,8 @@ pub struct CallbackInput {
     pub code: Option<String>,
     /// `error`, when the provider refused.
     pub error: Option<String>,
-    /// The binding cookie the browser sent.
-    pub browser_secret: Option<String>,
+    /// The cookies the browser sent for the callback's path, by name.
+    pub cookies: Vec<(String, String)>,
 }
 
 fn callback_error(message: &str) -> Error {
@@ -280,9 +291,12 @@ pub async fn callback(
         .ok_or_else(|| {
             callback_error("This sign-in has expired or was already finished; start it again.")
         })?;
+    let name = browser_cookie(&state);
     let bound = input
-        .browser_secret
-        .is_some_and(|b| Digest256::of(&b).ct_eq(&row.browser_digest));
+        .cookies
+        .iter()
+        .find(|(k, _)| *k == name)
+        .is_some_and(|(_, b)| Digest256::of(b).ct_eq(&row.browser_digest));
     if !bound {
         return Err(callback_error(
             "This sign-in was started in another browser; start it again here.",
