@@ -10,6 +10,9 @@
 // server's self-signed certificate, which Chromium is told to trust), PAGE_PORT (where this
 // script serves the test page, an authorized origin of the project), OIDC_ISSUER (a real
 // OpenID provider on loopback, configured as the project's Google).
+//
+// Crypto wallets are signed on the Node side by ../wallet-signers.cjs (viem, tweetnacl + bs58,
+// independent of the server) and the signature is handed to the page, as a wallet extension would.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -20,6 +23,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { chromium } = require('playwright-core');
 const { launchChromium } = require('../chromium.cjs');
+const { newEthereumWallet, newSolanaWallet } = require('../wallet-signers.cjs');
 
 const env = (name) => {
   const v = process.env[name];
@@ -97,6 +101,330 @@ async function expectRejected(promise, errorType) {
 
 function jwtPayload(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+// Crypto wallets through client.cryptoWallets: an Ethereum login while logged out (start goes to
+// .../start/primary), then a Solana wallet added to that session (.../start/secondary), then
+// logout. The page starts and ends logged out.
+async function cryptoWalletStep(page, ev) {
+  const starts = [];
+  const onRequest = (r) => {
+    if (r.url().startsWith(`https://${HOST}/sdk/v1/crypto_wallets/authenticate/start/`)) {
+      starts.push({ path: new URL(r.url()).pathname, body: JSON.parse(r.postData() || 'null') });
+    }
+  };
+  page.on('request', onRequest);
+  try {
+    assert.equal(await ev(() => client.session.getSync()), null);
+
+    step('crypto wallet: ethereum login, the challenge signed outside the page');
+    const eth = newEthereumWallet();
+    const ethStart = await ev(
+      (a) => client.cryptoWallets.authenticateStart({ crypto_wallet_address: a, crypto_wallet_type: 'ethereum' }),
+      eth.address,
+    );
+    // siwe_required_for_crypto_wallets is false in bootstrap: a plain challenge, no siwe_params.
+    assert.ok(ethStart.challenge.startsWith('Signing in with Project: '), ethStart.challenge);
+    assert.deepEqual(starts.map((r) => r.path), ['/sdk/v1/crypto_wallets/authenticate/start/primary']);
+    assert.deepEqual(starts[0].body, { crypto_wallet_address: eth.address, crypto_wallet_type: 'ethereum' });
+    const ethSig = await eth.sign(ethStart.challenge);
+    const ethAuth = await ev(
+      ({ a, sig }) => client.cryptoWallets.authenticate({
+        crypto_wallet_address: a,
+        crypto_wallet_type: 'ethereum',
+        signature: sig,
+        session_duration_minutes: 60,
+      }),
+      { a: eth.address, sig: ethSig },
+    );
+    assert.ok(ethAuth.session_token && ethAuth.session_jwt);
+    let s = await ev(() => client.session.getSync());
+    assert.equal(s.session_id, ethAuth.session.session_id);
+    assert.equal(s.authentication_factors.length, 1);
+    const ethFactor = s.authentication_factors[0];
+    assert.equal(ethFactor.type, 'crypto');
+    assert.equal(ethFactor.delivery_method, 'crypto_wallet');
+    assert.equal(ethFactor.crypto_wallet_factor.crypto_wallet_address, eth.address);
+    assert.equal(ethFactor.crypto_wallet_factor.crypto_wallet_type, 'ethereum');
+    let user = await ev(() => client.user.getSync());
+    assert.equal(user.user_id, ethAuth.user_id);
+    assert.deepEqual(
+      user.crypto_wallets.map((w) => [w.crypto_wallet_id, w.crypto_wallet_address, w.crypto_wallet_type, w.verified]),
+      [[ethFactor.crypto_wallet_factor.crypto_wallet_id, eth.address, 'ethereum', true]],
+    );
+    assert.equal(await ev(() => changes[changes.length - 1].session_id), s.session_id);
+    const token = await ev(() => client.session.getTokens().session_token);
+    assert.equal(await ask('session_alive', { token }), 'true');
+
+    step('crypto wallet: a solana wallet added to the logged-in session');
+    const sol = newSolanaWallet();
+    const solStart = await ev(
+      (a) => client.cryptoWallets.authenticateStart({ crypto_wallet_address: a, crypto_wallet_type: 'solana' }),
+      sol.address,
+    );
+    assert.ok(solStart.challenge.startsWith('Signing in with Project: '), solStart.challenge);
+    assert.equal(starts[1].path, '/sdk/v1/crypto_wallets/authenticate/start/secondary');
+    assert.deepEqual(starts[1].body, { crypto_wallet_address: sol.address, crypto_wallet_type: 'solana' });
+    const solSig = await sol.sign(solStart.challenge);
+    const solAuth = await ev(
+      ({ a, sig }) => client.cryptoWallets.authenticate({
+        crypto_wallet_address: a,
+        crypto_wallet_type: 'solana',
+        signature: sig,
+        session_duration_minutes: 60,
+      }),
+      { a: sol.address, sig: solSig },
+    );
+    assert.equal(solAuth.user_id, ethAuth.user_id, 'attached to the logged-in user');
+    s = await ev(() => client.session.getSync());
+    assert.equal(s.session_id, ethAuth.session.session_id, 'the same session');
+    assert.ok(
+      s.authentication_factors.some((f) => f.type === 'crypto'
+        && f.delivery_method === 'crypto_wallet'
+        && f.crypto_wallet_factor.crypto_wallet_address === sol.address
+        && f.crypto_wallet_factor.crypto_wallet_type === 'solana'),
+      JSON.stringify(s.authentication_factors),
+    );
+    user = await ev(() => client.user.getSync());
+    assert.deepEqual(
+      user.crypto_wallets.map((w) => [w.crypto_wallet_address, w.crypto_wallet_type, w.verified]).sort(),
+      [[eth.address, 'ethereum', true], [sol.address, 'solana', true]].sort(),
+    );
+
+    step('crypto wallet: log out');
+    await ev(() => client.session.revoke());
+    assert.equal(await ev(() => client.session.getSync()), null);
+    assert.equal(await ev(() => changes[changes.length - 1]), null);
+    assert.equal(await ask('session_alive', { token }), 'false');
+  } finally {
+    page.off('request', onRequest);
+  }
+}
+
+// WebAuthn (passkeys) through client.webauthn and user.deleteWebauthnRegistration, with
+// Chromium's virtual authenticators over the DevTools protocol (they answer at once: presence
+// and user verification are simulated). The relying party is the page's host, "localhost".
+// The page starts and ends logged out.
+async function passkeyStep(page, ev) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const addAuthenticator = async (options) => {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', automaticPresenceSimulation: true, ...options },
+    });
+    return authenticatorId;
+  };
+  const credentialsOn = async (authenticatorId) =>
+    (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  // An SDK promise settled in the page: {value} or {error: {name, error_type, message}} (a
+  // StytchAPIError carries error_type; the browser's own refusals are DOMExceptions, by name).
+  await ev(() => {
+    window.settle = (promise) =>
+      promise.then(
+        (value) => ({ value }),
+        (e) => ({
+          error: { name: e && e.name, error_type: e && e.error_type, message: String((e && e.message) || e) },
+        }),
+      );
+  });
+  const domain = 'localhost';
+  const userAgent = await ev(() => navigator.userAgent);
+  const phone = '+15005550124';
+  const smsLogin = async () => {
+    const sent = await ev((p) => client.otps.sms.loginOrCreate(p, { expiration_minutes: 5 }), phone);
+    const code = await ask('sms_code', { to: phone });
+    return ev(
+      ({ code, id }) => client.otps.authenticate(code, id, { session_duration_minutes: 60 }),
+      { code, id: sent.method_id },
+    );
+  };
+  const checkWebauthnFactor = (f, registrationId) => {
+    assert.equal(f.type, 'webauthn');
+    assert.equal(f.delivery_method, 'webauthn_registration');
+    assert.equal(f.webauthn_factor.webauthn_registration_id, registrationId);
+    assert.equal(f.webauthn_factor.domain, domain);
+    assert.equal(f.webauthn_factor.user_agent, userAgent);
+  };
+  assert.equal(await ev(() => client.session.getSync()), null);
+
+  step('passkeys: an SMS login, then webauthn.register({is_passkey}) on a platform authenticator');
+  const first = await smsLogin();
+  const userId = first.user_id;
+  const platform = await addAuthenticator({
+    transport: 'internal',
+    hasResidentKey: true,
+    hasUserVerification: true,
+    isUserVerified: true,
+  });
+  const registered = await ev(
+    (d) => client.webauthn.register({ domain: d, is_passkey: true, session_duration_minutes: 60 }),
+    domain,
+  );
+  const passkeyId = registered.webauthn_registration_id;
+  assert.ok(passkeyId, 'a webauthn_registration_id');
+  assert.equal(registered.user_id, userId);
+  let s = await ev(() => client.session.getSync());
+  assert.equal(s.session_id, first.session.session_id, 'the same session, stepped up');
+  assert.deepEqual(s.authentication_factors.map((f) => f.delivery_method), ['sms', 'webauthn_registration']);
+  checkWebauthnFactor(s.authentication_factors[1], passkeyId);
+  let user = await ev(() => client.user.getSync());
+  assert.equal(user.webauthn_registrations.length, 1);
+  const passkey = user.webauthn_registrations[0];
+  assert.equal(passkey.webauthn_registration_id, passkeyId);
+  assert.equal(passkey.domain, domain);
+  assert.equal(passkey.user_agent, userAgent);
+  assert.equal(passkey.verified, true);
+  // is_passkey asked for a discoverable credential (residentKey "required").
+  const onPlatform = await credentialsOn(platform);
+  assert.equal(onPlatform.length, 1);
+  assert.equal(onPlatform[0].rpId, domain);
+  assert.equal(onPlatform[0].isResidentCredential, true);
+
+  step('passkeys: webauthn.update renames the registration');
+  const renamed = await ev(
+    (id) => client.webauthn.update({ webauthn_registration_id: id, name: 'Test passkey' }),
+    passkeyId,
+  );
+  assert.equal(renamed.webauthn_registration.webauthn_registration_id, passkeyId);
+  assert.equal(renamed.webauthn_registration.name, 'Test passkey');
+  user = await ev(() => client.user.get());
+  assert.equal(user.webauthn_registrations[0].name, 'Test passkey');
+
+  step('passkeys: the same authenticator cannot register twice');
+  // The server lists the credential in excludeCredentials, so the authenticator refuses
+  // (InvalidStateError); a server that did not would have to answer duplicate_webauthn_registration.
+  const again = await ev(
+    (d) => settle(client.webauthn.register({ domain: d, is_passkey: true, session_duration_minutes: 60 })),
+    domain,
+  );
+  assert.ok(again.error, 'a second registration of the same authenticator fails');
+  assert.ok(
+    again.error.name === 'InvalidStateError' || again.error.error_type === 'duplicate_webauthn_registration',
+    JSON.stringify(again.error),
+  );
+  assert.equal((await credentialsOn(platform)).length, 1);
+  assert.equal((await ev(() => client.user.get())).webauthn_registrations.length, 1);
+  assert.equal((await ev(() => client.session.getSync())).session_id, s.session_id, 'still logged in');
+
+  step('passkeys: log out, then a discoverable passkey login (no user named)');
+  await ev(() => client.session.revoke());
+  assert.equal(await ev(() => client.session.getSync()), null);
+  const viaPasskey = await ev(
+    (d) => client.webauthn.authenticate({ domain: d, session_duration_minutes: 60, is_passkey: true }),
+    domain,
+  );
+  assert.equal(viaPasskey.user_id, userId);
+  assert.equal(viaPasskey.webauthn_registration_id, passkeyId);
+  s = await ev(() => client.session.getSync());
+  assert.equal(s.session_id, viaPasskey.session.session_id);
+  assert.equal(s.user_id, userId);
+  assert.equal(s.authentication_factors.length, 1);
+  checkWebauthnFactor(s.authentication_factors[0], passkeyId);
+  assert.equal(await ask('session_alive', { token: viaPasskey.session_token }), 'true');
+
+  step('passkeys: conditional mediation (autofill)');
+  // Headless Chromium shows no autofill list to pick from, but it hands a conditional request
+  // to a virtual authenticator at once, so the SDK's conditional path runs for real: its
+  // isConditionalMediationAvailable check, its look for an <input autocomplete="... webauthn">
+  // (added here), and navigator.credentials.get({mediation: 'conditional'}).
+  await ev(() => client.session.revoke());
+  assert.equal(await ev(() => client.webauthn.browserSupportsAutofill()), true);
+  await ev(() =>
+    document.body.insertAdjacentHTML('beforeend', '<input id="passkey-login" autocomplete="username webauthn">'),
+  );
+  const viaAutofill = await ev(
+    (d) => client.webauthn.authenticate({ domain: d, session_duration_minutes: 60, conditional_mediation: true }),
+    domain,
+  );
+  assert.ok(viaAutofill, 'the SDK ran the conditional request (it answers null when it cannot)');
+  assert.equal(viaAutofill.user_id, userId);
+  assert.equal(viaAutofill.webauthn_registration_id, passkeyId);
+  s = await ev(() => client.session.getSync());
+  assert.equal(s.session_id, viaAutofill.session.session_id);
+  checkWebauthnFactor(s.authentication_factors[0], passkeyId);
+  await ev(() => document.getElementById('passkey-login').remove());
+
+  step('passkeys: deleteWebauthnRegistration, after which the passkey logs nobody in');
+  await ev((id) => client.user.deleteWebauthnRegistration(id), passkeyId);
+  assert.deepEqual(await ev(() => client.user.getSync().webauthn_registrations), []);
+  assert.deepEqual((await ev(() => client.user.get())).webauthn_registrations, []);
+  await ev(() => client.session.revoke());
+  const stale = await ev(
+    (d) => settle(client.webauthn.authenticate({ domain: d, session_duration_minutes: 60, is_passkey: true })),
+    domain,
+  );
+  assert.ok(stale.error, 'a deleted passkey logs nobody in');
+  assert.ok(
+    ['webauthn_registration_not_found', 'unable_to_auth_webauthn_registration'].includes(stale.error.error_type),
+    JSON.stringify(stale.error),
+  );
+  assert.equal(await ev(() => client.session.getSync()), null);
+  // Only the server forgot it: the authenticator still holds the credential it signed with.
+  assert.equal((await credentialsOn(platform)).length, 1);
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: platform });
+
+  step('passkeys: a roaming USB key (no resident key), registered as cross-platform');
+  const roaming = await addAuthenticator({
+    transport: 'usb',
+    hasResidentKey: false,
+    hasUserVerification: true,
+    isUserVerified: true,
+  });
+  const second = await smsLogin();
+  assert.equal(second.user_id, userId);
+  const key = await ev(
+    (d) =>
+      client.webauthn.register({
+        domain: d,
+        authenticator_type: 'cross-platform',
+        is_passkey: false,
+        session_duration_minutes: 60,
+      }),
+    domain,
+  );
+  const keyId = key.webauthn_registration_id;
+  assert.ok(keyId && keyId !== passkeyId, keyId);
+  const onKey = await credentialsOn(roaming);
+  assert.equal(onKey.length, 1);
+  assert.equal(onKey[0].isResidentCredential, false);
+  user = await ev(() => client.user.getSync());
+  assert.deepEqual(
+    user.webauthn_registrations.map((r) => [r.webauthn_registration_id, r.authenticator_type]),
+    [[keyId, 'cross-platform']],
+  );
+
+  step('passkeys: the roaming key cannot log in alone, but steps a session up');
+  // Logged out, the SDK calls authenticate/start/primary and names no user (it sends only
+  // {domain, return_passkey_credential_options}), so the options are discoverable and a key
+  // without a resident credential has nothing to offer: the browser refuses.
+  await ev(() => client.session.revoke());
+  const alone = await ev(
+    (d) => settle(client.webauthn.authenticate({ domain: d, session_duration_minutes: 60 })),
+    domain,
+  );
+  assert.equal(alone.error && alone.error.name, 'NotAllowedError', JSON.stringify(alone));
+  assert.equal(await ev(() => client.session.getSync()), null);
+  // Logged in, it calls authenticate/start/secondary: the server lists the session user's
+  // credentials in allowCredentials, and the factor joins the session.
+  const third = await smsLogin();
+  const stepped = await ev(
+    (d) => client.webauthn.authenticate({ domain: d, session_duration_minutes: 60 }),
+    domain,
+  );
+  assert.equal(stepped.user_id, userId);
+  assert.equal(stepped.webauthn_registration_id, keyId);
+  assert.equal(stepped.session.session_id, third.session.session_id, 'the same session, stepped up');
+  s = await ev(() => client.session.getSync());
+  assert.equal(s.session_id, third.session.session_id);
+  assert.deepEqual(s.authentication_factors.map((f) => f.delivery_method), ['sms', 'webauthn_registration']);
+  checkWebauthnFactor(s.authentication_factors[1], keyId);
+
+  step('passkeys: log out');
+  await ev(() => client.session.revoke());
+  assert.equal(await ev(() => client.session.getSync()), null);
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: roaming });
+  await cdp.send('WebAuthn.disable');
+  await cdp.detach();
 }
 
 async function main() {
@@ -334,6 +662,10 @@ async function main() {
     assert.equal(await ask('session_alive', { token: await ev(() => client.session.getTokens().session_token) }), 'true');
     await expectRejected(ev((t) => client.oauth.authenticate(t, { session_duration_minutes: 60 }), oauthToken), 'oauth_token_not_found');
     await ev(() => client.session.revoke());
+
+    await cryptoWalletStep(page, ev);
+
+    await passkeyStep(page, ev);
 
     assert.deepEqual(consoleErrors, [], 'no console errors');
   } finally {

@@ -175,6 +175,30 @@ error_types! {
     MigrateFromExternalMissingUserinfo => "migrate_from_external_missing_userinfo",
     MigrateFromExternalUnexpectedResponse => "migrate_from_external_unexpected_response",
     InvalidUserinfoUrl => "invalid_userinfo_url",
+    // WebAuthn
+    InvalidPublicKeyCredential => "invalid_public_key_credential",
+    NoPendingWebauthnRegistration => "no_pending_webauthn_registration",
+    UnableToRegisterWebauthnRegistration => "unable_to_register_webauthn_registration",
+    DuplicateWebauthnRegistration => "duplicate_webauthn_registration",
+    UnableToAuthWebauthnRegistration => "unable_to_auth_webauthn_registration",
+    EmptyWebauthnRegistrationName => "empty_webauthn_registration_name",
+    InvalidWebauthnDomain => "invalid_webauthn_domain",
+    InvalidAuthenticatorType => "invalid_authenticator_type",
+    // Crypto wallets
+    InvalidCryptoWalletType => "invalid_crypto_wallet_type",
+    InvalidEthereumAddress => "invalid_ethereum_address",
+    InvalidSolanaAddress => "invalid_solana_address",
+    SignatureMissing => "signature_missing",
+    SignatureIsIncorrectSize => "signature_is_incorrect_size",
+    InvalidSignature => "invalid_signature",
+    UnableToAuthenticateCryptoWallet => "unable_to_authenticate_crypto_wallet",
+    CryptoWalletTypeIncompatibleWithSiwe => "crypto_wallet_type_incompatible_with_siwe",
+    SiweMessageExpired => "siwe_message_expired",
+    SiweMessageNotValidYet => "siwe_message_not_valid_yet",
+    InvalidSiweDomain => "invalid_siwe_domain",
+    InvalidSiweUri => "invalid_siwe_uri",
+    InvalidSiweParams => "invalid_siwe_params",
+    DuplicateCryptoWallet => "duplicate_crypto_wallet",
 }
 
 impl std::fmt::Display for ErrorType {

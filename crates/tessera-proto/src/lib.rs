@@ -8,6 +8,8 @@
 
 /// Objects and parameters shared by several products (attributes, names).
 pub mod common;
+/// Crypto wallets: Ethereum (with Sign-In with Ethereum) and Solana.
+pub mod crypto_wallets;
 /// The error envelope and the catalogue of `error_type` strings.
 pub mod error;
 /// Email magic links.
@@ -24,6 +26,8 @@ pub mod sdk;
 pub mod sessions;
 /// Authenticator apps (TOTP) and their recovery codes.
 pub mod totps;
+/// WebAuthn registrations and logins (passkeys).
+pub mod webauthn;
 /// The User object and the `/v1/users` endpoints.
 pub mod users;
 

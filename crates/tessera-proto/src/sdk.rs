@@ -97,6 +97,9 @@ pub struct AuthenticateResponse {
     /// The email or phone id the factor used, on factor endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method_id: Option<String>,
+    /// WebAuthn: the registration used or made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_registration_id: Option<String>,
 }
 
 /// `POST /sdk/v1/magic_links/email/{login_or_create, send/primary, send/secondary}`.

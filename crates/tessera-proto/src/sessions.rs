@@ -70,6 +70,12 @@ pub struct AuthenticationFactor {
     /// Recovery-code factors: the code used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code_factor: Option<RecoveryCodeFactor>,
+    /// WebAuthn factors: the registration used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_factor: Option<WebAuthnFactor>,
+    /// Crypto-wallet factors: the wallet that signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_wallet_factor: Option<CryptoWalletFactor>,
     /// Impersonated sessions: who acts as the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impersonated_factor: Option<ImpersonatedFactor>,
@@ -88,6 +94,30 @@ pub struct ImpersonatedFactor {
     pub impersonator_id: String,
     /// The administrator's email.
     pub impersonator_email_address: String,
+}
+
+/// `webauthn_factor` of a WebAuthn factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebAuthnFactor {
+    /// The registration.
+    pub webauthn_registration_id: String,
+    /// Its relying-party id.
+    pub domain: String,
+    /// The user agent that registered it.
+    pub user_agent: String,
+}
+
+/// `crypto_wallet_factor` of a crypto-wallet factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CryptoWalletFactor {
+    /// The wallet.
+    pub crypto_wallet_id: String,
+    /// Its address.
+    pub crypto_wallet_address: String,
+    /// `ethereum` or `solana`.
+    pub crypto_wallet_type: String,
 }
 
 /// `authenticator_app_factor` of a TOTP factor.
@@ -274,6 +304,9 @@ pub struct FactorAuthenticateResponse {
     /// TOTP: the registration used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_id: Option<String>,
+    /// WebAuthn: the registration used or made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_registration_id: Option<String>,
 }
 
 /// Session parameters accepted by every factor-authenticate endpoint.

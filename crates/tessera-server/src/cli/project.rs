@@ -90,6 +90,11 @@ pub(crate) struct PolicyArgs {
     /// presented access token ("" removes it) [default: none].
     #[arg(long)]
     migrate_userinfo_url: Option<String>,
+    /// The WebAuthn relying-party ids (and Sign-In with Ethereum domains) the project accepts,
+    /// comma-separated ("" returns to the default) [default: the host names of the authorized
+    /// origins].
+    #[arg(long, value_delimiter = ',')]
+    webauthn_domains: Option<Vec<String>>,
 }
 
 /// A policy enum from its lower-case wire name (clap has already checked the name).
@@ -115,6 +120,7 @@ impl From<PolicyArgs> for PolicyChange {
             cookie_domain: a.cookie_domain,
             impersonation: a.impersonation.map(|v| v == "allow"),
             migrate_userinfo_url: a.migrate_userinfo_url,
+            webauthn_domains: a.webauthn_domains,
         }
     }
 }

@@ -14,6 +14,86 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
     use ErrorType::*;
     match kind {
         UnauthorizedCredentials => (StatusCode::UNAUTHORIZED, "Unauthorized credentials."),
+        InvalidPublicKeyCredential => (
+            StatusCode::BAD_REQUEST,
+            "public_key_credential is not a valid WebAuthn credential for this ceremony.",
+        ),
+        NoPendingWebauthnRegistration => (
+            StatusCode::BAD_REQUEST,
+            "No registration is pending for this challenge and user: it was used, expired, or started for another user.",
+        ),
+        UnableToRegisterWebauthnRegistration => (
+            StatusCode::BAD_REQUEST,
+            "The WebAuthn registration could not be completed.",
+        ),
+        DuplicateWebauthnRegistration => (
+            StatusCode::BAD_REQUEST,
+            "This credential is already registered.",
+        ),
+        UnableToAuthWebauthnRegistration => (
+            StatusCode::UNAUTHORIZED,
+            "The WebAuthn assertion could not be authenticated.",
+        ),
+        EmptyWebauthnRegistrationName => (
+            StatusCode::BAD_REQUEST,
+            "The name of a WebAuthn registration cannot be empty.",
+        ),
+        InvalidWebauthnDomain => (
+            StatusCode::BAD_REQUEST,
+            "The domain is not one of the project's WebAuthn domains.",
+        ),
+        InvalidAuthenticatorType => (
+            StatusCode::BAD_REQUEST,
+            "authenticator_type must be platform or cross-platform.",
+        ),
+        InvalidCryptoWalletType => (
+            StatusCode::BAD_REQUEST,
+            "crypto_wallet_type must be ethereum or solana.",
+        ),
+        InvalidEthereumAddress => (
+            StatusCode::BAD_REQUEST,
+            "The Ethereum address must be 0x and 40 hex digits (EIP-55 checksummed if mixed case).",
+        ),
+        InvalidSolanaAddress => (
+            StatusCode::BAD_REQUEST,
+            "The Solana address must be the base58 of a 32-byte ed25519 public key.",
+        ),
+        SignatureMissing => (StatusCode::BAD_REQUEST, "signature is required."),
+        SignatureIsIncorrectSize => (
+            StatusCode::BAD_REQUEST,
+            "The signature has the wrong size: 65 bytes of hex for Ethereum, 64 bytes of base58 for Solana.",
+        ),
+        InvalidSignature => (StatusCode::BAD_REQUEST, "The signature is not well formed."),
+        UnableToAuthenticateCryptoWallet => (
+            StatusCode::UNAUTHORIZED,
+            "The signature is not this wallet's signature of its current challenge.",
+        ),
+        CryptoWalletTypeIncompatibleWithSiwe => (
+            StatusCode::BAD_REQUEST,
+            "Sign-In with Ethereum is for ethereum wallets only.",
+        ),
+        SiweMessageExpired => (
+            StatusCode::BAD_REQUEST,
+            "The Sign-In with Ethereum message has expired.",
+        ),
+        SiweMessageNotValidYet => (
+            StatusCode::BAD_REQUEST,
+            "The Sign-In with Ethereum message is not valid yet (not_before).",
+        ),
+        InvalidSiweDomain => (
+            StatusCode::BAD_REQUEST,
+            "The SIWE domain is not one of the project's domains.",
+        ),
+        InvalidSiweUri => (
+            StatusCode::BAD_REQUEST,
+            "The SIWE URI must be a URI on the SIWE domain.",
+        ),
+        InvalidSiweParams => (StatusCode::BAD_REQUEST, "siwe_params is not valid."),
+        DuplicateCryptoWallet => (
+            StatusCode::BAD_REQUEST,
+            "This wallet belongs to another user.",
+        ),
+
         OauthTokenNotFound => (
             StatusCode::BAD_REQUEST,
             "The OAuth token could not be found: it was already used, has expired or never existed.",

@@ -17,6 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
+/// Crypto wallets: challenges and signatures, deleting a wallet.
+mod crypto_wallets;
 /// The error envelope middleware and the status table.
 pub(crate) mod error;
 /// Extractors: project auth, request id, JSON and path with envelope rejections.
@@ -41,6 +43,8 @@ mod sessions;
 mod totps;
 /// `/v1/users`.
 mod users;
+/// WebAuthn: registration and login ceremonies, rename, credentials, delete.
+mod webauthn;
 /// Domain types to the wire types of answers.
 pub(crate) mod wire;
 
@@ -123,6 +127,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(passwords::router())
         .merge(totps::router())
         .merge(oauth::router())
+        .merge(webauthn::router())
+        .merge(crypto_wallets::router())
         .merge(meta::router())
         .split_for_parts()
 }

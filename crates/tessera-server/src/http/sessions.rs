@@ -82,6 +82,7 @@ pub(crate) fn factor_response(
         reset_sessions: a.reset_sessions,
         email_id: None,
         totp_id: None,
+        webauthn_registration_id: None,
     })
 }
 

@@ -40,7 +40,11 @@ pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
                 verified: p.verified,
             })
             .collect(),
-        webauthn_registrations: vec![],
+        webauthn_registrations: u
+            .webauthn_registrations
+            .into_iter()
+            .map(webauthn_registration)
+            .collect(),
         providers: u
             .providers
             .into_iter()
@@ -61,7 +65,16 @@ pub(crate) fn user(u: User, now: Timestamp) -> wu::User {
                 verified: t.verified,
             })
             .collect(),
-        crypto_wallets: vec![],
+        crypto_wallets: u
+            .crypto_wallets
+            .into_iter()
+            .map(|w| wu::CryptoWallet {
+                crypto_wallet_id: w.wallet_id,
+                crypto_wallet_address: w.address,
+                crypto_wallet_type: w.wallet_type,
+                verified: w.verified,
+            })
+            .collect(),
         biometric_registrations: vec![],
         password: u.password.map(|p| wu::Password {
             password_id: p.password_id,
@@ -109,5 +122,19 @@ pub(crate) fn session(s: &Session, roles: Vec<String>) -> ws::Session {
         authentication_factors: s.factors.iter().map(factor).collect(),
         custom_claims: s.custom_claims.clone(),
         roles,
+    }
+}
+
+/// A WebAuthn registration on the wire (every stored one completed its ceremony).
+pub(crate) fn webauthn_registration(
+    r: crate::model::user::WebauthnRegistration,
+) -> wu::WebAuthnRegistration {
+    wu::WebAuthnRegistration {
+        webauthn_registration_id: r.registration_id,
+        domain: r.domain,
+        user_agent: r.user_agent,
+        verified: true,
+        authenticator_type: r.authenticator_type,
+        name: r.name,
     }
 }

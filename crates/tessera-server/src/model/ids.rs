@@ -68,6 +68,10 @@ pub enum IdKind {
     TotpRecoveryCode,
     /// `oauth-user-registration-`
     OauthRegistration,
+    /// `webauthn-registration-`
+    WebauthnRegistration,
+    /// `crypto-wallet-`
+    CryptoWallet,
 }
 
 impl IdKind {
@@ -85,6 +89,8 @@ impl IdKind {
             IdKind::Password => "password",
             IdKind::Totp => "totp",
             IdKind::TotpRecoveryCode => "totp-recovery-code",
+            IdKind::WebauthnRegistration => "webauthn-registration",
+            IdKind::CryptoWallet => "crypto-wallet",
         }
     }
 

@@ -171,6 +171,9 @@ pub struct IdentityPolicy {
     pub impersonation: bool,
     /// The other identity provider's userinfo URL that `sessions/migrate` calls.
     pub migrate_userinfo_url: Option<String>,
+    /// The WebAuthn relying-party ids (and Sign-In with Ethereum domains) the project accepts;
+    /// empty: the host names of its authorized origins.
+    pub webauthn_domains: Vec<String>,
 }
 
 impl Default for IdentityPolicy {
@@ -178,6 +181,7 @@ impl Default for IdentityPolicy {
         IdentityPolicy {
             impersonation: true,
             migrate_userinfo_url: None,
+            webauthn_domains: vec![],
         }
     }
 }
@@ -244,6 +248,9 @@ pub struct PolicyChange {
     /// See [`IdentityPolicy::migrate_userinfo_url`]; an empty string removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migrate_userinfo_url: Option<String>,
+    /// See [`IdentityPolicy::webauthn_domains`]; an empty list returns to the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_domains: Option<Vec<String>>,
 }
 
 impl ProjectPolicy {
@@ -322,6 +329,22 @@ impl ProjectPolicy {
         }
         if let Some(v) = change.impersonation {
             p.identity.impersonation = v;
+        }
+        if let Some(list) = change.webauthn_domains {
+            let mut domains = Vec::with_capacity(list.len());
+            for d in list {
+                let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+                if d.is_empty() {
+                    continue;
+                }
+                if !cookie_domain_ok(&d) {
+                    return Err(format!(
+                        "a WebAuthn domain must be a host name such as example.com, not {d:?}"
+                    ));
+                }
+                domains.push(d);
+            }
+            p.identity.webauthn_domains = domains;
         }
         if let Some(u) = change.migrate_userinfo_url {
             if u.is_empty() {

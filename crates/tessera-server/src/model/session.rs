@@ -71,6 +71,10 @@ pub enum FactorKind {
     RecoveryCode,
     /// `oauth` + `oauth_<provider>`.
     Oauth(crate::model::oauth::Provider),
+    /// `webauthn` + `webauthn_registration`: a passkey or security key.
+    Webauthn,
+    /// `crypto` + `crypto_wallet`: a wallet's signature.
+    CryptoWallet,
     /// `impersonated` + `impersonation`: an administrator acting as the user.
     Impersonated,
     /// `imported` + `oauth_access_token_exchange`: a session imported from another identity
@@ -91,6 +95,8 @@ impl FactorKind {
             FactorKind::Totp => ("totp", "authenticator_app"),
             FactorKind::RecoveryCode => ("recovery_codes", "recovery_code"),
             FactorKind::Oauth(p) => ("oauth", p.delivery_method()),
+            FactorKind::Webauthn => ("webauthn", "webauthn_registration"),
+            FactorKind::CryptoWallet => ("crypto", "crypto_wallet"),
             FactorKind::Impersonated => ("impersonated", "impersonation"),
             FactorKind::Imported => ("imported", "oauth_access_token_exchange"),
         }
@@ -143,6 +149,24 @@ pub enum FactorSubject {
         provider_subject: String,
         /// The user's email it proved, if any.
         email_id: Option<String>,
+    },
+    /// A WebAuthn credential.
+    Webauthn {
+        /// Its registration.
+        webauthn_registration_id: String,
+        /// Its relying-party id.
+        domain: String,
+        /// The user agent that registered it.
+        user_agent: String,
+    },
+    /// A crypto wallet.
+    CryptoWallet {
+        /// The wallet.
+        crypto_wallet_id: String,
+        /// Its address.
+        crypto_wallet_address: String,
+        /// `ethereum` or `solana`.
+        crypto_wallet_type: String,
     },
     /// An administrator acting as the user.
     Impersonated {

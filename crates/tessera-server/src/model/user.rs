@@ -37,6 +37,10 @@ pub struct User {
     pub totps: Vec<TotpFactor>,
     /// Accounts at OAuth providers, oldest first.
     pub providers: Vec<OauthRegistration>,
+    /// WebAuthn credentials (passkeys, security keys), oldest first.
+    pub webauthn_registrations: Vec<WebauthnRegistration>,
+    /// Crypto wallets, oldest first.
+    pub crypto_wallets: Vec<CryptoWallet>,
 }
 
 impl User {
@@ -58,6 +62,8 @@ impl User {
             password: None,
             totps: vec![],
             providers: vec![],
+            webauthn_registrations: vec![],
+            crypto_wallets: vec![],
         }
     }
 
@@ -170,6 +176,56 @@ pub struct OauthRegistration {
     pub profile_picture_url: String,
     /// The locale the provider gave.
     pub locale: String,
+}
+
+/// A WebAuthn credential as the user object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct WebauthnRegistration {
+    /// `webauthn-registration-test-<uuid>`.
+    pub registration_id: String,
+    /// The relying-party id it was registered for.
+    pub domain: String,
+    /// The user agent that registered it.
+    pub user_agent: String,
+    /// `platform`, `cross-platform` or `""`.
+    pub authenticator_type: String,
+    /// Its display name.
+    pub name: String,
+}
+
+/// A crypto wallet as the user object shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct CryptoWallet {
+    /// `crypto-wallet-test-<uuid>`.
+    pub wallet_id: String,
+    /// `ethereum` or `solana`.
+    pub wallet_type: String,
+    /// The canonical address (EIP-55 for Ethereum).
+    pub address: String,
+    /// Whether a signature of it was ever accepted.
+    #[serde(deserialize_with = "crate::model::user::flag")]
+    pub verified: bool,
+}
+
+/// A boolean stored as PostgreSQL's `true`/`false` or SQLite's 0/1.
+pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a boolean or 0/1")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 /// `active` or `pending`.

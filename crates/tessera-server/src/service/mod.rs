@@ -6,6 +6,8 @@ pub mod addresses;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;
+/// Crypto wallets: Ethereum (EIP-191, Sign-In with Ethereum) and Solana signatures.
+pub mod crypto_wallets;
 /// Impersonation: single-use tokens minted by administrators, fixed 60-minute sessions.
 pub mod impersonation;
 /// Signing keys: the per-instance cache, generation and rotation.
@@ -41,6 +43,8 @@ pub mod sessions;
 pub mod totps;
 /// Creating, reading, changing and deleting users and their identifying factors.
 pub mod users;
+/// WebAuthn registrations and logins (passkeys, security keys).
+pub mod webauthn;
 
 /// Whether the database answers (the health check).
 pub async fn database_ready(store: &crate::store::Store) -> crate::error::Result<()> {

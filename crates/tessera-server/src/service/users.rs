@@ -124,6 +124,8 @@ pub async fn create_any(
         password: None,
         totps: vec![],
         providers: vec![],
+        webauthn_registrations: vec![],
+        crypto_wallets: vec![],
     };
     store.insert_user(&project.project_id, &user).await?;
     Ok(user)

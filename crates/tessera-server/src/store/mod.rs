@@ -16,6 +16,8 @@ mod basis;
 mod batch;
 /// The change feed between instances (PostgreSQL NOTIFY).
 mod changes;
+/// Crypto wallets and their single-use challenges.
+pub mod crypto_wallets;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
 /// The hottest SQLite read through rusqlite on the calling thread.
@@ -44,6 +46,8 @@ pub mod sessions;
 pub mod totps;
 /// Users, emails and phone numbers.
 pub mod users;
+/// WebAuthn registrations and ceremonies.
+pub mod webauthn;
 
 pub use search::{SearchCursor, SearchPage, UserFilter};
 

@@ -32,6 +32,12 @@ impl Store {
             "DELETE FROM impersonation_tokens WHERE (project_id, token_digest) IN \
              (SELECT project_id, token_digest FROM impersonation_tokens \
              WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM webauthn_challenges WHERE (project_id, challenge_digest) IN \
+             (SELECT project_id, challenge_digest FROM webauthn_challenges \
+             WHERE expires_at <= $1 LIMIT $2)",
+            "DELETE FROM crypto_wallet_challenges WHERE (project_id, wallet_type, address) IN \
+             (SELECT project_id, wallet_type, address FROM crypto_wallet_challenges \
+             WHERE expires_at <= $1 LIMIT $2)",
         ];
         let windows = [(
             "DELETE FROM rate_counters WHERE (project_id, bucket) IN \

@@ -24,28 +24,52 @@ pub(super) fn user_select(d: Dialect) -> String {
              x.requires_reset)::text {password})"
         ),
     };
-    let registrations = "FROM user_oauth_registrations x WHERE x.project_id = users.project_id \
-                         AND x.user_id = users.user_id";
-    let fields = "'registration_id', x.registration_id, 'provider', x.provider, \
-                  'provider_subject', x.provider_subject, 'profile_picture_url', \
-                  x.profile_picture_url, 'locale', x.locale";
-    let providers = match d {
-        Dialect::Sqlite => format!(
-            "(SELECT json_group_array(json_object({fields}) \
-             ORDER BY x.created_at, x.registration_id) {registrations})"
-        ),
-        Dialect::Postgres => format!(
-            "(SELECT COALESCE(json_agg(json_build_object({fields}) \
-             ORDER BY x.created_at, x.registration_id), '[]'::json)::text {registrations})"
-        ),
-    };
+    let providers = rows_json(
+        d,
+        "user_oauth_registrations",
+        "'registration_id', x.registration_id, 'provider', x.provider, \
+         'provider_subject', x.provider_subject, 'profile_picture_url', \
+         x.profile_picture_url, 'locale', x.locale",
+        "registration_id",
+    );
+    let webauthn = rows_json(
+        d,
+        "user_webauthn_registrations",
+        "'registration_id', x.registration_id, 'domain', x.domain, 'user_agent', x.user_agent, \
+         'authenticator_type', x.authenticator_type, 'name', x.name",
+        "registration_id",
+    );
+    let wallets = rows_json(
+        d,
+        "user_crypto_wallets",
+        "'wallet_id', x.wallet_id, 'wallet_type', x.wallet_type, 'address', x.address, \
+         'verified', x.verified",
+        "wallet_id",
+    );
     format!(
         "{USER_COLUMNS}, {} AS emails_json, {} AS phones_json, {password} AS password_json, \
-         {} AS totps_json, {providers} AS providers_json",
+         {} AS totps_json, {providers} AS providers_json, {webauthn} AS webauthn_json, \
+         {wallets} AS wallets_json",
         d.factor_array("user_emails", "email_id", "email"),
         d.factor_array("user_phone_numbers", "phone_id", "phone_number"),
         d.factor_array("user_totps", "totp_id", "totp_id"),
     )
+}
+
+/// A user's rows of `table` as a JSON array of objects of `fields`, oldest first.
+fn rows_json(d: Dialect, table: &str, fields: &str, id: &str) -> String {
+    let rows = format!(
+        "FROM {table} x WHERE x.project_id = users.project_id AND x.user_id = users.user_id"
+    );
+    match d {
+        Dialect::Sqlite => format!(
+            "(SELECT json_group_array(json_object({fields}) ORDER BY x.created_at, x.{id}) {rows})"
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT COALESCE(json_agg(json_build_object({fields}) \
+             ORDER BY x.created_at, x.{id}), '[]'::json)::text {rows})"
+        ),
+    }
 }
 
 /// One element of a factor array. `verified` is a boolean in PostgreSQL's JSON and 0/1 in
@@ -59,23 +83,7 @@ struct FactorJson {
 }
 
 fn bool_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    struct Flag;
-    impl serde::de::Visitor<'_> for Flag {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a boolean or 0/1")
-        }
-        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
-            Ok(v)
-        }
-        fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
-            Ok(v != 0)
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
-            Ok(v != 0)
-        }
-    }
-    d.deserialize_any(Flag)
+    crate::model::user::flag(d)
 }
 
 fn factors(json: &str, what: &'static str) -> StoreResult<Vec<FactorJson>> {
@@ -102,6 +110,8 @@ pub(super) struct UserRow {
     password_json: Option<String>,
     totps_json: String,
     providers_json: String,
+    webauthn_json: String,
+    wallets_json: String,
 }
 
 impl UserRow {
@@ -125,6 +135,8 @@ impl UserRow {
             password_json: r.get(at + 14)?,
             totps_json: r.get(at + 15)?,
             providers_json: r.get(at + 16)?,
+            webauthn_json: r.get(at + 17)?,
+            wallets_json: r.get(at + 18)?,
         })
     }
 
@@ -166,6 +178,10 @@ impl UserRow {
             .collect();
         let providers: Vec<OauthRegistration> = serde_json::from_str(&self.providers_json)
             .map_err(|_| StoreError::Corrupt("user oauth registrations"))?;
+        let webauthn_registrations = serde_json::from_str(&self.webauthn_json)
+            .map_err(|_| StoreError::Corrupt("user webauthn registrations"))?;
+        let crypto_wallets = serde_json::from_str(&self.wallets_json)
+            .map_err(|_| StoreError::Corrupt("user crypto wallets"))?;
         let metadata =
             |json: &str| Metadata::from_stored(json).ok_or(StoreError::Corrupt("metadata"));
         Ok(User {
@@ -191,6 +207,8 @@ impl UserRow {
             password,
             totps,
             providers,
+            webauthn_registrations,
+            crypto_wallets,
         })
     }
 }
@@ -563,6 +581,8 @@ mod tests {
             password_json: Some(r#"{"id":"password-test-1","value":"","verified":false}"#.into()),
             totps_json: "[]".into(),
             providers_json: "[]".into(),
+            webauthn_json: "[]".into(),
+            wallets_json: "[]".into(),
         }
     }
 

@@ -21,6 +21,8 @@ mod credentials;
 mod extract;
 /// Magic links and passcodes: sends and authenticate.
 mod factors;
+/// WebAuthn and crypto wallets: the public-key factors.
+mod keys;
 /// OAuth authenticate and attach, impersonation, deleting a provider registration.
 mod oauth;
 /// Bootstrap, session refresh and revoke, telemetry.
@@ -58,7 +60,28 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             "/impersonation/authenticate",
             post(oauth::impersonation_authenticate),
         )
+        .route(
+            "/users/webauthn_registrations/{id}",
+            delete(keys::webauthn_delete),
+        )
+        .route("/users/crypto_wallets/{id}", delete(keys::wallet_delete))
         .route("/users/{kind}/{id}", delete(users::delete_other))
+        .route("/webauthn/register/start", post(keys::register_start))
+        .route("/webauthn/register", post(keys::register))
+        .route(
+            "/webauthn/authenticate/start/{which}",
+            post(keys::authenticate_start),
+        )
+        .route("/webauthn/authenticate", post(keys::authenticate))
+        .route("/webauthn/update/{id}", axum::routing::put(keys::update))
+        .route(
+            "/crypto_wallets/authenticate/start/{which}",
+            post(keys::wallet_start),
+        )
+        .route(
+            "/crypto_wallets/authenticate",
+            post(keys::wallet_authenticate),
+        )
         .route("/users/search", post(credentials::user_search))
         .route("/passwords", post(credentials::create))
         .route("/passwords/authenticate", post(credentials::authenticate))

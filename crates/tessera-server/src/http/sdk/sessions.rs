@@ -34,6 +34,7 @@ pub(super) fn authenticated(
         session_jwt: issued.jwt,
         user: crate::http::wire::user(user, now),
         method_id,
+        webauthn_registration_id: None,
     })
 }
 

@@ -114,7 +114,7 @@ pub(super) async fn delete_phone(
     delete_factor(request_id, app, caller, FactorRef::Phone(id)).await
 }
 
-/// Factors Tessera does not have yet (TOTP, wallets, OAuth, WebAuthn, biometrics): a signed-in
+/// Factors Tessera does not have (biometrics, which are mobile only): a signed-in
 /// user owns none, so each id is not found.
 pub(super) async fn delete_other(
     State(app): State<AppState>,
@@ -123,9 +123,7 @@ pub(super) async fn delete_other(
 ) -> Result<Data<wire::DeleteFactorResponse>> {
     let missing = match kind.as_str() {
         "totps" => ErrorType::TotpNotFound,
-        "crypto_wallets" => ErrorType::CryptoWalletNotFound,
         "oauth" => ErrorType::OauthUserRegistrationNotFound,
-        "webauthn_registrations" => ErrorType::WebauthnRegistrationNotFound,
         "biometric_registrations" => ErrorType::BiometricRegistrationNotFound,
         _ => return Err(Error::new(ErrorType::RouteNotFound)),
     };

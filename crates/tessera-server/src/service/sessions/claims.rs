@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{
     AuthenticationFactor, AuthenticatorAppFactor, EmailFactor, EmbeddableMagicLinkFactor,
-    ImpersonatedFactor, PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
+    CryptoWalletFactor, ImpersonatedFactor, PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
+    WebAuthnFactor,
 };
 
 use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
@@ -74,6 +75,8 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
         embeddable_magic_link_factor: None,
         authenticator_app_factor: None,
         recovery_code_factor: None,
+        webauthn_factor: None,
+        crypto_wallet_factor: None,
         impersonated_factor: None,
         provider_factors: Map::new(),
     };
@@ -132,6 +135,28 @@ pub fn factor(f: &AuthFactor) -> AuthenticationFactor {
                 out.provider_factors
                     .insert(p.factor_key().to_owned(), Value::Object(sub));
             }
+        }
+        FactorSubject::Webauthn {
+            webauthn_registration_id,
+            domain,
+            user_agent,
+        } => {
+            out.webauthn_factor = Some(WebAuthnFactor {
+                webauthn_registration_id: webauthn_registration_id.clone(),
+                domain: domain.clone(),
+                user_agent: user_agent.clone(),
+            })
+        }
+        FactorSubject::CryptoWallet {
+            crypto_wallet_id,
+            crypto_wallet_address,
+            crypto_wallet_type,
+        } => {
+            out.crypto_wallet_factor = Some(CryptoWalletFactor {
+                crypto_wallet_id: crypto_wallet_id.clone(),
+                crypto_wallet_address: crypto_wallet_address.clone(),
+                crypto_wallet_type: crypto_wallet_type.clone(),
+            })
         }
         FactorSubject::Impersonated {
             impersonator_id,

@@ -1,0 +1,536 @@
+//! Crypto wallets: a challenge per wallet (plain text, or a Sign-In with Ethereum message),
+//! single use and short-lived, and a signature of it: Ethereum's EIP-191 `personal_sign`
+//! (secp256k1 recovery of the EIP-55 address) or Solana's ed25519 over the challenge.
+
+use ed25519_dalek::Verifier as _;
+use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use rand::Rng;
+use sha3::{Digest, Keccak256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
+use crate::model::user::User;
+use crate::model::{Project, Timestamp};
+use crate::service::factors::{self, Authenticated};
+use crate::service::sessions::{ClientAttributes, Locator, SessionEngine, SessionRequest};
+use crate::service::{security_log, users, webauthn};
+use crate::store::crypto_wallets::{ChallengeRow, WalletRow};
+
+/// How long a challenge (and a Sign-In with Ethereum message after its `issued_at`) lives.
+pub const CHALLENGE_MINUTES: i64 = 10;
+
+/// A wallet's chain family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletType {
+    /// Ethereum and every EVM chain.
+    Ethereum,
+    /// Solana.
+    Solana,
+}
+
+impl WalletType {
+    /// From the wire's `crypto_wallet_type`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "ethereum" => Ok(WalletType::Ethereum),
+            "solana" => Ok(WalletType::Solana),
+            _ => Err(Error::with_message(
+                ErrorType::InvalidCryptoWalletType,
+                "crypto_wallet_type must be ethereum or solana.",
+            )),
+        }
+    }
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WalletType::Ethereum => "ethereum",
+            WalletType::Solana => "solana",
+        }
+    }
+}
+
+/// A checked address: its canonical text (EIP-55 or base58) and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// The chain family.
+    pub kind: WalletType,
+    /// EIP-55 checksummed (Ethereum) or base58 (Solana).
+    pub text: String,
+    bytes: Vec<u8>,
+}
+
+impl Address {
+    /// Checks an address: Ethereum `0x` + 40 hex digits, whose mixed case (if any) must be
+    /// its EIP-55 checksum; Solana base58 of a 32-byte ed25519 public key.
+    pub fn parse(kind: WalletType, s: &str) -> Result<Self> {
+        match kind {
+            WalletType::Ethereum => {
+                let bad = || Error::new(ErrorType::InvalidEthereumAddress);
+                let hex_part = s
+                    .strip_prefix("0x")
+                    .or_else(|| s.strip_prefix("0X"))
+                    .ok_or_else(bad)?;
+                if hex_part.len() != 40 {
+                    return Err(bad());
+                }
+                let mut bytes = [0u8; 20];
+                hex::decode_to_slice(hex_part, &mut bytes).map_err(|_| bad())?;
+                let text = siwe::eip55(&bytes);
+                let mixed = hex_part.bytes().any(|b| b.is_ascii_lowercase())
+                    && hex_part.bytes().any(|b| b.is_ascii_uppercase());
+                if mixed && text[2..] != *hex_part {
+                    return Err(Error::with_message(
+                        ErrorType::InvalidEthereumAddress,
+                        "The address's mixed case is not its EIP-55 checksum: a typo?",
+                    ));
+                }
+                Ok(Address {
+                    kind,
+                    text,
+                    bytes: bytes.to_vec(),
+                })
+            }
+            WalletType::Solana => {
+                let bad = || Error::new(ErrorType::InvalidSolanaAddress);
+                if s.is_empty() || s.len() > 64 {
+                    return Err(bad());
+                }
+                let bytes = bs58::decode(s).into_vec().map_err(|_| bad())?;
+                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| bad())?;
+                ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+                Ok(Address {
+                    kind,
+                    text: bs58::encode(key).into_string(),
+                    bytes: key.to_vec(),
+                })
+            }
+        }
+    }
+
+    /// Whether `signature` (as the wire carries it) signs `message` with this address's key.
+    pub fn verify(&self, message: &str, signature: &str) -> Result<bool> {
+        if signature.is_empty() {
+            return Err(Error::new(ErrorType::SignatureMissing));
+        }
+        match self.kind {
+            WalletType::Ethereum => {
+                let hex_part = signature.strip_prefix("0x").unwrap_or(signature);
+                if hex_part.len() != 130 {
+                    return Err(Error::new(ErrorType::SignatureIsIncorrectSize));
+                }
+                let mut sig = [0u8; 65];
+                hex::decode_to_slice(hex_part, &mut sig)
+                    .map_err(|_| Error::new(ErrorType::InvalidSignature))?;
+                Ok(eth_signer(message.as_bytes(), &sig)? == self.bytes.as_slice())
+            }
+            WalletType::Solana => {
+                let raw = bs58::decode(signature)
+                    .into_vec()
+                    .map_err(|_| Error::new(ErrorType::InvalidSignature))?;
+                let sig: [u8; 64] = raw
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::new(ErrorType::SignatureIsIncorrectSize))?;
+                let key: [u8; 32] = self.bytes.as_slice().try_into().unwrap_or([0; 32]);
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
+                    .map_err(|_| Error::new(ErrorType::InvalidSolanaAddress))?;
+                let sig = ed25519_dalek::Signature::from_bytes(&sig);
+                Ok(key.verify(message.as_bytes(), &sig).is_ok())
+            }
+        }
+    }
+}
+
+/// The address (20 bytes) whose key made an EIP-191 `personal_sign` signature of `message`:
+/// `r ‖ s ‖ v`, with `v` 27/28 or 0/1.
+fn eth_signer(message: &[u8], sig: &[u8; 65]) -> Result<[u8; 20]> {
+    let bad = || Error::new(ErrorType::InvalidSignature);
+    let prefix = format!("\x19Ethereum Signed Message:\n{}", message.len());
+    let digest = Keccak256::new()
+        .chain_update(prefix.as_bytes())
+        .chain_update(message)
+        .finalize();
+    let signature = Signature::from_slice(&sig[..64]).map_err(|_| bad())?;
+    let v = if sig[64] >= 27 { sig[64] - 27 } else { sig[64] };
+    let recovery = RecoveryId::from_byte(v).ok_or_else(bad)?;
+    let key = VerifyingKey::recover_from_prehash(&digest, &signature, recovery).map_err(|_| bad())?;
+    let point = key.to_encoded_point(false);
+    let hash = Keccak256::digest(&point.as_bytes()[1..]);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash[12..]);
+    Ok(out)
+}
+
+/// Sign-In with Ethereum parameters, checked by [`siwe_message`].
+#[derive(Debug, Clone, Default)]
+pub struct Siwe {
+    /// The domain (host, or host:port) asking.
+    pub domain: String,
+    /// The URI.
+    pub uri: String,
+    /// EIP-155 chain id.
+    pub chain_id: Option<String>,
+    /// The statement.
+    pub statement: Option<String>,
+    /// RFC 3339.
+    pub issued_at: Option<String>,
+    /// RFC 3339.
+    pub not_before: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+}
+
+fn siwe_error(kind: ErrorType, message: String) -> Error {
+    Error::with_message(kind, message)
+}
+
+fn rfc3339(field: &str, s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        siwe_error(
+            ErrorType::InvalidSiweParams,
+            format!("siwe_params.{field} must be an RFC 3339 time."),
+        )
+    })
+}
+
+/// The EIP-4361 message for `address`: the domain must be one of the project's (its
+/// authorized origins' hosts, or its WebAuthn domains), the URI an authorized origin's or
+/// below one; it expires [`CHALLENGE_MINUTES`] after `issued_at`.
+fn siwe_message(project: &Project, address: &Address, p: Siwe, now: OffsetDateTime) -> Result<String> {
+    let host = p.domain.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    if p.domain.is_empty() || !webauthn::allowed_domains(project).contains(&host) {
+        return Err(siwe_error(
+            ErrorType::InvalidSiweDomain,
+            format!("The SIWE domain {:?} is not one of the project's domains.", p.domain),
+        ));
+    }
+    let uri = url::Url::parse(&p.uri).map_err(|_| {
+        siwe_error(ErrorType::InvalidSiweUri, "siwe_params.uri must be a URI.".into())
+    })?;
+    if uri.host_str().map(str::to_ascii_lowercase).as_deref() != Some(host.as_str()) {
+        return Err(siwe_error(
+            ErrorType::InvalidSiweUri,
+            "siwe_params.uri must be on the SIWE domain.".into(),
+        ));
+    }
+    let chain_id: u64 = p.chain_id.as_deref().unwrap_or("1").parse().map_err(|_| {
+        siwe_error(ErrorType::InvalidSiweParams, "siwe_params.chain_id must be a number.".into())
+    })?;
+    let issued_at = match &p.issued_at {
+        Some(s) => rfc3339("issued_at", s)?,
+        None => now,
+    };
+    let expires = issued_at + time::Duration::minutes(CHALLENGE_MINUTES);
+    let not_before = p.not_before.as_deref().map(|s| rfc3339("not_before", s)).transpose()?;
+    let resources = p
+        .resources
+        .iter()
+        .map(|r| r.parse())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            siwe_error(ErrorType::InvalidSiweParams, "siwe_params.resources must be URIs.".into())
+        })?;
+    if p.statement.as_deref().is_some_and(|s| s.contains('\n')) {
+        return Err(siwe_error(
+            ErrorType::InvalidSiweParams,
+            "siwe_params.statement must be one line.".into(),
+        ));
+    }
+    let mut address_bytes = [0u8; 20];
+    address_bytes.copy_from_slice(&address.bytes);
+    let message = siwe::Message {
+        domain: p.domain.parse().map_err(|_| {
+            siwe_error(ErrorType::InvalidSiweDomain, "siwe_params.domain is not a host.".into())
+        })?,
+        address: address_bytes,
+        statement: p.statement,
+        uri: p.uri.parse().map_err(|_| {
+            siwe_error(ErrorType::InvalidSiweUri, "siwe_params.uri must be a URI.".into())
+        })?,
+        version: siwe::Version::V1,
+        chain_id,
+        nonce: siwe::generate_nonce(),
+        issued_at: issued_at.into(),
+        expiration_time: Some(expires.into()),
+        not_before: not_before.map(Into::into),
+        request_id: p.request_id,
+        resources,
+    };
+    Ok(message.to_string())
+}
+
+/// Refuses a Sign-In with Ethereum message outside its validity window.
+fn check_siwe_window(message: &str, now: OffsetDateTime) -> Result<()> {
+    let m: siwe::Message = message
+        .parse()
+        .map_err(|_| Error::Internal(anyhow::anyhow!("a stored SIWE message does not parse")))?;
+    if m.expiration_time.as_ref().is_some_and(|exp| *exp < now) {
+        return Err(Error::new(ErrorType::SiweMessageExpired));
+    }
+    if m.not_before.as_ref().is_some_and(|nbf| *nbf > now) {
+        return Err(Error::new(ErrorType::SiweMessageNotValidYet));
+    }
+    Ok(())
+}
+
+/// Who a start attaches the wallet to.
+#[derive(Debug, Clone)]
+pub enum Attach {
+    /// Log into the wallet's user, creating one for a new wallet.
+    Nobody,
+    /// This user.
+    User(String),
+    /// This session's user.
+    Session(Locator),
+}
+
+/// `authenticate/start`'s parameters.
+#[derive(Debug, Clone)]
+pub struct StartInput {
+    /// `crypto_wallet_type`.
+    pub wallet_type: String,
+    /// `crypto_wallet_address`.
+    pub address: String,
+    /// Who to attach it to.
+    pub attach: Attach,
+    /// Sign-In with Ethereum.
+    pub siwe: Option<Siwe>,
+}
+
+/// A started login.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The user the signature will log into.
+    pub user_id: String,
+    /// The text to sign.
+    pub challenge: String,
+    /// Whether this start created the user.
+    pub user_created: bool,
+}
+
+/// `authenticate/start`: the wallet's challenge (replacing any earlier one). A new wallet
+/// with no user to attach to gets a new user now, the wallet unverified until its first
+/// signature; a wallet being attached joins its user only once it signs.
+pub async fn start(
+    engine: &SessionEngine,
+    project: &Project,
+    input: StartInput,
+    now: Timestamp,
+) -> Result<Started> {
+    let kind = WalletType::parse(&input.wallet_type)?;
+    let address = Address::parse(kind, &input.address)?;
+    if input.siwe.is_some() && kind != WalletType::Ethereum {
+        return Err(Error::new(ErrorType::CryptoWalletTypeIncompatibleWithSiwe));
+    }
+    let store = engine.store();
+    let target = match input.attach {
+        Attach::Nobody => None,
+        Attach::User(id) => Some(users::get(store, project, &id).await?.user_id),
+        Attach::Session(loc) => {
+            let (_, user) =
+                crate::service::sessions::resolve_with_user(engine, project, &loc, now).await?;
+            Some(user.user_id)
+        }
+    };
+    let key = (kind.as_str(), address.text.as_str());
+    let held = store.crypto_wallet(&project.project_id, key.0, key.1).await?;
+    let (user_id, user_created) = match (held, target) {
+        (Some(w), Some(t)) if w.user_id != t => {
+            return Err(Error::new(ErrorType::DuplicateCryptoWallet));
+        }
+        (Some(w), _) => (w.user_id, false),
+        (None, Some(t)) => (t, false),
+        (None, None) => {
+            let user = users::create_any(store, project, users::NewUser::default(), now).await?;
+            let wallet = WalletRow {
+                wallet_id: IdKind::CryptoWallet.mint(project.env),
+                user_id: user.user_id.clone(),
+            };
+            let stored = store
+                .insert_crypto_wallet(&project.project_id, key, &wallet, now)
+                .await?;
+            if stored.user_id != user.user_id {
+                // Another start registered the wallet first: log into its user instead.
+                users::delete(store, project, &user.user_id).await?;
+                (stored.user_id, false)
+            } else {
+                (user.user_id, true)
+            }
+        }
+    };
+    let now_odt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.millis()) * 1_000_000)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("clock: {e}")))?;
+    let (challenge, siwe) = match input.siwe {
+        Some(p) => (siwe_message(project, &address, p, now_odt)?, true),
+        None => {
+            let nonce: String = rand::rngs::OsRng
+                .sample_iter(rand::distributions::Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect();
+            let who = if project.name.is_empty() {
+                &project.project_id
+            } else {
+                &project.name
+            };
+            (format!("Signing in with Project: {who}: {nonce}"), false)
+        }
+    };
+    let row = ChallengeRow {
+        user_id: user_id.clone(),
+        challenge: challenge.clone(),
+        siwe,
+    };
+    store
+        .put_crypto_wallet_challenge(
+            &project.project_id,
+            key,
+            &row,
+            now.plus_minutes(CHALLENGE_MINUTES),
+        )
+        .await?;
+    Ok(Started {
+        user_id,
+        challenge,
+        user_created,
+    })
+}
+
+/// `authenticate`: checks the signature of the wallet's live challenge (taken: it works
+/// once, right or wrong); the session gets the `crypto` factor.
+pub async fn authenticate(
+    engine: &SessionEngine,
+    project: &Project,
+    (wallet_type, address, signature): (&str, &str, &str),
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let kind = WalletType::parse(wallet_type)?;
+    let address = Address::parse(kind, address)?;
+    if signature.is_empty() {
+        return Err(Error::new(ErrorType::SignatureMissing));
+    }
+    let store = engine.store();
+    let key = (kind.as_str(), address.text.as_str());
+    let challenge = store
+        .take_crypto_wallet_challenge(&project.project_id, key, now)
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::CryptoWalletNotFound))?;
+    if !address.verify(&challenge.challenge, signature)? {
+        security_log::login_failed_for(&project.project_id, "crypto_wallet", "wrong_signature");
+        return Err(Error::new(ErrorType::UnableToAuthenticateCryptoWallet));
+    }
+    if challenge.siwe {
+        let now_odt =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.millis()) * 1_000_000)
+                .map_err(|e| Error::Internal(anyhow::anyhow!("clock: {e}")))?;
+        check_siwe_window(&challenge.challenge, now_odt)?;
+    }
+    factors::check_attachable(engine, project, &req, &challenge.user_id, now).await?;
+    let wallet = WalletRow {
+        wallet_id: IdKind::CryptoWallet.mint(project.env),
+        user_id: challenge.user_id.clone(),
+    };
+    let wallet = store
+        .insert_crypto_wallet(&project.project_id, key, &wallet, now)
+        .await?;
+    if wallet.user_id != challenge.user_id {
+        return Err(Error::new(ErrorType::DuplicateCryptoWallet));
+    }
+    store
+        .verify_crypto_wallet(&project.project_id, &wallet.wallet_id)
+        .await?;
+    let user = users::get(store, project, &wallet.user_id).await?;
+    let factor = AuthFactor::new(
+        FactorKind::CryptoWallet,
+        FactorSubject::CryptoWallet {
+            crypto_wallet_id: wallet.wallet_id.clone(),
+            crypto_wallet_address: address.text.clone(),
+            crypto_wallet_type: kind.as_str().to_owned(),
+        },
+        now,
+    );
+    factors::complete(
+        engine,
+        project,
+        (user, wallet.wallet_id),
+        factor,
+        req,
+        attrs,
+        now,
+    )
+    .await
+}
+
+/// Deletes a wallet; the user as it now is.
+pub async fn delete(
+    store: &crate::store::Store,
+    project: &Project,
+    wallet_id: &str,
+) -> Result<User> {
+    let user_id = store
+        .delete_crypto_wallet(&project.project_id, wallet_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::CryptoWalletNotFound))?;
+    security_log::factor_removed(project, &user_id, wallet_id, "backend");
+    users::get(store, project, &user_id).await
+}
+
+/// A signed-in user deletes one of its own wallets, with a recent factor.
+pub async fn delete_own(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    wallet_id: &str,
+    now: Timestamp,
+) -> Result<User> {
+    let owns = |u: &User| u.crypto_wallets.iter().any(|w| w.wallet_id == wallet_id);
+    factors::check_own_recent(
+        engine,
+        project,
+        (loc, now),
+        owns,
+        ErrorType::CryptoWalletNotFound,
+    )
+    .await?;
+    delete(engine.store(), project, wallet_id).await
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ethereum_addresses_are_checked_and_checksummed() {
+        let lower = "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359";
+        let a = Address::parse(WalletType::Ethereum, lower).unwrap();
+        assert_eq!(a.text, "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359");
+        assert!(Address::parse(WalletType::Ethereum, &a.text).is_ok());
+        // One letter's case flipped: not the checksum.
+        let typo = "0xFB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+        assert!(Address::parse(WalletType::Ethereum, typo).is_err());
+        assert!(Address::parse(WalletType::Ethereum, "0x1234").is_err());
+        assert!(Address::parse(WalletType::Ethereum, &lower[2..]).is_err());
+    }
+
+    #[test]
+    fn solana_addresses_are_ed25519_keys() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let text = bs58::encode(key.verifying_key().to_bytes()).into_string();
+        let a = Address::parse(WalletType::Solana, &text).unwrap();
+        use ed25519_dalek::Signer as _;
+        let sig = key.sign(b"hello");
+        let sig58 = bs58::encode(sig.to_bytes()).into_string();
+        assert!(a.verify("hello", &sig58).unwrap());
+        assert!(!a.verify("hullo", &sig58).unwrap());
+        assert!(Address::parse(WalletType::Solana, "not-base58!").is_err());
+    }
+}

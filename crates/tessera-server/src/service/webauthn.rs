@@ -1,0 +1,620 @@
+//! WebAuthn (passkeys and security keys) on `webauthn-rs-core`: registration and login
+//! ceremonies with their state kept server-side for five minutes and taken once, relying-party
+//! ids checked against the project's, the origin against its authorized origins, attestation
+//! `none`, and the sign counter moving only forward (a counter that goes back is a cloned
+//! authenticator and fails the login).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use webauthn_rs_core::WebauthnCore;
+use webauthn_rs_core::proto::{
+    AttestationConveyancePreference, AuthenticationState, AuthenticatorAttachment, Credential,
+    PublicKeyCredential, RegisterPublicKeyCredential, RegistrationState, UserVerificationPolicy,
+};
+
+use crate::crypto::Digest256;
+use crate::error::{Error, ErrorType, Result};
+use crate::model::ids::IdKind;
+use crate::model::session::{AuthFactor, FactorKind, FactorSubject};
+use crate::model::user::{User, WebauthnRegistration};
+use crate::model::{Project, Timestamp};
+use crate::service::factors::{self, Authenticated};
+use crate::service::sessions::{ClientAttributes, Locator, SessionEngine, SessionRequest};
+use crate::service::{security_log, users};
+use crate::store::Store;
+use crate::store::webauthn::{CeremonyRow, CredentialRow, NewCredential};
+
+/// How long a ceremony waits for the authenticator.
+pub const CEREMONY_MINUTES: i64 = 5;
+/// The longest credential JSON read (an attestation with a certificate chain fits easily).
+const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
+/// Display names longer than this are refused.
+const MAX_NAME: usize = 200;
+
+/// `register/start`'s parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterStart {
+    /// The user registering.
+    pub user_id: String,
+    /// The relying-party id.
+    pub domain: String,
+    /// Stored on the registration.
+    pub user_agent: String,
+    /// `platform`, `cross-platform` or none.
+    pub authenticator_type: Option<String>,
+    /// Passkey options: resident key required.
+    pub passkey: bool,
+    /// `user.id`, `user.name`, `user.displayName` overrides.
+    pub overrides: (Option<String>, Option<String>, Option<String>),
+}
+
+/// What a registration ceremony keeps besides the library's state.
+#[derive(Serialize, Deserialize)]
+struct Registering {
+    state: RegistrationState,
+    user_handle: String,
+    authenticator_type: String,
+    user_agent: String,
+}
+
+/// The relying party for `domain`, if the project accepts it: its origins are the authorized
+/// origins on that host or below it (or `https://<domain>` when none is).
+fn relying_party(project: &Project, domain: &str) -> Result<(WebauthnCore, String)> {
+    let domain = domain.trim().to_ascii_lowercase();
+    let bad = || {
+        Error::with_message(
+            ErrorType::InvalidWebauthnDomain,
+            "The domain is not one of the project's WebAuthn domains (its authorized origins' \
+             host names, or those set with tessera project update --webauthn-domains).",
+        )
+    };
+    if domain.is_empty() || !allowed_domains(project).contains(&domain) {
+        return Err(bad());
+    }
+    let mut origins: Vec<url::Url> = project
+        .authorized_origins
+        .iter()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .filter(|u| {
+            u.host_str()
+                .is_some_and(|h| h == domain || h.ends_with(&format!(".{domain}")))
+        })
+        .collect();
+    if origins.is_empty() {
+        origins.push(url::Url::parse(&format!("https://{domain}")).map_err(|_| bad())?);
+    }
+    let name = if project.name.is_empty() {
+        &project.project_id
+    } else {
+        &project.name
+    };
+    let rp = WebauthnCore::new_unsafe_experts_only(
+        name,
+        &domain,
+        origins,
+        Duration::from_secs(CEREMONY_MINUTES as u64 * 60),
+        Some(false),
+        Some(false),
+    );
+    Ok((rp, domain))
+}
+
+/// The relying-party ids a project accepts (also the Sign-In with Ethereum domains).
+pub fn allowed_domains(project: &Project) -> Vec<String> {
+    let set = &project.policy.identity.webauthn_domains;
+    if !set.is_empty() {
+        return set.clone();
+    }
+    project
+        .authorized_origins
+        .iter()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
+        .collect()
+}
+
+fn internal(what: &str, e: impl std::fmt::Debug) -> Error {
+    Error::Internal(anyhow::anyhow!("webauthn {what}: {e:?}"))
+}
+
+/// The options as the browser SDK hands them to `@github/webauthn-json`: one JSON object with
+/// base64url binary fields and no `null`s.
+fn options_json(options: impl Serialize) -> Result<String> {
+    let mut v = serde_json::to_value(options).map_err(|e| internal("options", e))?;
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    Ok(v.to_string())
+}
+
+/// The challenge a browser echoed in `clientDataJSON`, as the digest a ceremony is found by.
+fn challenge_digest(client_data_json: &[u8]) -> Result<Digest256> {
+    #[derive(Deserialize)]
+    struct ClientData {
+        challenge: String,
+    }
+    let cd: ClientData = serde_json::from_slice(client_data_json)
+        .map_err(|_| invalid("clientDataJSON is not a JSON object with a challenge."))?;
+    Ok(Digest256::of(&cd.challenge))
+}
+
+fn invalid(message: &'static str) -> Error {
+    Error::with_message(ErrorType::InvalidPublicKeyCredential, message)
+}
+
+fn parse_credential<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    if json.is_empty() || json.len() > MAX_CREDENTIAL_JSON {
+        return Err(invalid(
+            "public_key_credential must be the authenticator's answer as a JSON string.",
+        ));
+    }
+    serde_json::from_str(json).map_err(|_| {
+        invalid("public_key_credential is not a WebAuthn credential in webauthn-json's form.")
+    })
+}
+
+fn authenticator_type(t: Option<&str>) -> Result<Option<AuthenticatorAttachment>> {
+    match t {
+        None | Some("") => Ok(None),
+        Some("platform") => Ok(Some(AuthenticatorAttachment::Platform)),
+        Some("cross-platform") => Ok(Some(AuthenticatorAttachment::CrossPlatform)),
+        Some(_) => Err(Error::with_message(
+            ErrorType::InvalidAuthenticatorType,
+            "authenticator_type must be platform or cross-platform.",
+        )),
+    }
+}
+
+/// The name a user carries in the authenticator's account list.
+fn account_name(user: &User) -> String {
+    user.emails
+        .first()
+        .map(|e| e.email.as_str().to_owned())
+        .or_else(|| {
+            user.phone_numbers
+                .first()
+                .map(|p| p.phone_number.as_str().to_owned())
+        })
+        .unwrap_or_else(|| user.user_id.clone())
+}
+
+/// `register/start`: creation options for the user, excluding the credentials it has for the
+/// domain (so an authenticator is not registered twice).
+pub async fn register_start(
+    store: &Store,
+    project: &Project,
+    input: RegisterStart,
+    now: Timestamp,
+) -> Result<String> {
+    let (rp, domain) = relying_party(project, &input.domain)?;
+    let attachment = authenticator_type(input.authenticator_type.as_deref())?;
+    let user = users::get(store, project, &input.user_id).await?;
+    let (id, name, display) = input.overrides;
+    let handle = id.unwrap_or_else(|| user.user_id.clone());
+    if handle.is_empty() || handle.len() > 64 {
+        return Err(Error::with_message(
+            ErrorType::BadRequest,
+            "override_id must be 1 to 64 bytes.",
+        ));
+    }
+    let name = name.unwrap_or_else(|| account_name(&user));
+    let display = display.unwrap_or_else(|| {
+        let n = &user.name;
+        let full = [&n.first, &n.middle, &n.last]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full.is_empty() { name.clone() } else { full }
+    });
+    let existing = store
+        .webauthn_credentials_of(&project.project_id, &user.user_id, Some(&domain))
+        .await?;
+    let exclude = existing
+        .iter()
+        .filter_map(|c| URL_SAFE_NO_PAD.decode(&c.credential_id).ok())
+        .map(Into::into)
+        .collect::<Vec<_>>();
+    let builder = rp
+        .new_challenge_register_builder(handle.as_bytes(), &name, &display)
+        .map_err(|_| Error::with_message(ErrorType::BadRequest, "The user's names are empty."))?
+        .attestation(AttestationConveyancePreference::None)
+        .user_verification_policy(UserVerificationPolicy::Preferred)
+        .exclude_credentials((!exclude.is_empty()).then_some(exclude))
+        .require_resident_key(input.passkey)
+        .authenticator_attachment(attachment);
+    let (ccr, state) = rp
+        .generate_challenge_register(builder)
+        .map_err(|e| internal("register start", e))?;
+    let options = options_json(&ccr.public_key)?;
+    let challenge = URL_SAFE_NO_PAD.encode::<&[u8]>(ccr.public_key.challenge.as_ref());
+    let ceremony = Registering {
+        state,
+        user_handle: URL_SAFE_NO_PAD.encode(handle.as_bytes()),
+        authenticator_type: input.authenticator_type.unwrap_or_default(),
+        user_agent: input.user_agent,
+    };
+    let row = CeremonyRow {
+        purpose: "register".into(),
+        user_id: Some(user.user_id),
+        domain,
+        ceremony: serde_json::to_string(&ceremony).map_err(|e| internal("state", e))?,
+    };
+    let expires = now.plus_minutes(CEREMONY_MINUTES);
+    store
+        .insert_webauthn_ceremony(
+            &project.project_id,
+            &Digest256::of(&challenge).0,
+            &row,
+            expires,
+        )
+        .await?;
+    Ok(options)
+}
+
+/// `register`: verifies the authenticator's attestation against the pending ceremony of
+/// `user_id` and stores the credential; with a session request, the session gets the factor.
+pub async fn register(
+    engine: &SessionEngine,
+    project: &Project,
+    (user_id, credential): (&str, &str),
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let reg: RegisterPublicKeyCredential = parse_credential(credential)?;
+    let digest = challenge_digest(reg.response.client_data_json.as_ref())?;
+    factors::check_attachable(engine, project, &req, user_id, now).await?;
+    let store = engine.store();
+    let pending = store
+        .take_webauthn_ceremony(&project.project_id, &digest.0, now)
+        .await?
+        .filter(|c| c.purpose == "register" && c.user_id.as_deref() == Some(user_id))
+        .ok_or_else(|| Error::new(ErrorType::NoPendingWebauthnRegistration))?;
+    let ceremony: Registering =
+        serde_json::from_str(&pending.ceremony).map_err(|e| internal("stored state", e))?;
+    let (rp, _) = relying_party(project, &pending.domain)?;
+    let cred: Credential = rp
+        .register_credential(&reg, &ceremony.state, None)
+        .map_err(|e| {
+            security_log::login_failed_for(&project.project_id, "webauthn", "attestation_refused");
+            Error::with_message(
+                ErrorType::InvalidPublicKeyCredential,
+                format!("The authenticator's answer was refused: {e}."),
+            )
+        })?;
+    let authenticator_type = match ceremony.authenticator_type.as_str() {
+        "" => attachment_of(credential),
+        t => t.to_owned(),
+    };
+    let new = NewCredential {
+        registration_id: IdKind::WebauthnRegistration.mint(project.env),
+        user_id: user_id.to_owned(),
+        domain: pending.domain.clone(),
+        credential_id: URL_SAFE_NO_PAD.encode::<&[u8]>(cred.cred_id.as_ref()),
+        user_handle: ceremony.user_handle,
+        credential: serde_json::to_string(&cred).map_err(|e| internal("credential", e))?,
+        public_key: STANDARD.encode(cose_key_of(reg.response.attestation_object.as_ref())?),
+        authenticator_type,
+        user_agent: ceremony.user_agent.clone(),
+        name: String::new(),
+    };
+    if !store
+        .insert_webauthn_credential(&project.project_id, &new, now)
+        .await?
+    {
+        return Err(Error::new(ErrorType::DuplicateWebauthnRegistration));
+    }
+    security_log::factor_added(project, user_id, &new.registration_id);
+    let user = users::get(store, project, user_id).await?;
+    let factor = AuthFactor::new(
+        FactorKind::Webauthn,
+        FactorSubject::Webauthn {
+            webauthn_registration_id: new.registration_id.clone(),
+            domain: new.domain,
+            user_agent: new.user_agent,
+        },
+        now,
+    );
+    factors::complete(
+        engine,
+        project,
+        (user, new.registration_id),
+        factor,
+        req,
+        attrs,
+        now,
+    )
+    .await
+}
+
+/// The `authenticatorAttachment` a browser reported with a credential, if any.
+fn attachment_of(credential: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(credential)
+        .ok()
+        .and_then(|v| v["authenticatorAttachment"].as_str().map(str::to_owned))
+        .filter(|a| a == "platform" || a == "cross-platform")
+        .unwrap_or_default()
+}
+
+/// `authenticate/start`: request options for the user's credentials on the domain, or for any
+/// discoverable credential when no user is named.
+pub async fn authenticate_start(
+    store: &Store,
+    project: &Project,
+    (domain, user_id): (&str, Option<&str>),
+    now: Timestamp,
+) -> Result<String> {
+    let (rp, domain) = relying_party(project, domain)?;
+    let creds = match user_id {
+        None => vec![],
+        Some(id) => {
+            let user = users::get(store, project, id).await?;
+            let rows = store
+                .webauthn_credentials_of(&project.project_id, &user.user_id, Some(&domain))
+                .await?;
+            if rows.is_empty() {
+                return Err(Error::new(ErrorType::WebauthnRegistrationNotFound));
+            }
+            rows.iter().map(stored).collect::<Result<Vec<_>>>()?
+        }
+    };
+    let builder = rp
+        .new_challenge_authenticate_builder(creds, Some(UserVerificationPolicy::Preferred))
+        .map_err(|e| internal("authenticate builder", e))?;
+    let (rcr, mut state) = rp
+        .generate_challenge_authenticate(builder)
+        .map_err(|e| internal("authenticate start", e))?;
+    // The credentials are read again at the finish: the state need not carry them.
+    state.set_allowed_credentials(vec![]);
+    let options = options_json(&rcr.public_key)?;
+    let challenge = URL_SAFE_NO_PAD.encode::<&[u8]>(rcr.public_key.challenge.as_ref());
+    let row = CeremonyRow {
+        purpose: "authenticate".into(),
+        user_id: user_id.map(str::to_owned),
+        domain,
+        ceremony: serde_json::to_string(&state).map_err(|e| internal("state", e))?,
+    };
+    store
+        .insert_webauthn_ceremony(
+            &project.project_id,
+            &Digest256::of(&challenge).0,
+            &row,
+            now.plus_minutes(CEREMONY_MINUTES),
+        )
+        .await?;
+    Ok(options)
+}
+
+fn stored(row: &CredentialRow) -> Result<Credential> {
+    serde_json::from_str(&row.credential).map_err(|e| internal("stored credential", e))
+}
+
+/// `authenticate`: verifies an assertion against its ceremony and the stored credential; the
+/// session gets the `webauthn` factor. `expected_user` is the session's user on a step-up.
+pub async fn authenticate(
+    engine: &SessionEngine,
+    project: &Project,
+    (credential, expected_user): (&str, Option<&str>),
+    req: SessionRequest,
+    attrs: &ClientAttributes,
+    now: Timestamp,
+) -> Result<Authenticated> {
+    let rsp: PublicKeyCredential = parse_credential(credential)?;
+    let digest = challenge_digest(rsp.response.client_data_json.as_ref())?;
+    let store = engine.store();
+    let refused = |reason: &str| {
+        security_log::login_failed_for(&project.project_id, "webauthn", reason);
+        Error::new(ErrorType::UnableToAuthWebauthnRegistration)
+    };
+    let ceremony = store
+        .take_webauthn_ceremony(&project.project_id, &digest.0, now)
+        .await?
+        .filter(|c| c.purpose == "authenticate")
+        .ok_or_else(|| refused("no_pending_ceremony"))?;
+    let row = store
+        .webauthn_credential(&project.project_id, &URL_SAFE_NO_PAD.encode(&rsp.raw_id))
+        .await?
+        .filter(|r| r.domain == ceremony.domain)
+        .ok_or_else(|| Error::new(ErrorType::WebauthnRegistrationNotFound))?;
+    let named = ceremony.user_id.as_deref().or(expected_user);
+    if named.is_some_and(|u| u != row.user_id) {
+        return Err(refused("credential_of_another_user"));
+    }
+    if let Some(handle) = rsp.get_user_unique_id()
+        && URL_SAFE_NO_PAD.encode(handle) != row.user_handle
+    {
+        return Err(refused("user_handle_mismatch"));
+    }
+    let state: AuthenticationState =
+        serde_json::from_str(&ceremony.ceremony).map_err(|e| internal("stored state", e))?;
+    let mut cred = stored(&row)?;
+    let (rp, _) = relying_party(project, &ceremony.domain)?;
+    let result = rp
+        .authenticate_single_credential(&rsp, &state, &cred)
+        .map_err(|e| refused(&format!("{e:?}")))?;
+    cred.counter = result.counter();
+    cred.backup_state = result.backup_state();
+    cred.backup_eligible = result.backup_eligible();
+    let json = serde_json::to_string(&cred).map_err(|e| internal("credential", e))?;
+    if !store
+        .record_webauthn_use(
+            &project.project_id,
+            &row.registration_id,
+            (&json, result.counter()),
+            now,
+        )
+        .await?
+    {
+        // Deleted meanwhile, or another login with this counter value won: a clone.
+        return Err(refused("counter_not_advanced"));
+    }
+    factors::check_attachable(engine, project, &req, &row.user_id, now).await?;
+    let user = users::get(store, project, &row.user_id).await?;
+    let factor = AuthFactor::new(
+        FactorKind::Webauthn,
+        FactorSubject::Webauthn {
+            webauthn_registration_id: row.registration_id.clone(),
+            domain: row.domain,
+            user_agent: row.user_agent,
+        },
+        now,
+    );
+    factors::complete(
+        engine,
+        project,
+        (user, row.registration_id),
+        factor,
+        req,
+        attrs,
+        now,
+    )
+    .await
+}
+
+/// Renames a registration; the registration as it now is.
+pub async fn rename(
+    store: &Store,
+    project: &Project,
+    registration_id: &str,
+    name: &str,
+) -> Result<WebauthnRegistration> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::new(ErrorType::EmptyWebauthnRegistrationName));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(Error::with_message(
+            ErrorType::BadRequest,
+            "name must be at most 200 characters.",
+        ));
+    }
+    let user_id = store
+        .rename_webauthn_registration(&project.project_id, registration_id, name)
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::WebauthnRegistrationNotFound))?;
+    let user = users::get(store, project, &user_id).await?;
+    user.webauthn_registrations
+        .into_iter()
+        .find(|r| r.registration_id == registration_id)
+        .ok_or_else(|| Error::new(ErrorType::WebauthnRegistrationNotFound))
+}
+
+/// A signed-in user renames one of its own registrations.
+pub async fn rename_own(
+    engine: &SessionEngine,
+    project: &Project,
+    (loc, now): (&Locator, Timestamp),
+    registration_id: &str,
+    name: &str,
+) -> Result<WebauthnRegistration> {
+    let (_, user) = crate::service::sessions::resolve_with_user(engine, project, loc, now).await?;
+    if !user
+        .webauthn_registrations
+        .iter()
+        .any(|r| r.registration_id == registration_id)
+    {
+        return Err(Error::new(ErrorType::WebauthnRegistrationNotFound));
+    }
+    rename(engine.store(), project, registration_id, name).await
+}
+
+/// One credential as `GET /v1/webauthn/credentials` lists it.
+#[derive(Debug, Clone)]
+pub struct PublicCredential {
+    /// base64url.
+    pub credential_id: String,
+    /// Its registration.
+    pub registration_id: String,
+    /// The COSE key, base64.
+    pub public_key: String,
+}
+
+/// A user's credentials for a domain.
+pub async fn credentials(
+    store: &Store,
+    project: &Project,
+    user_id: &str,
+    domain: &str,
+) -> Result<Vec<PublicCredential>> {
+    let user = users::get(store, project, user_id).await?;
+    let rows = store
+        .webauthn_credentials_of(&project.project_id, &user.user_id, Some(domain))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PublicCredential {
+            credential_id: r.credential_id,
+            registration_id: r.registration_id,
+            public_key: r.public_key,
+        })
+        .collect())
+}
+
+/// The COSE public key (its CBOR bytes) in a verified attestation object's authenticator
+/// data: after the RP id hash (32), flags (1), counter (4), AAGUID (16), the credential id's
+/// length (2) and the id.
+fn cose_key_of(attestation_object: &[u8]) -> Result<Vec<u8>> {
+    use serde::Deserialize as _;
+    use serde_cbor_2::Value;
+    let bad = || invalid("The attestation object holds no credential public key.");
+    let att: Value = serde_cbor_2::from_slice(attestation_object).map_err(|_| bad())?;
+    let Value::Map(m) = att else {
+        return Err(bad());
+    };
+    let Some(Value::Bytes(auth)) = m.get(&Value::Text("authData".into())) else {
+        return Err(bad());
+    };
+    let id_len = auth.get(53..55).ok_or_else(bad)?;
+    let start = 55 + usize::from(u16::from_be_bytes([id_len[0], id_len[1]]));
+    let rest = auth.get(start..).ok_or_else(bad)?;
+    let mut de = serde_cbor_2::Deserializer::from_slice(rest);
+    Value::deserialize(&mut de).map_err(|_| bad())?;
+    Ok(rest[..de.byte_offset()].to_vec())
+}
+
+/// Deletes a registration; the user as it now is.
+pub async fn delete(store: &Store, project: &Project, registration_id: &str) -> Result<User> {
+    let user_id = store
+        .delete_webauthn_registration(&project.project_id, registration_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::WebauthnRegistrationNotFound))?;
+    security_log::factor_removed(project, &user_id, registration_id, "backend");
+    users::get(store, project, &user_id).await
+}
+
+/// A signed-in user deletes one of its own registrations, with a recent factor.
+pub async fn delete_own(
+    engine: &SessionEngine,
+    project: &Project,
+    loc: &Locator,
+    registration_id: &str,
+    now: Timestamp,
+) -> Result<User> {
+    let owns = |u: &User| {
+        u.webauthn_registrations
+            .iter()
+            .any(|r| r.registration_id == registration_id)
+    };
+    factors::check_own_recent(
+        engine,
+        project,
+        (loc, now),
+        owns,
+        ErrorType::WebauthnRegistrationNotFound,
+    )
+    .await?;
+    delete(engine.store(), project, registration_id).await
+}
