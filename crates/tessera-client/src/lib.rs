@@ -25,6 +25,8 @@ pub mod axum;
 pub mod headless;
 /// Local verification of session JWTs against the project's JWKS.
 pub mod jwt;
+/// `/v1/webauthn`, `/v1/crypto_wallets`: the public-key factors.
+mod keys;
 /// `/v1/magic_links`.
 mod magic_links;
 /// `/v1/oauth`, `/v1/impersonation`.
@@ -41,6 +43,7 @@ mod totps;
 mod users;
 
 pub use jwt::{JwtError, JwtVerifier};
+pub use keys::{CryptoWallets, WebAuthn};
 pub use magic_links::MagicLinks;
 pub use oauth::{Impersonation, OAuth};
 pub use otps::{OtpChannel, Otps};
@@ -248,6 +251,16 @@ impl Client {
     /// Impersonation.
     pub fn impersonation(&self) -> Impersonation<'_> {
         Impersonation { client: self }
+    }
+
+    /// The WebAuthn API (passkeys, security keys).
+    pub fn webauthn(&self) -> WebAuthn<'_> {
+        WebAuthn { client: self }
+    }
+
+    /// The crypto-wallet API.
+    pub fn crypto_wallets(&self) -> CryptoWallets<'_> {
+        CryptoWallets { client: self }
     }
 
     /// `/v1/…` at the root of the base URL's host, each segment percent-encoded.

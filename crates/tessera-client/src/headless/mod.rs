@@ -45,6 +45,8 @@ mod credentials;
 mod factors;
 /// OAuth (a loopback redirect for CLI and desktop apps) and impersonation.
 mod oauth;
+/// WebAuthn and crypto wallets.
+mod keys;
 /// The session and the user.
 mod session_api;
 /// Persistence of the client's state.
@@ -52,6 +54,7 @@ mod storage;
 
 pub use credentials::{PasswordsApi, TotpEnrolment, TotpsApi};
 pub use factors::{CodeSent, MagicLinksApi, OtpsApi};
+pub use keys::{CryptoWalletsApi, WebAuthnApi};
 pub use oauth::{ImpersonationApi, OAuthApi, OAuthLogin};
 pub use session_api::{SessionApi, UserApi};
 
@@ -314,6 +317,16 @@ impl HeadlessClient {
     /// Authenticator apps (TOTP) and recovery codes.
     pub fn totps(&self) -> TotpsApi<'_> {
         TotpsApi { c: self }
+    }
+
+    /// WebAuthn with an authenticator the app drives.
+    pub fn webauthn(&self) -> WebAuthnApi<'_> {
+        WebAuthnApi { c: self }
+    }
+
+    /// Crypto-wallet logins.
+    pub fn crypto_wallets(&self) -> CryptoWalletsApi<'_> {
+        CryptoWalletsApi { c: self }
     }
 
     /// How many session requests (refreshes, extensions, logouts) this client has sent.

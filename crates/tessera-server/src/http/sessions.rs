@@ -478,6 +478,7 @@ mod tests {
                     session_jwt: jwt,
                     user: render::user(u, now),
                     method_id: None,
+                    webauthn_registration_id: None,
                 },
             };
             for (sdk, expected) in [

@@ -414,9 +414,9 @@ pub async fn authenticate(
 ) -> Result<Authenticated> {
     let kind = WalletType::parse(wallet_type)?;
     let address = Address::parse(kind, address)?;
-    if signature.is_empty() {
-        return Err(Error::new(ErrorType::SignatureMissing));
-    }
+    // A malformed signature is refused before the challenge is spent (the answer about the
+    // empty message is ignored: only the format errors matter here).
+    address.verify("", signature)?;
     let store = engine.store();
     let key = (kind.as_str(), address.text.as_str());
     let challenge = store

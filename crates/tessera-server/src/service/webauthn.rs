@@ -286,15 +286,21 @@ pub async fn register(
     let ceremony: Registering =
         serde_json::from_str(&pending.ceremony).map_err(|e| internal("stored state", e))?;
     let (rp, _) = relying_party(project, &pending.domain)?;
-    let cred: Credential = rp
-        .register_credential(&reg, &ceremony.state, None)
-        .map_err(|e| {
+    let cred: Credential = match rp.register_credential(&reg, &ceremony.state, None) {
+        Ok(c) => c,
+        Err(e) => {
             security_log::login_failed_for(&project.project_id, "webauthn", "attestation_refused");
-            Error::with_message(
+            // The library refuses a credential the options excluded: one registered already.
+            let id = URL_SAFE_NO_PAD.encode(&reg.raw_id);
+            if store.webauthn_credential(&project.project_id, &id).await?.is_some() {
+                return Err(Error::new(ErrorType::DuplicateWebauthnRegistration));
+            }
+            return Err(Error::with_message(
                 ErrorType::InvalidPublicKeyCredential,
                 format!("The authenticator's answer was refused: {e}."),
-            )
-        })?;
+            ));
+        }
+    };
     let authenticator_type = match ceremony.authenticator_type.as_str() {
         "" => attachment_of(credential),
         t => t.to_owned(),

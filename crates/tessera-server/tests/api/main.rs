@@ -8,6 +8,7 @@ mod harness;
 mod browser;
 mod cli;
 mod cookie_sessions;
+mod crypto_wallets;
 mod errors;
 mod frontend;
 mod frontend_credentials;
@@ -41,6 +42,7 @@ mod security_log;
 /// Idle timeout and maximum lifetime per project (real time: about 75 s).
 mod session_policy;
 mod sessions;
+mod soft_authenticator;
 /// Pre-account takeover through sends for attachment.
 mod takeover;
 mod tessera_browser;
@@ -49,3 +51,4 @@ mod totps;
 mod users;
 /// Every table of a session answer bumps the user version (the render cache's invariant).
 mod version;
+mod webauthn;

@@ -56,13 +56,19 @@ pub(crate) fn installed(path: PathBuf) -> PathBuf {
 async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
     let mut cmd = tokio::process::Command::new(program);
     cmd.arg(script)
-        .env(
-            "TESSERA_URL",
-            format!("http://127.0.0.1:{}", app.addr.port()),
-        )
         .env("PROJECT_ID", &app.creds.project_id)
-        .env("SECRET", &app.creds.secret)
-        .env("BREACHED_PASSWORD", crate::passwords::BREACHED[0]);
+        .env("SECRET", &app.creds.secret);
+    run_command(app, cmd).await
+}
+
+/// Runs a prepared SDK script command (its project and anything else set by the caller)
+/// against `app`, answering its requests for links and codes.
+pub(crate) async fn run_command(app: &TestApp, mut cmd: tokio::process::Command) {
+    cmd.env(
+        "TESSERA_URL",
+        format!("http://127.0.0.1:{}", app.addr.port()),
+    )
+    .env("BREACHED_PASSWORD", crate::passwords::BREACHED[0]);
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap();
         match req["need"].as_str().unwrap() {

@@ -1,0 +1,84 @@
+//! Crypto-wallet logins on both backends: the official Node SDK with signatures made by
+//! independent libraries (viem and siwe for Ethereum, tweetnacl for Solana) in
+//! `sdk-tests/node/wallets.js`, and 50 concurrent answers to one challenge.
+
+use std::path::PathBuf;
+
+use ed25519_dalek::Signer as _;
+use tessera_client::Client;
+use tessera_client::proto::crypto_wallets::{AuthenticateRequest, AuthenticateStartRequest};
+use tessera_client::proto::sessions::SessionOptions;
+use tessera_server::service::projects::{self, NewProject};
+
+use crate::harness::{TestApp, both_backends};
+use crate::sdk::{installed, repo, run_command};
+
+both_backends!(
+    node_sdk_runs_crypto_wallets,
+    one_wallet_signature_logs_in_once_under_fifty_concurrent_uses
+);
+
+/// The page origin the wallet scripts sign in for.
+const ORIGIN: &str = "http://localhost:3000";
+
+async fn project(app: &TestApp) -> (String, String) {
+    let creds = projects::create(
+        (&app.store, &app.master),
+        NewProject {
+            name: "Wallets".into(),
+            authorized_origins: vec![ORIGIN.into()],
+            redirect_urls: vec![format!("{ORIGIN}/authenticate")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (creds.project_id, creds.secret)
+}
+
+async fn node_sdk_runs_crypto_wallets(app: &TestApp) {
+    installed(repo().join("sdk-tests/node/node_modules/viem"));
+    let (project_id, secret) = project(app).await;
+    let mut cmd = tokio::process::Command::new(PathBuf::from("node"));
+    cmd.arg(repo().join("sdk-tests/node/wallets.js"))
+        .env("PROJECT_ID", project_id)
+        .env("SECRET", secret)
+        .env("SIWE_DOMAIN", "localhost:3000");
+    run_command(app, cmd).await;
+}
+
+async fn one_wallet_signature_logs_in_once_under_fifty_concurrent_uses(app: &TestApp) {
+    let (project_id, secret) = project(app).await;
+    let client = Client::new(&app.base_url, &project_id, &secret).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let address = bs58::encode(key.verifying_key().to_bytes()).into_string();
+    let start = client
+        .crypto_wallets()
+        .authenticate_start(&AuthenticateStartRequest {
+            crypto_wallet_type: "solana".into(),
+            crypto_wallet_address: address.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(start.user_created);
+    let signature = bs58::encode(key.sign(start.challenge.as_bytes()).to_bytes()).into_string();
+    let req = AuthenticateRequest {
+        crypto_wallet_type: "solana".into(),
+        crypto_wallet_address: address,
+        signature,
+        session: SessionOptions {
+            session_duration_minutes: Some(60),
+            ..Default::default()
+        },
+    };
+    let tries = (0..50).map(|_| {
+        let (client, req) = (client.clone(), req.clone());
+        tokio::spawn(async move { client.crypto_wallets().authenticate(&req).await.is_ok() })
+    });
+    let mut wins = 0;
+    for t in tries {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1, "one challenge, one session");
+}
