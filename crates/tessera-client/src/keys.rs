@@ -19,7 +19,11 @@ impl WebAuthn<'_> {
         req: &wa::RegisterStartRequest,
     ) -> Result<wa::RegisterStartResponse, ClientError> {
         self.client
-            .call(Method::POST, &["v1", "webauthn", "register", "start"], Some(req))
+            .call(
+                Method::POST,
+                &["v1", "webauthn", "register", "start"],
+                Some(req),
+            )
             .await
     }
 
@@ -98,7 +102,12 @@ impl WebAuthn<'_> {
         self.client
             .call(
                 Method::DELETE,
-                &["v1", "users", "webauthn_registrations", webauthn_registration_id],
+                &[
+                    "v1",
+                    "users",
+                    "webauthn_registrations",
+                    webauthn_registration_id,
+                ],
                 crate::NO_BODY,
             )
             .await

@@ -26,9 +26,9 @@ pub mod sdk;
 pub mod sessions;
 /// Authenticator apps (TOTP) and their recovery codes.
 pub mod totps;
-/// WebAuthn registrations and logins (passkeys).
-pub mod webauthn;
 /// The User object and the `/v1/users` endpoints.
 pub mod users;
+/// WebAuthn registrations and logins (passkeys).
+pub mod webauthn;
 
 pub use error::{ErrorResponse, ErrorType};

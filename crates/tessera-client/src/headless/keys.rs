@@ -3,6 +3,18 @@ use tessera_proto::webauthn as wa;
 
 use super::*;
 
+impl HeadlessClient {
+    /// WebAuthn with an authenticator the app drives.
+    pub fn webauthn(&self) -> WebAuthnApi<'_> {
+        WebAuthnApi { c: self }
+    }
+
+    /// Crypto-wallet logins.
+    pub fn crypto_wallets(&self) -> CryptoWalletsApi<'_> {
+        CryptoWalletsApi { c: self }
+    }
+}
+
 fn which(c: &HeadlessClient) -> &'static str {
     if c.token().is_some() {
         "secondary"
@@ -108,8 +120,12 @@ impl WebAuthnApi<'_> {
         public_key_credential: &str,
         session_duration_minutes: u32,
     ) -> Result<Session, ClientError> {
-        self.send("webauthn/register", public_key_credential, session_duration_minutes)
-            .await
+        self.send(
+            "webauthn/register",
+            public_key_credential,
+            session_duration_minutes,
+        )
+        .await
     }
 
     /// Request options: any passkey when signed out, the user's credentials when signed in.
@@ -124,7 +140,8 @@ impl WebAuthnApi<'_> {
             use_base64_url_encoding: None,
         };
         let path = format!("webauthn/authenticate/start/{}", which(self.c));
-        let r: wa::AuthenticateStartResponse = self.c.call(Method::POST, &path, Some(&body)).await?;
+        let r: wa::AuthenticateStartResponse =
+            self.c.call(Method::POST, &path, Some(&body)).await?;
         Ok(r.public_key_credential_request_options)
     }
 
@@ -142,7 +159,12 @@ impl WebAuthnApi<'_> {
         .await
     }
 
-    async fn send(&self, path: &str, credential: &str, minutes: u32) -> Result<Session, ClientError> {
+    async fn send(
+        &self,
+        path: &str,
+        credential: &str,
+        minutes: u32,
+    ) -> Result<Session, ClientError> {
         let body = wa::SdkCredentialRequest {
             public_key_credential: credential.to_owned(),
             session_duration_minutes: Some(minutes.into()),

@@ -43,10 +43,10 @@ use crate::ClientError;
 mod credentials;
 /// Logins by passcode and magic link.
 mod factors;
-/// OAuth (a loopback redirect for CLI and desktop apps) and impersonation.
-mod oauth;
 /// WebAuthn and crypto wallets.
 mod keys;
+/// OAuth (a loopback redirect for CLI and desktop apps) and impersonation.
+mod oauth;
 /// The session and the user.
 mod session_api;
 /// Persistence of the client's state.
@@ -317,16 +317,6 @@ impl HeadlessClient {
     /// Authenticator apps (TOTP) and recovery codes.
     pub fn totps(&self) -> TotpsApi<'_> {
         TotpsApi { c: self }
-    }
-
-    /// WebAuthn with an authenticator the app drives.
-    pub fn webauthn(&self) -> WebAuthnApi<'_> {
-        WebAuthnApi { c: self }
-    }
-
-    /// Crypto-wallet logins.
-    pub fn crypto_wallets(&self) -> CryptoWalletsApi<'_> {
-        CryptoWalletsApi { c: self }
     }
 
     /// How many session requests (refreshes, extensions, logouts) this client has sent.

@@ -45,7 +45,11 @@ async fn register_start(
         user_agent: req.user_agent.unwrap_or_default(),
         authenticator_type: req.authenticator_type,
         passkey: req.return_passkey_credential_options.unwrap_or(false),
-        overrides: (req.override_id, req.override_name, req.override_display_name),
+        overrides: (
+            req.override_id,
+            req.override_name,
+            req.override_display_name,
+        ),
     };
     let options = webauthn::register_start(app.store(), &project, input, Timestamp::now()).await?;
     Ok(axum::Json(wire::RegisterStartResponse {

@@ -157,7 +157,8 @@ fn eth_signer(message: &[u8], sig: &[u8; 65]) -> Result<[u8; 20]> {
     let signature = Signature::from_slice(&sig[..64]).map_err(|_| bad())?;
     let v = if sig[64] >= 27 { sig[64] - 27 } else { sig[64] };
     let recovery = RecoveryId::from_byte(v).ok_or_else(bad)?;
-    let key = VerifyingKey::recover_from_prehash(&digest, &signature, recovery).map_err(|_| bad())?;
+    let key =
+        VerifyingKey::recover_from_prehash(&digest, &signature, recovery).map_err(|_| bad())?;
     let point = key.to_encoded_point(false);
     let hash = Keccak256::digest(&point.as_bytes()[1..]);
     let mut out = [0u8; 20];
@@ -202,16 +203,32 @@ fn rfc3339(field: &str, s: &str) -> Result<OffsetDateTime> {
 /// The EIP-4361 message for `address`: the domain must be one of the project's (its
 /// authorized origins' hosts, or its WebAuthn domains), the URI an authorized origin's or
 /// below one; it expires [`CHALLENGE_MINUTES`] after `issued_at`.
-fn siwe_message(project: &Project, address: &Address, p: Siwe, now: OffsetDateTime) -> Result<String> {
-    let host = p.domain.split(':').next().unwrap_or_default().to_ascii_lowercase();
+fn siwe_message(
+    project: &Project,
+    address: &Address,
+    p: Siwe,
+    now: OffsetDateTime,
+) -> Result<String> {
+    let host = p
+        .domain
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if p.domain.is_empty() || !webauthn::allowed_domains(project).contains(&host) {
         return Err(siwe_error(
             ErrorType::InvalidSiweDomain,
-            format!("The SIWE domain {:?} is not one of the project's domains.", p.domain),
+            format!(
+                "The SIWE domain {:?} is not one of the project's domains.",
+                p.domain
+            ),
         ));
     }
     let uri = url::Url::parse(&p.uri).map_err(|_| {
-        siwe_error(ErrorType::InvalidSiweUri, "siwe_params.uri must be a URI.".into())
+        siwe_error(
+            ErrorType::InvalidSiweUri,
+            "siwe_params.uri must be a URI.".into(),
+        )
     })?;
     if uri.host_str().map(str::to_ascii_lowercase).as_deref() != Some(host.as_str()) {
         return Err(siwe_error(
@@ -220,21 +237,31 @@ fn siwe_message(project: &Project, address: &Address, p: Siwe, now: OffsetDateTi
         ));
     }
     let chain_id: u64 = p.chain_id.as_deref().unwrap_or("1").parse().map_err(|_| {
-        siwe_error(ErrorType::InvalidSiweParams, "siwe_params.chain_id must be a number.".into())
+        siwe_error(
+            ErrorType::InvalidSiweParams,
+            "siwe_params.chain_id must be a number.".into(),
+        )
     })?;
     let issued_at = match &p.issued_at {
         Some(s) => rfc3339("issued_at", s)?,
         None => now,
     };
     let expires = issued_at + time::Duration::minutes(CHALLENGE_MINUTES);
-    let not_before = p.not_before.as_deref().map(|s| rfc3339("not_before", s)).transpose()?;
+    let not_before = p
+        .not_before
+        .as_deref()
+        .map(|s| rfc3339("not_before", s))
+        .transpose()?;
     let resources = p
         .resources
         .iter()
         .map(|r| r.parse())
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|_| {
-            siwe_error(ErrorType::InvalidSiweParams, "siwe_params.resources must be URIs.".into())
+            siwe_error(
+                ErrorType::InvalidSiweParams,
+                "siwe_params.resources must be URIs.".into(),
+            )
         })?;
     if p.statement.as_deref().is_some_and(|s| s.contains('\n')) {
         return Err(siwe_error(
@@ -246,12 +273,18 @@ fn siwe_message(project: &Project, address: &Address, p: Siwe, now: OffsetDateTi
     address_bytes.copy_from_slice(&address.bytes);
     let message = siwe::Message {
         domain: p.domain.parse().map_err(|_| {
-            siwe_error(ErrorType::InvalidSiweDomain, "siwe_params.domain is not a host.".into())
+            siwe_error(
+                ErrorType::InvalidSiweDomain,
+                "siwe_params.domain is not a host.".into(),
+            )
         })?,
         address: address_bytes,
         statement: p.statement,
         uri: p.uri.parse().map_err(|_| {
-            siwe_error(ErrorType::InvalidSiweUri, "siwe_params.uri must be a URI.".into())
+            siwe_error(
+                ErrorType::InvalidSiweUri,
+                "siwe_params.uri must be a URI.".into(),
+            )
         })?,
         version: siwe::Version::V1,
         chain_id,
@@ -339,7 +372,9 @@ pub async fn start(
         }
     };
     let key = (kind.as_str(), address.text.as_str());
-    let held = store.crypto_wallet(&project.project_id, key.0, key.1).await?;
+    let held = store
+        .crypto_wallet(&project.project_id, key.0, key.1)
+        .await?;
     let (user_id, user_created) = match (held, target) {
         (Some(w), Some(t)) if w.user_id != t => {
             return Err(Error::new(ErrorType::DuplicateCryptoWallet));
@@ -502,7 +537,6 @@ pub async fn delete_own(
     .await?;
     delete(engine.store(), project, wallet_id).await
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,11 @@
 
 /// A user's further addresses: attached only once proven, deleted only with recent proof.
 pub mod addresses;
+/// Crypto wallets: Ethereum (EIP-191, Sign-In with Ethereum) and Solana signatures.
+pub mod crypto_wallets;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;
-/// Crypto wallets: Ethereum (EIP-191, Sign-In with Ethereum) and Solana signatures.
-pub mod crypto_wallets;
 /// Impersonation: single-use tokens minted by administrators, fixed 60-minute sessions.
 pub mod impersonation;
 /// Signing keys: the per-instance cache, generation and rotation.

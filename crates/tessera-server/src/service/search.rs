@@ -115,19 +115,36 @@ pub fn operand(name: &str, value: &Value) -> Result<UserFilter> {
         "phone_id" => F::PhoneIds(strings(name, value)?),
         "phone_verified" => F::PhoneVerified(boolean(name, value)?),
         "phone_number_fuzzy" => F::PhoneFuzzy(fuzzy(name, value)?),
-        // Factors Tessera does not store yet: no user has one, so "has one" never holds and
+        "oauth_provider" => F::OauthProviders(
+            strings(name, value)?
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
+        ),
+        "webauthn_registration_id" => F::WebauthnIds(strings(name, value)?),
+        // Every stored registration completed its ceremony.
+        "webauthn_registration_verified" => match boolean(name, value)? {
+            true => F::WebauthnAny,
+            false => F::Const(false),
+        },
+        "crypto_wallet_id" => F::WalletIds(strings(name, value)?),
+        "crypto_wallet_address" => F::WalletAddresses(
+            strings(name, value)?
+                .into_iter()
+                .map(|a| {
+                    use crate::service::crypto_wallets::{Address, WalletType};
+                    Address::parse(WalletType::Ethereum, &a).map_or(a, |e| e.text)
+                })
+                .collect(),
+        ),
+        "crypto_wallet_verified" => F::WalletVerified(boolean(name, value)?),
+        // Mobile biometrics do not exist here: no user has one, so "has one" never holds and
         // "has none" always does. The values are still checked.
-        "oauth_provider"
-        | "webauthn_registration_id"
-        | "crypto_wallet_id"
-        | "crypto_wallet_address"
-        | "biometric_registration_id" => {
+        "biometric_registration_id" => {
             strings(name, value)?;
             F::Const(false)
         }
-        "webauthn_registration_verified"
-        | "crypto_wallet_verified"
-        | "biometric_registration_verified" => {
+        "biometric_registration_verified" => {
             boolean(name, value)?;
             F::Const(false)
         }

@@ -16,10 +16,10 @@ mod basis;
 mod batch;
 /// The change feed between instances (PostgreSQL NOTIFY).
 mod changes;
-/// Crypto wallets and their single-use challenges.
-pub mod crypto_wallets;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
+/// Crypto wallets and their single-use challenges.
+pub mod crypto_wallets;
 /// The hottest SQLite read through rusqlite on the calling thread.
 mod hot;
 /// Session signing keys.

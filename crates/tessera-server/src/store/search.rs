@@ -75,6 +75,18 @@ pub enum UserFilter {
     TotpIds(Vec<String>),
     /// Has a TOTP registration whose `verified` is this.
     TotpVerified(bool),
+    /// Has a registration of one of these OAuth providers (Tessera's lower-case names).
+    OauthProviders(Vec<String>),
+    /// Has one of these WebAuthn registrations.
+    WebauthnIds(Vec<String>),
+    /// Has a WebAuthn registration (every stored one is verified).
+    WebauthnAny,
+    /// Has one of these crypto wallets.
+    WalletIds(Vec<String>),
+    /// Has a wallet with one of these (canonical) addresses.
+    WalletAddresses(Vec<String>),
+    /// Has a wallet whose `verified` is this.
+    WalletVerified(bool),
 }
 
 fn like_pattern(text: &str) -> String {
@@ -168,7 +180,8 @@ impl SqlBuilder {
                 ));
             }
             EmailAddresses(v) | EmailIds(v) | EmailDomains(v) | PhoneNumbers(v) | PhoneIds(v)
-            | TotpIds(v)
+            | TotpIds(v) | OauthProviders(v) | WebauthnIds(v) | WalletIds(v)
+            | WalletAddresses(v)
                 if v.is_empty() =>
             {
                 self.sql.push_str("1 = 0")
@@ -231,6 +244,28 @@ impl SqlBuilder {
             TotpVerified(b) => {
                 let p = self.bind(Bind::Bool(*b));
                 self.exists("user_totps", &format!("f.verified = {p}"));
+            }
+            OauthProviders(v) => {
+                let l = self.list(v);
+                self.exists("user_oauth_registrations", &format!("f.provider IN ({l})"));
+            }
+            WebauthnIds(v) => {
+                let l = self.list(v);
+                let cond = format!("f.registration_id IN ({l})");
+                self.exists("user_webauthn_registrations", &cond);
+            }
+            WebauthnAny => self.exists("user_webauthn_registrations", "1 = 1"),
+            WalletIds(v) => {
+                let l = self.list(v);
+                self.exists("user_crypto_wallets", &format!("f.wallet_id IN ({l})"));
+            }
+            WalletAddresses(v) => {
+                let l = self.list(v);
+                self.exists("user_crypto_wallets", &format!("f.address IN ({l})"));
+            }
+            WalletVerified(b) => {
+                let p = self.bind(Bind::Bool(*b));
+                self.exists("user_crypto_wallets", &format!("f.verified = {p}"));
             }
         }
     }

@@ -64,8 +64,7 @@ pub struct CredentialRow {
     pub user_agent: String,
 }
 
-const CREDENTIAL_COLUMNS: &str =
-    "registration_id, user_id, domain, credential_id, user_handle, credential, public_key, \
+const CREDENTIAL_COLUMNS: &str = "registration_id, user_id, domain, credential_id, user_handle, credential, public_key, \
      user_agent";
 
 impl Store {

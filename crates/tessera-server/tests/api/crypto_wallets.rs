@@ -62,6 +62,18 @@ async fn one_wallet_signature_logs_in_once_under_fifty_concurrent_uses(app: &Tes
         .await
         .unwrap();
     assert!(start.user_created);
+    let found = crate::webauthn::search(
+        &client,
+        "crypto_wallet_address",
+        vec![address.clone()].into(),
+    );
+    assert_eq!(
+        found.await,
+        [start.user_id.clone()],
+        "a new wallet's user, unverified"
+    );
+    let unverified = crate::webauthn::search(&client, "crypto_wallet_verified", false.into());
+    assert_eq!(unverified.await, [start.user_id.clone()]);
     let signature = bs58::encode(key.sign(start.challenge.as_bytes()).to_bytes()).into_string();
     let req = AuthenticateRequest {
         crypto_wallet_type: "solana".into(),
@@ -81,4 +93,6 @@ async fn one_wallet_signature_logs_in_once_under_fifty_concurrent_uses(app: &Tes
         wins += usize::from(t.await.unwrap());
     }
     assert_eq!(wins, 1, "one challenge, one session");
+    let verified = crate::webauthn::search(&client, "crypto_wallet_verified", true.into());
+    assert_eq!(verified.await.len(), 1);
 }

@@ -126,6 +126,34 @@ async fn secrets_rotate_and_a_deleted_one_fails_at_once(app: &TestApp) {
     )
     .await;
     assert!(!bad.status.success());
+    let p = tessera(
+        app,
+        &[
+            "project",
+            "update",
+            &pid,
+            "--webauthn-domains",
+            "example.com,Shop.Example.com",
+        ],
+    )
+    .await;
+    let policy: serde_json::Value = serde_json::from_str(&p).unwrap();
+    assert_eq!(
+        policy["identity"]["webauthn_domains"],
+        serde_json::json!(["example.com", "shop.example.com"])
+    );
+    let bad = run(
+        app,
+        &[
+            "project",
+            "update",
+            &pid,
+            "--webauthn-domains",
+            "https://example.com",
+        ],
+    )
+    .await;
+    assert!(!bad.status.success(), "a URL is not a relying-party id");
     let listed = tessera(app, &["project", "list", "--json"]).await;
     assert!(
         listed.contains("\"session_idle_timeout_minutes\": 30"),

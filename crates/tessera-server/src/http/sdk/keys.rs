@@ -14,10 +14,10 @@ use super::factors::{concluded, session_request};
 use crate::error::Result;
 use crate::http::extract::{Client, Json, Path, RequestId};
 use crate::model::Timestamp;
+use crate::model::user::User;
 use crate::service::crypto_wallets::{self, Attach, StartInput};
 use crate::service::sessions::resolve_with_user;
 use crate::service::webauthn::{self, RegisterStart};
-use crate::model::user::User;
 use crate::service::{limits, notify};
 use crate::state::AppState;
 
@@ -53,7 +53,11 @@ pub(super) async fn register_start(
         user_agent: req.user_agent.unwrap_or_default(),
         authenticator_type: req.authenticator_type,
         passkey: req.return_passkey_credential_options.unwrap_or(false),
-        overrides: (req.override_id, req.override_name, req.override_display_name),
+        overrides: (
+            req.override_id,
+            req.override_name,
+            req.override_display_name,
+        ),
     };
     let options =
         webauthn::register_start(app.store(), &caller.project, input, Timestamp::now()).await?;
@@ -111,7 +115,11 @@ pub(super) async fn authenticate_start(
     let user_id = match which.as_str() {
         "primary" => None,
         "secondary" => Some(session_user(&app, &caller).await?),
-        _ => return Err(crate::error::Error::new(crate::error::ErrorType::RouteNotFound)),
+        _ => {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorType::RouteNotFound,
+            ));
+        }
     };
     let options = webauthn::authenticate_start(
         app.store(),
@@ -186,7 +194,14 @@ pub(super) async fn webauthn_delete(
     let now = Timestamp::now();
     let loc = caller.session()?;
     let user = webauthn::delete_own(&app.sessions, &caller.project, &loc, &id, now).await?;
-    Ok(deleted(&app, &caller, (request_id, user), "A passkey or security key", now).await)
+    Ok(deleted(
+        &app,
+        &caller,
+        (request_id, user),
+        "A passkey or security key",
+        now,
+    )
+    .await)
 }
 
 /// Tells the user a factor went, and answers with the user as it now is.
@@ -221,7 +236,11 @@ pub(super) async fn wallet_start(
     let attach = match which.as_str() {
         "primary" => Attach::Nobody,
         "secondary" => Attach::Session(caller.session()?),
-        _ => return Err(crate::error::Error::new(crate::error::ErrorType::RouteNotFound)),
+        _ => {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorType::RouteNotFound,
+            ));
+        }
     };
     let siwe = req.siwe_params.map(|p| {
         // The browser SDK sends no domain: it is the URI's authority (the page's origin).
@@ -269,7 +288,14 @@ pub(super) async fn wallet_authenticate(
         now,
     )
     .await;
-    concluded(&app, &caller, ("crypto_wallet", a, client.0), request_id, now).await
+    concluded(
+        &app,
+        &caller,
+        ("crypto_wallet", a, client.0),
+        request_id,
+        now,
+    )
+    .await
 }
 
 /// `DELETE /users/crypto_wallets/{id}`: the session's own, with a recent factor.

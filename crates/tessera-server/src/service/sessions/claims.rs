@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{
-    AuthenticationFactor, AuthenticatorAppFactor, EmailFactor, EmbeddableMagicLinkFactor,
-    CryptoWalletFactor, ImpersonatedFactor, PhoneNumberFactor, RecoveryCodeFactor, SessionAttributes,
-    WebAuthnFactor,
+    AuthenticationFactor, AuthenticatorAppFactor, CryptoWalletFactor, EmailFactor,
+    EmbeddableMagicLinkFactor, ImpersonatedFactor, PhoneNumberFactor, RecoveryCodeFactor,
+    SessionAttributes, WebAuthnFactor,
 };
 
 use crate::model::session::{AuthFactor, FactorKind, FactorSubject};

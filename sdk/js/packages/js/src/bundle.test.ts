@@ -1,5 +1,5 @@
 // @vitest-environment node
-// Tree-shaking guarantees: the core entry carries no passwords/TOTP/OAuth/impersonation code, and no browser entry pulls in jose.
+// Tree-shaking guarantees: the core entry carries no passwords/TOTP/OAuth/impersonation/WebAuthn/crypto-wallet code, and no browser entry pulls in jose.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -17,13 +17,15 @@ const bundle = async (entry: string) => {
 };
 
 describe('entry points', () => {
-  it('@tessera/js/core leaves out passwords, TOTP, OAuth and impersonation', async () => {
+  it('@tessera/js/core leaves out passwords, TOTP, OAuth, impersonation, WebAuthn and crypto wallets', async () => {
     const { text, inputs } = await bundle('./core.ts');
-    expect(inputs.some((i) => /factors\/(passwords|totps|oauth|impersonation)/.test(i))).toBe(false);
+    expect(inputs.some((i) => /factors\/(passwords|totps|oauth|impersonation|webauthn|crypto_wallets)/.test(i))).toBe(false);
     expect(text).not.toContain('/passwords');
     expect(text).not.toContain('/totps');
     expect(text).not.toContain('/oauth');
     expect(text).not.toContain('/impersonation');
+    expect(text).not.toContain('/webauthn');
+    expect(text).not.toContain('/crypto_wallets/');
     expect(text).toContain('/magic_links/authenticate');
   });
 
@@ -34,5 +36,7 @@ describe('entry points', () => {
     }
     const { inputs } = await bundle('./index.ts');
     expect(inputs.some((i) => i.includes('factors/passwords'))).toBe(true);
+    expect(inputs.some((i) => i.includes('factors/webauthn'))).toBe(true);
+    expect(inputs.some((i) => i.includes('factors/crypto_wallets'))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-/** Entry `@tessera/js`: the full client (core + passwords + TOTP + OAuth + impersonation). */
+/** Entry `@tessera/js`: the full client (core + passwords + TOTP + OAuth + impersonation + WebAuthn + crypto wallets). */
 export { TesseraClient } from './client';
 export { TesseraCoreClient } from './core-client';
 export * from './shared';
@@ -6,3 +6,5 @@ export type { PasswordsClient, PasswordResetByEmailStartOptions } from './factor
 export type { TOTPsClient } from './factors/totps';
 export type { OAuthClient, OAuthProviderClient } from './factors/oauth';
 export type { ImpersonationClient } from './factors/impersonation';
+export type { WebAuthnClient } from './factors/webauthn';
+export type { CryptoWalletsClient } from './factors/crypto_wallets';

@@ -1,4 +1,4 @@
-/** Wire types of Tessera's frontend API (`/sdk/v1`), typed from `tessera-proto` (sdk.rs, sessions.rs, users.rs, passwords.rs, totps.rs). */
+/** Wire types of Tessera's frontend API (`/sdk/v1`), typed from `tessera-proto` (sdk.rs, sessions.rs, users.rs, passwords.rs, totps.rs, webauthn.rs, crypto_wallets.rs). */
 
 /** A person's name; every part is present, `""` when unset. */
 export interface Name {
@@ -19,9 +19,9 @@ export interface PhoneNumberFactor {
 
 /** One factor proven in a session. */
 export interface AuthenticationFactor {
-  /** `magic_link`, `otp`, `password`, `totp`, `recovery_code`, … */
+  /** `magic_link`, `otp`, `password`, `totp`, `recovery_code`, `webauthn`, `crypto`, … */
   type: string;
-  /** `email`, `sms`, `whatsapp`, `embedded`, `knowledge`, `authenticator_app`, `recovery_code`, … */
+  /** `email`, `sms`, `whatsapp`, `embedded`, `knowledge`, `authenticator_app`, `recovery_code`, `webauthn_registration`, `crypto_wallet`, … */
   delivery_method: string;
   last_authenticated_at: string;
   created_at?: string;
@@ -31,6 +31,8 @@ export interface AuthenticationFactor {
   embeddable_magic_link_factor?: { embedded_id: string };
   authenticator_app_factor?: { totp_id: string };
   recovery_code_factor?: { totp_recovery_code_id: string };
+  webauthn_factor?: { webauthn_registration_id: string; domain: string; user_agent: string };
+  crypto_wallet_factor?: { crypto_wallet_id: string; crypto_wallet_address: string; crypto_wallet_type: string };
 }
 
 /** A session as the server returns it. */
@@ -233,6 +235,8 @@ export interface Bootstrap {
   pkce_required_for_email_magic_links?: boolean;
   pkce_required_for_password_resets?: boolean;
   pkce_required_for_oauth?: boolean;
+  /** `cryptoWallets.authenticateStart` asks for a Sign-In with Ethereum challenge for Ethereum wallets. */
+  siwe_required_for_crypto_wallets?: boolean;
   /** When non-null, OAuth starts on `https://{cname_domain}` instead of `baseUrl`. */
   cname_domain?: string | null;
   [key: string]: unknown;
@@ -310,6 +314,103 @@ export type ImpersonationAuthenticateOptions = {
 
 /** The impersonated user's session (fixed by the server at 60 minutes). */
 export type ImpersonationAuthenticateResponse = AuthenticateResponse;
+
+/** Options of `webauthn.register` (the names and shape of Stytch's). */
+export interface WebAuthnRegisterStartOptions {
+  /** The relying-party id: the page's host name by default; one of the project's WebAuthn domains. */
+  domain?: string;
+  /** `platform` (built into the device) or `cross-platform` (a security key); both when absent. */
+  authenticator_type?: 'platform' | 'cross-platform';
+  /** Passkey options: a discoverable (resident) credential is required. */
+  is_passkey?: boolean;
+  /** The new session length of the session the factor joins; unchanged when absent. */
+  session_duration_minutes?: number;
+  /** The WebAuthn `user.id` (user handle); the user's id by default. */
+  override_id?: string;
+  /** The WebAuthn `user.name`; the user's email or phone number by default. */
+  override_name?: string;
+  /** The WebAuthn `user.displayName`; the user's name by default. */
+  override_display_name?: string;
+  /** Accepted for compatibility: Tessera's binary fields are always base64url. */
+  use_base64_url_encoding?: boolean;
+}
+
+/** Options of `webauthn.authenticate` (the names and shape of Stytch's). */
+export interface WebAuthnAuthenticateStartOptions {
+  /** The relying-party id: the page's host name by default. */
+  domain?: string;
+  session_duration_minutes: number;
+  /** Passkey options (user verification preferred). */
+  is_passkey?: boolean;
+  /**
+   * Autofill: `navigator.credentials.get({mediation: 'conditional'})`, which settles when the
+   * user picks a passkey from an `<input autocomplete="… webauthn">`'s suggestions. The call
+   * answers `null` at once when the browser cannot (see `browserSupportsAutofill`) or when the
+   * page has no such input (unless `disable_input_check`).
+   */
+  conditional_mediation?: boolean;
+  /** Aborts the browser's prompt (e.g. a pending conditional request before a modal one). */
+  signal?: AbortSignal;
+  /** Skip the look for an `<input autocomplete="… webauthn">` (e.g. one inside a shadow root). */
+  disable_input_check?: boolean;
+}
+
+/** A passkey registration or login: the session, and the registration used or made. */
+export interface WebAuthnAuthenticateResponse extends AuthenticateResponse {
+  webauthn_registration_id: string;
+}
+
+export type WebAuthnRegisterResponse = WebAuthnAuthenticateResponse;
+
+export interface WebAuthnUpdateOptions {
+  webauthn_registration_id: string;
+  /** The new display name. */
+  name: string;
+}
+
+export interface WebAuthnUpdateResponse extends ResponseCommon {
+  webauthn_registration: WebAuthnRegistration;
+}
+
+/** Sign-In with Ethereum (EIP-4361) parameters of `cryptoWallets.authenticateStart`. */
+export interface SIWEParams {
+  /** The URI the signature is for: the page's origin by default (its host is the SIWE domain). */
+  uri?: string;
+  /** EIP-155 chain id, `"1"` by default. */
+  chain_id?: string;
+  /** RFC 3339; now by default. */
+  issued_at?: string;
+  /** One line shown to the user. */
+  statement?: string;
+  /** RFC 3339: not valid before. */
+  not_before?: string;
+  message_request_id?: string;
+  /** URIs the user agrees to. */
+  resources?: string[];
+}
+
+export interface CryptoWalletAuthenticateStartOptions {
+  /** `0x…` (Ethereum) or base58 (Solana). */
+  crypto_wallet_address: string;
+  /** `ethereum` or `solana`. */
+  crypto_wallet_type: string;
+  /** Ethereum only: ask for a Sign-In with Ethereum message instead of the plain challenge. */
+  siwe_params?: SIWEParams;
+}
+
+export interface CryptoWalletAuthenticateStartResponse extends ResponseCommon {
+  /** The message for the wallet to sign. */
+  challenge: string;
+}
+
+export type CryptoWalletAuthenticateOptions = SessionDurationOptions & {
+  crypto_wallet_address: string;
+  crypto_wallet_type: string;
+  /** Ethereum: the `personal_sign` signature (`0x` hex, 65 bytes); Solana: base58 of the ed25519 signature. */
+  signature: string;
+};
+
+export type CryptoWalletAuthenticateResponse = AuthenticateResponse;
 
 export interface CookieOptions {
   /** Name of the opaque session token cookie (`stytch_session`). */
