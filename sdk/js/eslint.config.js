@@ -39,6 +39,7 @@ export default tseslint.config(
         URLSearchParams: 'readonly',
         fetch: 'readonly',
         btoa: 'readonly',
+        PublicKeyCredential: 'readonly',
         client: 'readonly',
         stytch: 'readonly',
         renders: 'readonly',

@@ -8,7 +8,9 @@
 // Scenarios: the seeds' React components through @tessera/react; three tabs sharing one
 // background refresh and seeing a login, a refresh and a logout within a second; a network
 // outage that keeps the session and recovers; HttpOnly cookie mode, where no token reaches
-// script and a cross-site post is refused.
+// script and a cross-site post is refused; OAuth; passkeys on Chromium's virtual
+// authenticators (with and without the browser's WebAuthn JSON helpers); crypto-wallet logins
+// signed outside the page by viem (sdk-tests/wallet-signers.cjs).
 //
 // Environment: TESSERA_URL (https://tessera.test:PORT), PROJECT_ID, PUBLIC_TOKEN (a project in
 // readable mode), HTTPONLY_PUBLIC_TOKEN (one in HttpOnly cookie mode), HOSTS (Tessera's host,
@@ -23,8 +25,10 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import chromiumTools from '../../../sdk-tests/chromium.cjs';
+import walletSigners from '../../../sdk-tests/wallet-signers.cjs';
 
 const { launchChromium } = chromiumTools;
+const { newEthereumWallet, verifyEthereum } = walletSigners;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (name) => {
   const v = process.env[name];
@@ -450,6 +454,199 @@ async function oauthLogin(browser, errors) {
   await context.close();
 }
 
+/** The paths of the requests `page` sends to Tessera under `prefix` (e.g. `/sdk/v1/webauthn/`). */
+function recordPaths(page, prefix) {
+  const paths = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.origin === TESSERA && u.pathname.startsWith(prefix)) paths.push(`${r.method()} ${u.pathname}`);
+  });
+  return paths;
+}
+
+async function passkeys(browser, errors) {
+  step('passkeys through @tessera/js: webauthn.register in a logged-in session (virtual authenticator)');
+  const context = await browser.newContext();
+  const page = await open(context, `${APP}/vanilla.html`, errors);
+  await settled(page);
+  const paths = recordPaths(page, '/sdk/v1/webauthn/');
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const addAuthenticator = async (options) =>
+    (
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true, ...options },
+      })
+    ).authenticatorId;
+  const credentialsOn = async (authenticatorId) => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  const platform = await addAuthenticator({ transport: 'internal', hasResidentKey: true });
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  const checkFactor = (f, registrationId) => {
+    assert.equal(f.type, 'webauthn');
+    assert.equal(f.delivery_method, 'webauthn_registration');
+    assert.equal(f.webauthn_factor.webauthn_registration_id, registrationId);
+    assert.equal(f.webauthn_factor.domain, APP_HOST);
+    assert.equal(f.webauthn_factor.user_agent, userAgent);
+  };
+  // The browser's own JSON conversions are what the SDK uses here (Chromium has them).
+  assert.equal(
+    await page.evaluate(() => typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function' && typeof PublicKeyCredential.prototype.toJSON === 'function'),
+    true,
+  );
+
+  const email = 'passkeys@example.com';
+  const first = await passcodeLogin(page, email);
+  // No domain given: the SDK sends the page's host name, an authorized origin's host.
+  const registered = await page.evaluate(() => client.webauthn.register({ is_passkey: true, session_duration_minutes: 60 }));
+  const passkeyId = registered.webauthn_registration_id;
+  assert.ok(passkeyId, 'a webauthn_registration_id');
+  assert.equal(registered.user_id, first.user_id);
+  assert.equal(registered.session.session_id, first.session.session_id, 'the factor joined the session');
+  let s = await page.evaluate(() => client.session.getSync());
+  assert.equal(s.session_id, first.session.session_id);
+  assert.deepEqual(s.authentication_factors.map((f) => f.delivery_method), ['email', 'webauthn_registration']);
+  checkFactor(s.authentication_factors[1], passkeyId);
+  let user = await page.evaluate(() => client.user.getSync());
+  assert.deepEqual(
+    user.webauthn_registrations.map((r) => [r.webauthn_registration_id, r.domain, r.user_agent, r.verified]),
+    [[passkeyId, APP_HOST, userAgent, true]],
+  );
+  const onPlatform = await credentialsOn(platform);
+  assert.equal(onPlatform.length, 1);
+  assert.equal(onPlatform[0].rpId, APP_HOST);
+  assert.equal(onPlatform[0].isResidentCredential, true, 'is_passkey asked for a discoverable credential');
+  assert.deepEqual(paths.splice(0), ['POST /sdk/v1/webauthn/register/start', 'POST /sdk/v1/webauthn/register']);
+
+  step('passkeys: log out, then log in with the passkey (discoverable: no user named)');
+  const oldToken = await page.evaluate(() => client.session.getTokens().session_token);
+  await page.evaluate(() => client.session.revoke());
+  assert.equal(await page.evaluate(() => client.session.getSync()), null);
+  assert.equal(await ask('session_alive', { token: oldToken }), 'false');
+  const viaPasskey = await page.evaluate(() => client.webauthn.authenticate({ session_duration_minutes: 60, is_passkey: true }));
+  assert.deepEqual(paths.splice(0), ['POST /sdk/v1/webauthn/authenticate/start/primary', 'POST /sdk/v1/webauthn/authenticate']);
+  assert.equal(viaPasskey.user_id, first.user_id);
+  assert.equal(viaPasskey.webauthn_registration_id, passkeyId);
+  assert.notEqual(viaPasskey.session.session_id, first.session.session_id);
+  s = await page.evaluate(() => client.session.getSync());
+  assert.equal(s.session_id, viaPasskey.session.session_id);
+  assert.equal(s.authentication_factors.length, 1);
+  checkFactor(s.authentication_factors[0], passkeyId);
+  const token = await page.evaluate(() => client.session.getTokens().session_token);
+  assert.equal(await ask('session_alive', { token }), 'true');
+
+  step('passkeys: webauthn.update renames it (the cached user too)');
+  const renamed = await page.evaluate(
+    (id) => client.webauthn.update({ webauthn_registration_id: id, name: 'E2E passkey' }),
+    passkeyId,
+  );
+  assert.equal(renamed.webauthn_registration.webauthn_registration_id, passkeyId);
+  assert.equal(renamed.webauthn_registration.name, 'E2E passkey');
+  assert.equal(await page.evaluate(() => client.user.getSync().webauthn_registrations[0].name), 'E2E passkey');
+  assert.equal((await page.evaluate(() => client.user.get())).webauthn_registrations[0].name, 'E2E passkey');
+
+  step("passkeys without the browser's WebAuthn JSON helpers: a security key registered, then a step-up with it");
+  // As in browsers before WebAuthn level 3: the SDK's own base64url conversions, both ways.
+  await page.evaluate(() => {
+    delete PublicKeyCredential.parseCreationOptionsFromJSON;
+    delete PublicKeyCredential.parseRequestOptionsFromJSON;
+    delete PublicKeyCredential.prototype.toJSON;
+  });
+  assert.equal(await page.evaluate(() => 'toJSON' in PublicKeyCredential.prototype), false);
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: platform });
+  const usb = await addAuthenticator({ transport: 'usb', hasResidentKey: false });
+  const key = await page.evaluate(() =>
+    client.webauthn.register({ authenticator_type: 'cross-platform', session_duration_minutes: 60 }),
+  );
+  const keyId = key.webauthn_registration_id;
+  assert.ok(keyId && keyId !== passkeyId, keyId);
+  assert.equal(key.session.session_id, viaPasskey.session.session_id);
+  assert.equal((await credentialsOn(usb)).length, 1);
+  user = await page.evaluate(() => client.user.getSync());
+  assert.deepEqual(
+    user.webauthn_registrations.map((r) => [r.webauthn_registration_id, r.authenticator_type]).sort(),
+    [[passkeyId, 'platform'], [keyId, 'cross-platform']].sort(),
+  );
+  // Logged in: start/secondary lists the user's credentials (allowCredentials, decoded by the SDK).
+  const stepped = await page.evaluate(() => client.webauthn.authenticate({ session_duration_minutes: 60 }));
+  assert.equal(stepped.webauthn_registration_id, keyId);
+  assert.equal(stepped.session.session_id, viaPasskey.session.session_id, 'the same session, stepped up');
+  assert.deepEqual(paths.splice(0).filter((p) => p.includes('/authenticate')), [
+    'POST /sdk/v1/webauthn/authenticate/start/secondary',
+    'POST /sdk/v1/webauthn/authenticate',
+  ]);
+  s = await page.evaluate(() => client.session.getSync());
+  assert.ok(
+    s.authentication_factors.some((f) => f.webauthn_factor?.webauthn_registration_id === keyId),
+    JSON.stringify(s.authentication_factors),
+  );
+  await context.close();
+}
+
+async function cryptoWallet(browser, errors) {
+  step('crypto wallet through @tessera/js: an Ethereum login signed by viem outside the page');
+  const context = await browser.newContext();
+  const page = await open(context, `${APP}/vanilla.html`, errors);
+  await settled(page);
+  const paths = recordPaths(page, '/sdk/v1/crypto_wallets/');
+  const wallet = newEthereumWallet();
+  const login = async (siweParams) => {
+    const start = await page.evaluate(
+      ([a, siwe_params]) =>
+        client.cryptoWallets.authenticateStart({ crypto_wallet_address: a, crypto_wallet_type: 'ethereum', siwe_params }),
+      [wallet.address, siweParams],
+    );
+    const signature = await wallet.sign(start.challenge);
+    assert.equal(await verifyEthereum(wallet.address, start.challenge, signature), true);
+    const r = await page.evaluate(
+      ([a, sig]) =>
+        client.cryptoWallets.authenticate({
+          crypto_wallet_address: a,
+          crypto_wallet_type: 'ethereum',
+          signature: sig,
+          session_duration_minutes: 60,
+        }),
+      [wallet.address, signature],
+    );
+    return { start, r };
+  };
+  const { start, r } = await login(undefined);
+  assert.ok(start.challenge.startsWith('Signing in with Project: '), start.challenge);
+  assert.deepEqual(paths.splice(0), [
+    'POST /sdk/v1/crypto_wallets/authenticate/start/primary',
+    'POST /sdk/v1/crypto_wallets/authenticate',
+  ]);
+  let s = await page.evaluate(() => client.session.getSync());
+  assert.equal(s.session_id, r.session.session_id);
+  assert.equal(s.authentication_factors.length, 1);
+  const f = s.authentication_factors[0];
+  assert.equal(f.type, 'crypto');
+  assert.equal(f.delivery_method, 'crypto_wallet');
+  assert.equal(f.crypto_wallet_factor.crypto_wallet_address, wallet.address);
+  assert.equal(f.crypto_wallet_factor.crypto_wallet_type, 'ethereum');
+  const user = await page.evaluate(() => client.user.getSync());
+  assert.equal(user.user_id, r.user_id);
+  assert.deepEqual(
+    user.crypto_wallets.map((w) => [w.crypto_wallet_id, w.crypto_wallet_address, w.crypto_wallet_type, w.verified]),
+    [[f.crypto_wallet_factor.crypto_wallet_id, wallet.address, 'ethereum', true]],
+  );
+  const token = await page.evaluate(() => client.session.getTokens().session_token);
+  assert.equal(await ask('session_alive', { token }), 'true');
+
+  step('crypto wallet: log out, then a Sign-In with Ethereum login (siwe_params, URI the page origin)');
+  await page.evaluate(() => client.session.revoke());
+  assert.equal(await ask('session_alive', { token }), 'false');
+  const siwe = await login({ statement: 'Sign in to the Tessera e2e app.' });
+  const host = new URL(APP).host;
+  assert.ok(siwe.start.challenge.startsWith(`${host} wants you to sign in with your Ethereum account:\n${wallet.address}\n`), siwe.start.challenge);
+  assert.match(siwe.start.challenge, new RegExp(`\\nURI: ${APP.replace(/[.]/g, '\\.')}\\n`));
+  assert.match(siwe.start.challenge, /\nSign in to the Tessera e2e app\.\n/);
+  assert.equal(siwe.r.user_id, r.user_id, 'the same wallet, the same user');
+  assert.notEqual(siwe.r.session.session_id, r.session.session_id);
+  s = await page.evaluate(() => client.session.getSync());
+  assert.equal(s.session_id, siwe.r.session.session_id);
+  await context.close();
+}
+
 async function main() {
   const server = await serve();
   const browser = await launchChromium(chromium, {
@@ -463,6 +660,8 @@ async function main() {
     await outage(browser, errors);
     await httpOnly(browser, errors);
     await oauthLogin(browser, errors);
+    await passkeys(browser, errors);
+    await cryptoWallet(browser, errors);
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

@@ -469,13 +469,14 @@ pub async fn authenticate(
         check_siwe_window(&challenge.challenge, now_odt)?;
     }
     factors::check_attachable(engine, project, &req, &challenge.user_id, now).await?;
-    let wallet = WalletRow {
+    let minted = WalletRow {
         wallet_id: IdKind::CryptoWallet.mint(project.env),
         user_id: challenge.user_id.clone(),
     };
     let wallet = store
-        .insert_crypto_wallet(&project.project_id, key, &wallet, now)
+        .insert_crypto_wallet(&project.project_id, key, &minted, now)
         .await?;
+    let attached = wallet.wallet_id == minted.wallet_id;
     if wallet.user_id != challenge.user_id {
         return Err(Error::new(ErrorType::DuplicateCryptoWallet));
     }
@@ -492,7 +493,7 @@ pub async fn authenticate(
         },
         now,
     );
-    factors::complete(
+    let mut a = factors::complete(
         engine,
         project,
         (user, wallet.wallet_id),
@@ -501,7 +502,12 @@ pub async fn authenticate(
         attrs,
         now,
     )
-    .await
+    .await?;
+    if attached {
+        // Joined an existing user now (a new wallet's own user got it at the start).
+        a.added = Some("A crypto wallet".into());
+    }
+    Ok(a)
 }
 
 /// Deletes a wallet; the user as it now is.

@@ -69,11 +69,11 @@ async fn one_wallet_signature_logs_in_once_under_fifty_concurrent_uses(app: &Tes
     );
     assert_eq!(
         found.await,
-        [start.user_id.clone()],
+        std::slice::from_ref(&start.user_id),
         "a new wallet's user, unverified"
     );
     let unverified = crate::webauthn::search(&client, "crypto_wallet_verified", false.into());
-    assert_eq!(unverified.await, [start.user_id.clone()]);
+    assert_eq!(unverified.await, std::slice::from_ref(&start.user_id));
     let signature = bs58::encode(key.sign(start.challenge.as_bytes()).to_bytes()).into_string();
     let req = AuthenticateRequest {
         crypto_wallet_type: "solana".into(),

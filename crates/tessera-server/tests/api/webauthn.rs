@@ -172,6 +172,14 @@ async fn passkeys_register_log_in_and_are_deleted(app: &TestApp) {
     );
     assert_eq!(w.user_agent, "Test agent/1.0");
 
+    // The user is told.
+    let notice = app.smtp.last_to("passkey@example.com").await;
+    let subject = notice.header("Subject").unwrap_or_default().to_owned();
+    assert!(
+        subject.contains("A passkey or security key was added"),
+        "{subject}"
+    );
+
     // The user object lists it; the credentials endpoint gives its public key.
     let user = client.users().get(&user_id).await.unwrap().user;
     assert_eq!(user.webauthn_registrations.len(), 1);
@@ -190,11 +198,11 @@ async fn passkeys_register_log_in_and_are_deleted(app: &TestApp) {
     // Search finds the user by its registration.
     assert_eq!(
         search(&client, "webauthn_registration_id", serde_json::json!([id])).await,
-        [user_id.clone()]
+        std::slice::from_ref(&user_id)
     );
     assert_eq!(
         search(&client, "webauthn_registration_verified", true.into()).await,
-        [user_id.clone()]
+        std::slice::from_ref(&user_id)
     );
 
     // A passkey login, no user named: the same user, a new session with the webauthn factor.

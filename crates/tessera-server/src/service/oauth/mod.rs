@@ -388,31 +388,23 @@ async fn link(
         }
         (Some(u), _) => (users::get(store, project, u).await?, false),
         (None, Some((_, holder))) => (users::get(store, project, holder).await?, false),
-        (None, None) => match &verified_email {
-            Some(e) => {
-                let to = Destination::Email(e.clone());
-                let new = users::NewUser {
-                    name: Name {
-                        first: who.given_name.clone(),
-                        middle: String::new(),
-                        last: who.family_name.clone(),
-                    },
-                    ..Default::default()
-                };
-                factors::owner_or_create(store, project, &to, new, now).await?
+        (None, None) => {
+            let new = users::NewUser {
+                name: Name {
+                    first: who.given_name.clone(),
+                    middle: String::new(),
+                    last: who.family_name.clone(),
+                },
+                ..Default::default()
+            };
+            match &verified_email {
+                Some(e) => {
+                    let to = Destination::Email(e.clone());
+                    factors::owner_or_create(store, project, &to, new, now).await?
+                }
+                None => (users::create_any(store, project, new, now).await?, true),
             }
-            None => {
-                let new = users::NewUser {
-                    name: Name {
-                        first: who.given_name.clone(),
-                        middle: String::new(),
-                        last: who.family_name.clone(),
-                    },
-                    ..Default::default()
-                };
-                (users::create_any(store, project, new, now).await?, true)
-            }
-        },
+        }
     };
     // The provider vouches for the address: it is verified on the user.
     let mut email_id = None;

@@ -113,7 +113,6 @@ pub async fn register_start(
     let exclude = existing
         .iter()
         .filter_map(|c| URL_SAFE_NO_PAD.decode(&c.credential_id).ok())
-        .map(Into::into)
         .collect::<Vec<_>>();
     let builder = rp
         .new_challenge_register_builder(handle.as_bytes(), &name, &display)
@@ -226,7 +225,7 @@ pub async fn register(
         },
         now,
     );
-    factors::complete(
+    let mut a = factors::complete(
         engine,
         project,
         (user, new.registration_id),
@@ -235,7 +234,9 @@ pub async fn register(
         attrs,
         now,
     )
-    .await
+    .await?;
+    a.added = Some("A passkey or security key".into());
+    Ok(a)
 }
 
 /// `authenticate/start`: request options for the user's credentials on the domain, or for any

@@ -31,7 +31,7 @@ export const toB64u = (b: ArrayBuffer | ArrayBufferView): string =>
   )
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
-    .replace(/=+$/, '');
+    ;
 
 const descriptors = (list?: Json[]) => list?.map((c) => ({ ...c, id: fromB64u(c.id) }));
 
@@ -85,24 +85,21 @@ export const createWebAuthnClient = (e: Engine) => {
      * `navigator.credentials.create`, `POST /webauthn/register`. The factor joins the session.
      * Call it from a user gesture (a click).
      */
-    async register(o: WebAuthnRegisterStartOptions = {}): Promise<WebAuthnRegisterResponse> {
+    async register({ is_passkey, session_duration_minutes, ...o }: WebAuthnRegisterStartOptions = {}): Promise<WebAuthnRegisterResponse> {
       if (!e.browser) throw serverCallError();
+      // `o`: authenticator_type, override_id, override_name, override_display_name, use_base64_url_encoding.
       const start = await e.request<{ public_key_credential_creation_options: string }>('POST', '/webauthn/register/start', {
+        ...o,
         domain: o.domain ?? location.hostname,
-        authenticator_type: o.authenticator_type,
-        return_passkey_credential_options: o.is_passkey,
-        override_id: o.override_id,
-        override_name: o.override_name,
-        override_display_name: o.override_display_name,
+        return_passkey_credential_options: is_passkey,
         user_agent: navigator.userAgent,
-        use_base64_url_encoding: o.use_base64_url_encoding,
       });
       const credential = (await navigator.credentials.create({
         publicKey: creationOptions(JSON.parse(start.public_key_credential_creation_options)),
       })) as PublicKeyCredential;
       return e.auth<WebAuthnRegisterResponse>('/webauthn/register', {
         public_key_credential: JSON.stringify(credentialJSON(credential)),
-        session_duration_minutes: o.session_duration_minutes,
+        session_duration_minutes,
       });
     },
     /**
