@@ -459,7 +459,7 @@ pub async fn authenticate(
         .await?
         .ok_or_else(|| Error::new(ErrorType::CryptoWalletNotFound))?;
     if !address.verify(&challenge.challenge, signature)? {
-        security_log::login_failed_for(&project.project_id, "crypto_wallet", "wrong_signature");
+        security_log::proof_refused(project, "crypto_wallet", "wrong_signature");
         return Err(Error::new(ErrorType::UnableToAuthenticateCryptoWallet));
     }
     if challenge.siwe {

@@ -53,6 +53,20 @@ pub fn login_failed_for(project_id: &str, factor: &str, reason: &str) {
     );
 }
 
+/// Why a signature-based factor (WebAuthn, a crypto wallet) was refused, beside the
+/// `login_failed` event its handler logs: the verifier's reason (a cloned authenticator's
+/// counter, a foreign origin, another challenge), which the error type sent to the caller
+/// does not tell.
+pub fn proof_refused(project: &Project, factor: &str, reason: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "proof_refused",
+        project_id = %project.project_id,
+        factor,
+        reason,
+    );
+}
+
 /// An impersonation token minted (`event` "impersonation_minted") or used
 /// ("impersonation_started"), with who and why.
 pub fn impersonation(

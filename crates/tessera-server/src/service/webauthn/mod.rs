@@ -176,7 +176,6 @@ pub async fn register(
     let cred: Credential = match rp.register_credential(&reg, &ceremony.state, None) {
         Ok(c) => c,
         Err(e) => {
-            security_log::login_failed_for(&project.project_id, "webauthn", "attestation_refused");
             // The library refuses a credential the options excluded: one registered already.
             let id = URL_SAFE_NO_PAD.encode(&reg.raw_id);
             if store
@@ -186,6 +185,7 @@ pub async fn register(
             {
                 return Err(Error::new(ErrorType::DuplicateWebauthnRegistration));
             }
+            security_log::proof_refused(project, "webauthn", &format!("{e:?}"));
             return Err(Error::with_message(
                 ErrorType::InvalidPublicKeyCredential,
                 format!("The authenticator's answer was refused: {e}."),
@@ -306,7 +306,7 @@ pub async fn authenticate(
     let digest = challenge_digest(rsp.response.client_data_json.as_ref())?;
     let store = engine.store();
     let refused = |reason: &str| {
-        security_log::login_failed_for(&project.project_id, "webauthn", reason);
+        security_log::proof_refused(project, "webauthn", reason);
         Error::new(ErrorType::UnableToAuthWebauthnRegistration)
     };
     let ceremony = store

@@ -349,7 +349,7 @@ export interface WebAuthnAuthenticateStartOptions {
    * page has no such input (unless `disable_input_check`).
    */
   conditional_mediation?: boolean;
-  /** Aborts the browser's prompt (e.g. a pending conditional request before a modal one). */
+  /** Ends the browser's request (e.g. a pending conditional one when the login form goes away). */
   signal?: AbortSignal;
   /** Skip the look for an `<input autocomplete="… webauthn">` (e.g. one inside a shadow root). */
   disable_input_check?: boolean;

@@ -31,7 +31,7 @@ export const toB64u = (b: ArrayBuffer | ArrayBufferView): string =>
   )
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
-    ;
+    .replace(/=+$/, '');
 
 const descriptors = (list?: Json[]) => list?.map((c) => ({ ...c, id: fromB64u(c.id) }));
 
