@@ -95,6 +95,10 @@ pub(crate) struct PolicyArgs {
     /// origins].
     #[arg(long, value_delimiter = ',')]
     webauthn_domains: Option<Vec<String>>,
+    /// Whether browser logins with an Ethereum wallet must use Sign-In with Ethereum (bootstrap
+    /// tells the SDK, which then sends siwe_params) [default: false].
+    #[arg(long)]
+    siwe_required: Option<bool>,
 }
 
 /// A policy enum from its lower-case wire name (clap has already checked the name).
@@ -121,6 +125,7 @@ impl From<PolicyArgs> for PolicyChange {
             impersonation: a.impersonation.map(|v| v == "allow"),
             migrate_userinfo_url: a.migrate_userinfo_url,
             webauthn_domains: a.webauthn_domains,
+            siwe_required: a.siwe_required,
         }
     }
 }

@@ -174,6 +174,9 @@ pub struct IdentityPolicy {
     /// The WebAuthn relying-party ids (and Sign-In with Ethereum domains) the project accepts;
     /// empty: the host names of its authorized origins.
     pub webauthn_domains: Vec<String>,
+    /// Browser logins with an Ethereum wallet must use Sign-In with Ethereum (bootstrap's
+    /// `siwe_required_for_crypto_wallets`, which makes Stytch's SDK send `siwe_params`).
+    pub siwe_required: bool,
 }
 
 impl Default for IdentityPolicy {
@@ -182,6 +185,7 @@ impl Default for IdentityPolicy {
             impersonation: true,
             migrate_userinfo_url: None,
             webauthn_domains: vec![],
+            siwe_required: false,
         }
     }
 }
@@ -251,6 +255,9 @@ pub struct PolicyChange {
     /// See [`IdentityPolicy::webauthn_domains`]; an empty list returns to the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_domains: Option<Vec<String>>,
+    /// See [`IdentityPolicy::siwe_required`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siwe_required: Option<bool>,
 }
 
 impl ProjectPolicy {
@@ -329,6 +336,9 @@ impl ProjectPolicy {
         }
         if let Some(v) = change.impersonation {
             p.identity.impersonation = v;
+        }
+        if let Some(v) = change.siwe_required {
+            p.identity.siwe_required = v;
         }
         if let Some(list) = change.webauthn_domains {
             let mut domains = Vec::with_capacity(list.len());

@@ -65,33 +65,6 @@ async fn python_sdk_runs_webauthn_and_wallets(app: &TestApp) {
     run_command(app, cmd).await;
 }
 
-both_backends!(python_sdk_runs_webauthn_and_wallets);
-
-/// Stytch's Python SDK runs passkeys (a software authenticator on `cryptography`) and wallet
-/// logins (signatures by `eth-account` and PyNaCl) for a project on `https://app.example.com`.
-async fn python_sdk_runs_webauthn_and_wallets(app: &TestApp) {
-    let python = installed(repo().join("target/sdk-env/python/bin/python"));
-    let creds = tessera_server::service::projects::create(
-        (&app.store, &app.master),
-        tessera_server::service::projects::NewProject {
-            name: "Python keys".into(),
-            authorized_origins: vec!["https://app.example.com".into()],
-            redirect_urls: vec!["https://app.example.com/authenticate".into()],
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let mut cmd = tokio::process::Command::new(python);
-    cmd.arg(repo().join("sdk-tests/python/webauthn_wallets.py"))
-        .env("PROJECT_ID", &creds.project_id)
-        .env("SECRET", &creds.secret)
-        .env("ORIGIN", "https://app.example.com")
-        .env("DOMAIN", "app.example.com")
-        .env("SIWE_DOMAIN", "app.example.com");
-    run_command(app, cmd).await;
-}
-
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

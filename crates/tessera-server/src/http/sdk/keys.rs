@@ -242,6 +242,15 @@ pub(super) async fn wallet_start(
             ));
         }
     };
+    if caller.project.policy.identity.siwe_required
+        && req.crypto_wallet_type == "ethereum"
+        && req.siwe_params.is_none()
+    {
+        return Err(crate::error::Error::with_message(
+            crate::error::ErrorType::InvalidSiweParams,
+            "This project requires Sign-In with Ethereum: send siwe_params.",
+        ));
+    }
     let siwe = req.siwe_params.map(|p| {
         // The browser SDK sends no domain: it is the URI's authority (the page's origin).
         let authority = url::Url::parse(&p.uri).ok().and_then(|u| {

@@ -81,7 +81,7 @@ pub(super) async fn bootstrap(
         },
         dfp_protected_auth_enabled: false,
         dfp_protected_auth_mode: None,
-        siwe_required_for_crypto_wallets: false,
+        siwe_required_for_crypto_wallets: project.policy.identity.siwe_required,
         rbac_policy: json!({ "roles": [], "resources": [], "scopes": [] }),
         oauth_providers: service::oauth::config::list(app.store(), &project.project_id)
             .await?
