@@ -18,7 +18,8 @@ use crate::service::sessions::resolve_with_user;
 use crate::service::{limits, notify, totps, users};
 use crate::state::AppState;
 
-async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
+/// The per-IP authenticate limit of a browser login.
+pub(super) async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
     limits::check_authenticate(
         app.store(),
         &caller.project,
@@ -192,7 +193,8 @@ pub(super) async fn user_search(
 }
 
 /// The signed-in user's id.
-async fn session_user(app: &AppState, caller: &Caller) -> Result<String> {
+/// The signed-in user's id.
+pub(super) async fn session_user(app: &AppState, caller: &Caller) -> Result<String> {
     let loc = caller.session()?;
     let (_, user) =
         resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;

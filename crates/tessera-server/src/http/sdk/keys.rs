@@ -9,6 +9,7 @@ use tessera_proto::sdk as wire;
 use tessera_proto::webauthn as wa;
 
 use super::Data;
+use super::credentials::{limit, session_user};
 use super::extract::Caller;
 use super::factors::{concluded, session_request};
 use crate::error::Result;
@@ -16,28 +17,9 @@ use crate::http::extract::{Client, Json, Path, RequestId};
 use crate::model::Timestamp;
 use crate::model::user::User;
 use crate::service::crypto_wallets::{self, Attach, StartInput};
-use crate::service::sessions::resolve_with_user;
+use crate::service::notify;
 use crate::service::webauthn::{self, RegisterStart};
-use crate::service::{limits, notify};
 use crate::state::AppState;
-
-async fn limit(app: &AppState, caller: &Caller, client: &Client) -> Result<()> {
-    limits::check_authenticate(
-        app.store(),
-        &caller.project,
-        &client.0.ip_address,
-        Timestamp::now(),
-    )
-    .await
-}
-
-/// The signed-in user's id.
-async fn session_user(app: &AppState, caller: &Caller) -> Result<String> {
-    let loc = caller.session()?;
-    let (_, user) =
-        resolve_with_user(&app.sessions, &caller.project, &loc, Timestamp::now()).await?;
-    Ok(user.user_id)
-}
 
 /// `POST /webauthn/register/start`: creation options for the signed-in user.
 pub(super) async fn register_start(
