@@ -111,11 +111,13 @@ impl Address {
         }
     }
 
-    /// Whether `signature` (as the wire carries it) signs `message` with this address's key.
-    pub fn verify(&self, message: &str, signature: &str) -> Result<bool> {
+    /// Decodes a signature as the wire carries it for this chain (Ethereum: 65 bytes of hex,
+    /// `r ‖ s ‖ v` with `v` 27/28 or 0/1; Solana: 64 bytes of base58), checking its shape only.
+    pub fn signature(&self, signature: &str) -> Result<WalletSignature> {
         if signature.is_empty() {
             return Err(Error::new(ErrorType::SignatureMissing));
         }
+        let bad = || Error::new(ErrorType::InvalidSignature);
         match self.kind {
             WalletType::Ethereum => {
                 let hex_part = signature.strip_prefix("0x").unwrap_or(signature);
@@ -123,47 +125,63 @@ impl Address {
                     return Err(Error::new(ErrorType::SignatureIsIncorrectSize));
                 }
                 let mut sig = [0u8; 65];
-                hex::decode_to_slice(hex_part, &mut sig)
-                    .map_err(|_| Error::new(ErrorType::InvalidSignature))?;
-                Ok(eth_signer(message.as_bytes(), &sig)? == self.bytes.as_slice())
+                hex::decode_to_slice(hex_part, &mut sig).map_err(|_| bad())?;
+                let rs = Signature::from_slice(&sig[..64]).map_err(|_| bad())?;
+                let v = if sig[64] >= 27 { sig[64] - 27 } else { sig[64] };
+                let recovery = RecoveryId::from_byte(v).ok_or_else(bad)?;
+                Ok(WalletSignature::Ethereum(rs, recovery))
             }
             WalletType::Solana => {
-                let raw = bs58::decode(signature)
-                    .into_vec()
-                    .map_err(|_| Error::new(ErrorType::InvalidSignature))?;
+                let raw = bs58::decode(signature).into_vec().map_err(|_| bad())?;
                 let sig: [u8; 64] = raw
                     .as_slice()
                     .try_into()
                     .map_err(|_| Error::new(ErrorType::SignatureIsIncorrectSize))?;
-                let key: [u8; 32] = self.bytes.as_slice().try_into().unwrap_or([0; 32]);
-                let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
-                    .map_err(|_| Error::new(ErrorType::InvalidSolanaAddress))?;
-                let sig = ed25519_dalek::Signature::from_bytes(&sig);
-                Ok(key.verify(message.as_bytes(), &sig).is_ok())
+                Ok(WalletSignature::Solana(
+                    ed25519_dalek::Signature::from_bytes(&sig),
+                ))
             }
+        }
+    }
+
+    /// Whether `signature` signs `message` with this address's key.
+    pub fn verify(&self, message: &str, signature: &WalletSignature) -> bool {
+        match signature {
+            WalletSignature::Ethereum(rs, recovery) => {
+                eth_signer(message.as_bytes(), rs, *recovery)
+                    .is_some_and(|a| a.as_slice() == self.bytes.as_slice())
+            }
+            WalletSignature::Solana(sig) => <[u8; 32]>::try_from(self.bytes.as_slice())
+                .ok()
+                .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok())
+                .is_some_and(|key| key.verify(message.as_bytes(), sig).is_ok()),
         }
     }
 }
 
-/// The address (20 bytes) whose key made an EIP-191 `personal_sign` signature of `message`:
-/// `r ‖ s ‖ v`, with `v` 27/28 or 0/1.
-fn eth_signer(message: &[u8], sig: &[u8; 65]) -> Result<[u8; 20]> {
-    let bad = || Error::new(ErrorType::InvalidSignature);
+/// A wallet's signature, decoded.
+#[derive(Debug, Clone)]
+pub enum WalletSignature {
+    /// ECDSA over secp256k1 with its recovery id.
+    Ethereum(Signature, RecoveryId),
+    /// Ed25519.
+    Solana(ed25519_dalek::Signature),
+}
+
+/// The address (20 bytes) whose key made an EIP-191 `personal_sign` signature of `message`,
+/// if any key did.
+fn eth_signer(message: &[u8], signature: &Signature, recovery: RecoveryId) -> Option<[u8; 20]> {
     let prefix = format!("\x19Ethereum Signed Message:\n{}", message.len());
     let digest = Keccak256::new()
         .chain_update(prefix.as_bytes())
         .chain_update(message)
         .finalize();
-    let signature = Signature::from_slice(&sig[..64]).map_err(|_| bad())?;
-    let v = if sig[64] >= 27 { sig[64] - 27 } else { sig[64] };
-    let recovery = RecoveryId::from_byte(v).ok_or_else(bad)?;
-    let key =
-        VerifyingKey::recover_from_prehash(&digest, &signature, recovery).map_err(|_| bad())?;
+    let key = VerifyingKey::recover_from_prehash(&digest, signature, recovery).ok()?;
     let point = key.to_encoded_point(false);
     let hash = Keccak256::digest(&point.as_bytes()[1..]);
     let mut out = [0u8; 20];
     out.copy_from_slice(&hash[12..]);
-    Ok(out)
+    Some(out)
 }
 
 /// Sign-In with Ethereum parameters, checked by [`siwe_message`].
@@ -449,16 +467,15 @@ pub async fn authenticate(
 ) -> Result<Authenticated> {
     let kind = WalletType::parse(wallet_type)?;
     let address = Address::parse(kind, address)?;
-    // A malformed signature is refused before the challenge is spent (the answer about the
-    // empty message is ignored: only the format errors matter here).
-    address.verify("", signature)?;
+    // A malformed signature is refused before the challenge is spent.
+    let signature = address.signature(signature)?;
     let store = engine.store();
     let key = (kind.as_str(), address.text.as_str());
     let challenge = store
         .take_crypto_wallet_challenge(&project.project_id, key, now)
         .await?
         .ok_or_else(|| Error::new(ErrorType::CryptoWalletNotFound))?;
-    if !address.verify(&challenge.challenge, signature)? {
+    if !address.verify(&challenge.challenge, &signature) {
         security_log::proof_refused(project, "crypto_wallet", "wrong_signature");
         return Err(Error::new(ErrorType::UnableToAuthenticateCryptoWallet));
     }
@@ -569,8 +586,10 @@ mod tests {
         use ed25519_dalek::Signer as _;
         let sig = key.sign(b"hello");
         let sig58 = bs58::encode(sig.to_bytes()).into_string();
-        assert!(a.verify("hello", &sig58).unwrap());
-        assert!(!a.verify("hullo", &sig58).unwrap());
+        let sig = a.signature(&sig58).unwrap();
+        assert!(a.verify("hello", &sig));
+        assert!(!a.verify("hullo", &sig));
+        assert!(a.signature(&sig58[..sig58.len() - 4]).is_err());
         assert!(Address::parse(WalletType::Solana, "not-base58!").is_err());
     }
 }
