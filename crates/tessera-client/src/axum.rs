@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ::axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
@@ -29,7 +30,7 @@ use ::axum::response::{IntoResponse, Response};
 use tessera_proto::ErrorResponse;
 use tessera_proto::sessions::{AuthenticateSessionRequest, Session};
 
-use crate::{Client, ClientError};
+use crate::{Client, ClientError, RevocationFeed};
 
 /// The browser SDK's cookie holding the session JWT.
 pub const JWT_COOKIE: &str = "stytch_session_jwt";
@@ -37,12 +38,15 @@ pub const JWT_COOKIE: &str = "stytch_session_jwt";
 pub const TOKEN_COOKIE: &str = "stytch_session";
 
 /// What the extractors need: a backend client and how old a JWT may be before the API is
-/// asked instead (default: any unexpired JWT is accepted locally, so a revocation takes
-/// effect when the JWT expires, within 5 minutes).
+/// asked instead. By default the client follows the server's revocation feed (from the first
+/// request on), so a revoked session's JWT is refused within about a second, and any other
+/// unexpired JWT is accepted locally; while the feed cannot be reached, JWTs are checked with
+/// the API (see [`crate::revocations`]).
 #[derive(Debug, Clone)]
 pub struct SessionAuth {
     client: Client,
     max_token_age: Option<Duration>,
+    feed: Option<Arc<OnceLock<RevocationFeed>>>,
 }
 
 impl SessionAuth {
@@ -51,7 +55,16 @@ impl SessionAuth {
         SessionAuth {
             client,
             max_token_age: None,
+            feed: Some(Arc::default()),
         }
+    }
+
+    /// Does not follow the revocation feed: a revocation then reaches this process when the
+    /// JWT expires (within 5 minutes), or after [`max_token_age`](Self::max_token_age), and
+    /// JWTs keep verifying locally while the server is unreachable.
+    pub fn without_revocation_feed(mut self) -> Self {
+        self.feed = None;
+        self
     }
 
     /// JWTs issued longer ago than `age` are checked with the API (which sees revocations at
@@ -63,6 +76,9 @@ impl SessionAuth {
 
     /// The session the request carries, if any and valid.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Session, SessionRejection> {
+        if let Some(feed) = &self.feed {
+            feed.get_or_init(|| self.client.subscribe_revocations());
+        }
         let creds = Credentials::from_headers(headers);
         let mut last = SessionRejection::missing();
         if let Some(jwt) = &creds.jwt {

@@ -60,12 +60,23 @@ pub enum JwtError {
     /// Issued longer ago than the caller's `max_token_age`.
     #[error("the JWT is older than the allowed token age")]
     TooOld,
+    /// Its session was revoked (the revocation feed said so).
+    #[error("the JWT's session was revoked")]
+    Revoked,
+    /// The verifier follows the revocation feed, and the feed has not answered recently (or
+    /// not yet): only the API can tell whether the session still lives.
+    #[error("the revocation feed is not current: the API must be asked")]
+    RevocationsUnknown,
 }
 
 impl JwtError {
-    /// Whether asking the API may still succeed: the JWT is genuine but stale.
+    /// Whether asking the API may still succeed: the JWT is genuine but stale, or the
+    /// revocation feed cannot vouch for it now.
     pub fn is_stale(self) -> bool {
-        matches!(self, JwtError::Expired | JwtError::TooOld)
+        matches!(
+            self,
+            JwtError::Expired | JwtError::TooOld | JwtError::RevocationsUnknown
+        )
     }
 }
 
@@ -137,6 +148,8 @@ pub struct JwtVerifier {
     refetch_interval: Duration,
     fetches: std::sync::atomic::AtomicU64,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
+    /// Sessions the revocation feed said ended, when subscribed.
+    pub(crate) revoked: crate::revocations::RevokedSessions,
 }
 
 /// A JWT whose signature, issuer and audience were checked.
@@ -171,6 +184,7 @@ impl JwtVerifier {
             refetch_interval,
             fetches: Default::default(),
             verified: RwLock::default(),
+            revoked: Default::default(),
         }
     }
 
@@ -224,10 +238,12 @@ impl JwtVerifier {
         let id: [u8; 32] = digest.as_ref().try_into().expect("SHA-256 is 32 bytes");
         if let Some(v) = self.verified.read().expect("jwt memory poisoned").get(&id) {
             check_times(v, max_token_age, now)?;
+            self.revoked.check(&v.session.session_id)?;
             return Ok(v.session.clone());
         }
         let v = self.verify_signed(jwt)?;
         check_times(&v, max_token_age, now)?;
+        self.revoked.check(&v.session.session_id)?;
         let session = v.session.clone();
         let mut memory = self.verified.write().expect("jwt memory poisoned");
         if memory.len() >= MAX_VERIFIED {

@@ -35,6 +35,8 @@ mod oauth;
 mod otps;
 /// `/v1/passwords`.
 mod passwords;
+/// Following the revocation feed, so local JWT verification refuses revoked sessions.
+pub mod revocations;
 /// `/v1/sessions`.
 mod sessions;
 /// `/v1/totps`.
@@ -48,6 +50,7 @@ pub use magic_links::MagicLinks;
 pub use oauth::{Impersonation, OAuth};
 pub use otps::{OtpChannel, Otps};
 pub use passwords::Passwords;
+pub use revocations::RevocationFeed;
 pub use sessions::{JwtSession, Sessions};
 pub use totps::Totps;
 pub use users::Users;

@@ -121,6 +121,24 @@ impl Sessions<'_> {
         }
     }
 
+    /// `GET /v1/sessions/revocations` (a Tessera extension): the sessions revoked since
+    /// `cursor` (the last six minutes without one), waiting up to `wait` for one. Most callers
+    /// want [`Client::subscribe_revocations`] instead.
+    pub async fn revocations(
+        &self,
+        cursor: Option<&str>,
+        wait: Duration,
+    ) -> Result<SessionRevocationsResponse, ClientError> {
+        let wait = wait.as_secs().to_string();
+        let mut query = vec![("timeout_seconds", wait.as_str())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        self.client
+            .call_query(Method::GET, &["v1", "sessions", "revocations"], &query)
+            .await
+    }
+
     /// `GET /v1/sessions/jwks/{project_id}` for this client's project.
     pub async fn jwks(&self) -> Result<JwksResponse, ClientError> {
         let pid = self.client.project_id().to_owned();

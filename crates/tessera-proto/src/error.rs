@@ -62,6 +62,7 @@ error_types! {
     RequestTooLarge => "request_too_large",
     TooManyRequests => "too_many_requests",
     RequestTimeout => "request_timeout",
+    DatabaseUnavailable => "database_unavailable",
     DeliveryNotConfigured => "delivery_not_configured",
     RecentAuthenticationRequired => "recent_authentication_required",
     CannotDeleteLastFactor => "cannot_delete_last_factor",

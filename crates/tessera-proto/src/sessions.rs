@@ -213,6 +213,35 @@ pub struct GetSessionsResponse {
     pub sessions: Vec<Session>,
 }
 
+/// One session that ended before its expiry, in the revocation feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionRevocation {
+    /// The session: its JWTs must no longer be accepted.
+    pub session_id: String,
+    /// When it ended (RFC 3339).
+    pub revoked_at: String,
+    /// When it would have expired (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Answer to `GET /v1/sessions/revocations` (a Tessera extension): the project's sessions that
+/// ended since `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionRevocationsResponse {
+    /// Request id.
+    pub request_id: String,
+    /// 200.
+    pub status_code: u16,
+    /// Oldest first; an answer may repeat revocations of the one before.
+    pub revocations: Vec<SessionRevocation>,
+    /// Send it back as `cursor` to continue after this answer.
+    pub cursor: String,
+    /// More are waiting: ask again at once.
+    pub has_more: bool,
+}
+
 /// `POST /v1/sessions/revoke`: exactly one of the three.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

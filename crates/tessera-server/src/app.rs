@@ -26,6 +26,44 @@ pub struct Server {
     admin: Option<crate::admin::AdminListener>,
 }
 
+/// Connects to the database, retrying with backoff (and saying so) for up to
+/// `config.database_wait` while it cannot be reached: a server started beside its database
+/// (compose, Kubernetes) waits for it instead of exiting at once. Errors that will not pass (a
+/// wrong password, a missing database) end start-up at once.
+async fn connect_patiently(config: &Config) -> anyhow::Result<Store> {
+    let give_up = std::time::Instant::now() + config.database_wait;
+    let mut pause = Duration::from_millis(250);
+    let mut attempt = 1u32;
+    loop {
+        match Store::connect_pooled(
+            &config.database,
+            config.sqlite_sharing,
+            config.database_timeout,
+        )
+        .await
+        {
+            Ok(store) => {
+                if attempt > 1 {
+                    tracing::info!(attempt, "connected to the database");
+                }
+                return Ok(store);
+            }
+            Err(e) if Store::retryable(&e) && std::time::Instant::now() + pause < give_up => {
+                tracing::warn!(
+                    error = %format!("{e:#}"),
+                    attempt,
+                    retry_in_ms = pause.as_millis() as u64,
+                    "the database cannot be reached yet: retrying"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Installs the process-wide rustls crypto provider (idempotent).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -37,7 +75,7 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         install_crypto_provider();
         let delivery = Delivery::new(&config.delivery)?;
-        let store = Store::connect_with(&config.database, config.sqlite_sharing).await?;
+        let store = connect_patiently(config).await?;
         store.migrate().await.context("running migrations")?;
         let master = service::master_key::unlock(&store, &config.master_key).await?;
         let first_project = service::projects::ensure_first_project(&store, &master).await?;
@@ -86,6 +124,8 @@ impl Server {
                     config.pwned_passwords_url.as_deref(),
                 ),
                 oauth: crate::service::oauth::Providers::new(config.public_url.clone()),
+                revocations: Default::default(),
+                ready: std::sync::atomic::AtomicBool::new(true),
             }),
             purge_interval: config.purge_interval,
             first_project,
@@ -138,9 +178,17 @@ impl Server {
             let (state, store) = (self.state.clone(), store.clone());
             tokio::spawn(async move {
                 store
-                    .watch_changes(|_| {
-                        state.projects.clear();
-                        state.sessions.forget_keys();
+                    .watch_changes(|change| match change {
+                        crate::store::Change::Revoked(_) => state.revocations.announce(),
+                        crate::store::Change::Project(_) => {
+                            state.projects.clear();
+                            state.sessions.forget_keys();
+                        }
+                        crate::store::Change::Unknown => {
+                            state.projects.clear();
+                            state.sessions.forget_keys();
+                            state.revocations.announce();
+                        }
                     })
                     .await
             })
@@ -160,9 +208,21 @@ impl Server {
                 let _ = admin_stopped.await;
             }))
         });
+        let draining = {
+            let state = self.state.clone();
+            async move {
+                shutdown.await;
+                // Not ready from now on, and the feed's long polls answer at once, so that the
+                // drain below waits only for real requests.
+                state
+                    .ready
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                state.revocations.close();
+            }
+        };
         let router = crate::http::router(self.state);
         let listener = tokio::net::TcpListener::from_std(self.listener)?;
-        crate::http::serve::serve(listener, router, self.tls, shutdown).await;
+        crate::http::serve::serve(listener, router, self.tls, draining).await;
         let _ = admin_stop.send(());
         if let Some(admin) = admin {
             let _ = admin.await;

@@ -71,6 +71,12 @@ pub struct Settings {
     /// See `--purge-interval-seconds`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purge_interval_seconds: Option<u64>,
+    /// See `--database-timeout-seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_timeout_seconds: Option<u64>,
+    /// See `--database-wait-seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_wait_seconds: Option<u64>,
     /// See `--master-key-file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master_key_file: Option<PathBuf>,
@@ -111,7 +117,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 15] = [
+const ENV_KEYS: [&str; 17] = [
     "listen",
     "data_dir",
     "database_url",
@@ -123,6 +129,8 @@ const ENV_KEYS: [&str; 15] = [
     "sms_webhook_url",
     "sms_webhook_secret",
     "purge_interval_seconds",
+    "database_timeout_seconds",
+    "database_wait_seconds",
     "sqlite_shared",
     "master_key_file",
     "pwned_passwords_url",
@@ -240,6 +248,15 @@ impl Layers {
                     .max(1),
             ),
             key_cache_ttl: crate::service::keys::DEFAULT_CACHE_TTL,
+            database_timeout: std::time::Duration::from_secs(
+                s.database_timeout_seconds
+                    .unwrap_or(DEFAULT_DATABASE_TIMEOUT_SECONDS)
+                    .max(1),
+            ),
+            database_wait: std::time::Duration::from_secs(
+                s.database_wait_seconds
+                    .unwrap_or(DEFAULT_DATABASE_WAIT_SECONDS),
+            ),
             pwned_passwords_url: s.pwned_passwords_url,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
             sqlite_sharing: if s.sqlite_shared == Some(true) {
@@ -278,6 +295,10 @@ pub struct Config {
     pub key_cache_ttl: std::time::Duration,
     /// Whether other processes may open an embedded SQLite database meanwhile.
     pub sqlite_sharing: crate::store::SqliteSharing,
+    /// The longest a request waits for a database connection before it answers 503.
+    pub database_timeout: std::time::Duration,
+    /// How long start-up keeps trying to reach the database before it gives up.
+    pub database_wait: std::time::Duration,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
     /// Base URL of a Pwned Passwords range API (`<url>/range/<5 hex>`); none: no breach check.
@@ -289,6 +310,10 @@ pub struct Config {
 
 /// The default purge interval.
 pub const DEFAULT_PURGE_INTERVAL_SECONDS: u64 = 60;
+/// The default of `--database-timeout-seconds`.
+pub const DEFAULT_DATABASE_TIMEOUT_SECONDS: u64 = 2;
+/// The default of `--database-wait-seconds`.
+pub const DEFAULT_DATABASE_WAIT_SECONDS: u64 = 60;
 
 impl Config {
     /// A configuration for tests: a free loopback port, the given database, and no key caching
@@ -305,6 +330,8 @@ impl Config {
             purge_interval: std::time::Duration::from_secs(DEFAULT_PURGE_INTERVAL_SECONDS),
             key_cache_ttl: std::time::Duration::ZERO,
             sqlite_sharing: Default::default(),
+            database_timeout: std::time::Duration::from_secs(DEFAULT_DATABASE_TIMEOUT_SECONDS),
+            database_wait: std::time::Duration::ZERO,
             pwned_passwords_url: None,
             public_url: None,
         }

@@ -40,6 +40,10 @@ pub struct Shared {
     pub passwords: crate::service::passwords::Passwords,
     /// OAuth providers: the HTTP client and discovery cache.
     pub oauth: crate::service::oauth::Providers,
+    /// Wakes the revocation feed's waiting readers.
+    pub revocations: crate::service::sessions::revocations::RevocationSignal,
+    /// Cleared when the server begins to shut down: `/readyz` then answers 503.
+    pub ready: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

@@ -157,6 +157,14 @@ struct ServeArgs {
     /// Seconds between purges of expired sessions, links and codes [default: 60].
     #[arg(long)]
     purge_interval_seconds: Option<u64>,
+    /// The longest a request waits for a database connection; past it the request answers 503
+    /// `database_unavailable` (the database is down or every connection is busy) [default: 2].
+    #[arg(long)]
+    database_timeout_seconds: Option<u64>,
+    /// How long start-up keeps retrying a database it cannot reach (with backoff, saying so)
+    /// before it gives up; 0 gives up at once [default: 60].
+    #[arg(long)]
+    database_wait_seconds: Option<u64>,
     /// Let other processes open the embedded SQLite database while the server runs (backup
     /// tools such as Litestream, the `sqlite3` shell, the admin commands). Without it the
     /// server keeps the file for itself, which makes every read cheaper.
@@ -343,6 +351,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sms_webhook_secret: args.sms_webhook_secret,
         trusted_proxies: (!args.trusted_proxies.is_empty()).then_some(args.trusted_proxies),
         purge_interval_seconds: args.purge_interval_seconds,
+        database_timeout_seconds: args.database_timeout_seconds,
+        database_wait_seconds: args.database_wait_seconds,
         sqlite_shared: args.sqlite_shared.then_some(true),
         pwned_passwords_url: args.pwned_passwords_url,
         public_url: args.public_url,

@@ -33,6 +33,8 @@ mod oauth;
 mod otps;
 /// `/v1/passwords`.
 mod passwords;
+/// `GET /v1/sessions/revocations`: the revocation feed.
+mod revocations;
 /// The frontend API, `/sdk/v1`.
 mod sdk;
 /// The plain-HTTP accept loop.
@@ -122,6 +124,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(revocations::router())
         .merge(magic_links::router())
         .merge(otps::router())
         .merge(passwords::router())

@@ -38,6 +38,8 @@ pub mod passwords;
 pub mod projects;
 /// Deleting expired rows.
 mod purge;
+/// Sessions that ended before their expiry, for the revocation feed.
+pub mod revocations;
 /// Dynamic user-search SQL.
 mod search;
 /// Sessions.
@@ -49,6 +51,7 @@ pub mod users;
 /// WebAuthn registrations and ceremonies.
 pub mod webauthn;
 
+pub use changes::Change;
 pub use search::{SearchCursor, SearchPage, UserFilter};
 
 /// Where the data lives, parsed from `--database-url`.
@@ -142,6 +145,23 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
+/// Marks a failure to connect that may pass (the database is down or starting), as opposed to
+/// one that will not (a wrong password, a missing database): see [`Store::retryable`].
+#[derive(Debug, thiserror::Error)]
+#[error("{inner}")]
+struct ConnectError {
+    inner: sqlx::Error,
+    retry: bool,
+}
+
+impl Store {
+    /// Whether a failure of [`Store::connect_pooled`] may pass by trying again.
+    pub fn retryable(e: &anyhow::Error) -> bool {
+        e.chain()
+            .any(|c| c.downcast_ref::<ConnectError>().is_some_and(|c| c.retry))
+    }
+}
+
 /// The unique keys services turn into client errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Constraint {
@@ -192,6 +212,8 @@ impl From<StoreError> for crate::error::Error {
             StoreError::Conflict(Constraint::ExternalId) => {
                 Error::new(ErrorType::DuplicateUserExternalId)
             }
+            StoreError::Db(e) if unreachable(&e) => database_unavailable(&e),
+            StoreError::Shared(e) if unreachable(&e) => database_unavailable(&e),
             StoreError::Db(e) => Error::Internal(anyhow::Error::new(e).context("database error")),
             StoreError::Sqlite(e) => {
                 Error::Internal(anyhow::Error::new(e).context("database error"))
@@ -202,6 +224,39 @@ impl From<StoreError> for crate::error::Error {
             e @ StoreError::Corrupt(_) => Error::Internal(anyhow::Error::new(e)),
         }
     }
+}
+
+/// Whether `e` says the database cannot be reached (down, restarting, out of connections) rather
+/// than that a statement failed: such requests answer 503 at once, and the pool reconnects by
+/// itself when the database is back.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exceptions; 57P01-03: the server is shutting down or starting;
+        // 53300: too many connections.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0") || c == "53300"),
+        _ => false,
+    }
+}
+
+/// The 503 of an unreachable database, logged at most once a second (an outage under load
+/// would otherwise write a line per request).
+fn database_unavailable(e: &sqlx::Error) -> crate::error::Error {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if LAST_LOGGED.swap(now, Ordering::Relaxed) != now {
+        tracing::warn!(error = %e, "the database is unreachable: answering 503");
+    }
+    crate::error::Error::new(crate::error::ErrorType::DatabaseUnavailable)
 }
 
 /// The SQL statements that differ between backends; everything else is shared.
@@ -404,6 +459,16 @@ impl Store {
     /// Connects to the database; on SQLite, `sharing` says whether other processes may open
     /// the file meanwhile. Does not migrate.
     pub async fn connect_with(url: &DatabaseUrl, sharing: SqliteSharing) -> anyhow::Result<Self> {
+        Self::connect_pooled(url, sharing, Duration::from_secs(10)).await
+    }
+
+    /// Like [`connect_with`](Self::connect_with), waiting at most `acquire_timeout` for a
+    /// PostgreSQL connection on each request (the request then answers 503).
+    pub async fn connect_pooled(
+        url: &DatabaseUrl,
+        sharing: SqliteSharing,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let pools = match url {
             DatabaseUrl::Sqlite(path) => {
@@ -463,10 +528,14 @@ impl Store {
                     .options([("plan_cache_mode", "force_generic_plan")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(acquire_timeout)
                     .connect_with(opts)
                     .await
-                    .with_context(|| format!("connecting to {}", url.redacted()))?;
+                    .map_err(|inner| {
+                        let retry = unreachable(&inner);
+                        anyhow::Error::new(ConnectError { inner, retry })
+                            .context(format!("connecting to {}", url.redacted()))
+                    })?;
                 Pools::Postgres {
                     batcher: batch::Batcher::new(pool.clone()),
                     pool,

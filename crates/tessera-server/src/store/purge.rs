@@ -3,6 +3,9 @@
 use super::{Store, StoreResult, on_write};
 use crate::model::Timestamp;
 
+/// How long the revocation feed remembers a revocation.
+const REVOCATION_RETENTION_MS: i64 = 60 * 60 * 1000;
+
 impl Store {
     /// Deletes expired sessions, links and codes, counter windows (passcode guesses, rate
     /// limits) that started before `guesses_before` (no window is longer), and signing keys
@@ -39,11 +42,20 @@ impl Store {
              (SELECT project_id, wallet_type, address FROM crypto_wallet_challenges \
              WHERE expires_at <= $1 LIMIT $2)",
         ];
-        let windows = [(
-            "DELETE FROM rate_counters WHERE (project_id, bucket) IN \
-             (SELECT project_id, bucket FROM rate_counters WHERE window_start <= $1 LIMIT $2)",
-            guesses_before,
-        )];
+        let windows = [
+            (
+                "DELETE FROM rate_counters WHERE (project_id, bucket) IN \
+                 (SELECT project_id, bucket FROM rate_counters WHERE window_start <= $1 LIMIT $2)",
+                guesses_before,
+            ),
+            // The feed keeps revocations far longer than any JWT of theirs lives (5 minutes).
+            (
+                "DELETE FROM session_revocations WHERE (project_id, session_id, revoked_at) IN \
+                 (SELECT project_id, session_id, revoked_at FROM session_revocations \
+                 WHERE revoked_at <= $1 LIMIT $2)",
+                Timestamp::from_millis(now.millis() - REVOCATION_RETENTION_MS),
+            ),
+        ];
         let mut total = 0;
         for (sql, cutoff) in statements.map(|s| (s, now)).into_iter().chain(windows) {
             loop {

@@ -168,6 +168,43 @@ pub(crate) async fn spawn_delivering(
     }
 }
 
+/// Another server on the same database (another instance of a cluster), stopped on drop.
+pub(crate) struct Instance {
+    #[allow(dead_code)]
+    pub(crate) base_url: String,
+    pub(crate) client: Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts another server on this one's database, master key and delivery settings.
+    pub(crate) async fn another_instance(&self) -> Instance {
+        let (database, master_key) = self.database.clone();
+        let mut config = Config::for_tests(database);
+        config.master_key = master_key;
+        let server = Server::build(&config).await.expect("server builds");
+        let base_url = format!("http://localhost:{}", server.local_addr().port());
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        let client = Client::new(&base_url, &self.creds.project_id, &self.creds.secret).unwrap();
+        Instance {
+            base_url,
+            client,
+            shutdown: Some(tx),
+        }
+    }
+}
+
 /// The `tessera` binary on a database and its master key, as an operator runs it.
 pub(crate) fn tessera_command(
     (db, key): &(DatabaseUrl, MasterKeySource),

@@ -33,6 +33,7 @@ mod passwords;
 mod pg_tls;
 /// Deleting a factor needs recent authentication; factor changes are told.
 mod recent_auth;
+mod revocations;
 mod rust_sdk;
 mod sdk;
 /// Several secrets per project; a deleted one fails at once.

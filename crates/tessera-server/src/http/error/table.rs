@@ -192,6 +192,11 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             StatusCode::SERVICE_UNAVAILABLE,
             "The request took longer than the server allows (30 s) and was abandoned; retry it.",
         ),
+        DatabaseUnavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is not answering (restarting, or out of connections): nothing was \
+             changed; retry shortly.",
+        ),
         InternalServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal error occurred. The request id identifies it in the server log.",

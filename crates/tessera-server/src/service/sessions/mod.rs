@@ -28,6 +28,8 @@ pub mod cache;
 pub mod claims;
 /// Session JWTs re-signed in the background before they are needed.
 pub mod presign;
+/// The revocation feed: sessions that ended since a cursor, by long poll.
+pub mod revocations;
 /// Minting and verifying session JWTs.
 mod tokens;
 
