@@ -367,7 +367,7 @@ fn check_times(v: &Verified, max_token_age: Option<Duration>, now: i64) -> Resul
 }
 
 /// The key id a JWT names, when its header can be read.
-pub(crate) fn kid_of(jwt: &str) -> Option<String> {
+pub fn kid_of(jwt: &str) -> Option<String> {
     let header_b64 = jwt.split('.').next()?;
     let mut buf = [0u8; 512];
     let header = decode(header_b64, &mut buf).ok()?;

@@ -6,7 +6,9 @@ mod delivery;
 mod harness;
 
 mod browser;
+mod chaos;
 mod cli;
+mod cluster;
 mod cookie_sessions;
 mod crypto_wallets;
 mod errors;
@@ -48,6 +50,7 @@ mod soft_authenticator;
 mod takeover;
 mod tessera_browser;
 mod tls;
+mod topology;
 mod totps;
 mod users;
 /// Every table of a session answer bumps the user version (the render cache's invariant).

@@ -22,7 +22,7 @@ both_backends!(
     resends_do_not_reset_the_guess_budget,
 );
 
-fn phone(p: &str) -> OtpSendRequest {
+pub(crate) fn phone(p: &str) -> OtpSendRequest {
     OtpSendRequest {
         phone_number: Some(p.into()),
         ..Default::default()
@@ -36,7 +36,7 @@ fn email(e: &str) -> OtpSendRequest {
     }
 }
 
-fn auth(method_id: &str, code: &str, minutes: Option<i64>) -> OtpAuthenticateRequest {
+pub(crate) fn auth(method_id: &str, code: &str, minutes: Option<i64>) -> OtpAuthenticateRequest {
     OtpAuthenticateRequest {
         method_id: method_id.into(),
         code: code.into(),

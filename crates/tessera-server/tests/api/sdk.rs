@@ -90,24 +90,32 @@ async fn run(app: &TestApp, program: PathBuf, script: PathBuf) {
 
 /// Runs a prepared SDK script command (its project and anything else set by the caller)
 /// against `app`, answering its requests for links and codes.
-pub(crate) async fn run_command(app: &TestApp, mut cmd: tokio::process::Command) {
-    cmd.env(
-        "TESSERA_URL",
-        format!("http://127.0.0.1:{}", app.addr.port()),
-    )
-    .env("BREACHED_PASSWORD", crate::passwords::BREACHED[0]);
+pub(crate) async fn run_command(app: &TestApp, cmd: tokio::process::Command) {
+    let url = format!("http://127.0.0.1:{}", app.addr.port());
+    run_command_at(&url, (&app.smtp, &app.sms), cmd).await
+}
+
+/// Runs a prepared SDK script command against the server at `url`, answering its requests
+/// for links and codes from `receivers`.
+pub(crate) async fn run_command_at(
+    url: &str,
+    (smtp, sms): (&crate::delivery::SmtpSink, &crate::delivery::WebhookSink),
+    mut cmd: tokio::process::Command,
+) {
+    cmd.env("TESSERA_URL", url)
+        .env("BREACHED_PASSWORD", crate::passwords::BREACHED[0]);
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap();
         match req["need"].as_str().unwrap() {
-            "email_link" => link_token(&app.smtp.last_to(to).await),
+            "email_link" => link_token(&smtp.last_to(to).await),
             "reset_link" => {
-                crate::delivery::typed_link_url(&app.smtp.last_to(to).await, "reset_password")
+                crate::delivery::typed_link_url(&smtp.last_to(to).await, "reset_password")
                     .query_pairs()
                     .find(|(k, _)| k == "token")
                     .map(|(_, v)| v.into_owned())
                     .unwrap()
             }
-            "sms_code" => code_in(&app.sms.last_to("sms", to).await),
+            "sms_code" => code_in(&sms.last_to("sms", to).await),
             other => panic!("unknown request {other}"),
         }
     })
