@@ -20,6 +20,9 @@ pub mod crypto;
 pub mod delivery;
 /// The server's one error type.
 pub mod error;
+/// Fuzzing entry points over the server's parsing of untrusted input (see `fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing;
 /// Routes, extractors and the Stytch error envelope (the only module importing axum).
 pub mod http;
 /// RS256 signing keys and compact JWTs (ring for signing and verification).

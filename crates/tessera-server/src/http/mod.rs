@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
 /// Crypto wallets: challenges and signatures, deleting a wallet.
-mod crypto_wallets;
+pub(crate) mod crypto_wallets;
 /// The error envelope middleware and the status table.
 pub(crate) mod error;
 /// Extractors: project auth, request id, JSON and path with envelope rejections.
@@ -36,7 +36,7 @@ mod passwords;
 /// `GET /v1/sessions/revocations`: the revocation feed.
 mod revocations;
 /// The frontend API, `/sdk/v1`.
-mod sdk;
+pub(crate) mod sdk;
 /// The plain-HTTP accept loop.
 pub(crate) mod serve;
 /// `/v1/sessions`.

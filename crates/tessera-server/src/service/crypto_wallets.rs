@@ -221,7 +221,7 @@ fn rfc3339(field: &str, s: &str) -> Result<OffsetDateTime> {
 /// The EIP-4361 message for `address`: the domain must be one of the project's (its
 /// authorized origins' hosts, or its WebAuthn domains), the URI an authorized origin's or
 /// below one; it expires [`CHALLENGE_MINUTES`] after `issued_at`.
-fn siwe_message(
+pub(crate) fn siwe_message(
     project: &Project,
     address: &Address,
     p: Siwe,
@@ -264,7 +264,14 @@ fn siwe_message(
         Some(s) => rfc3339("issued_at", s)?,
         None => now,
     };
-    let expires = issued_at + time::Duration::minutes(CHALLENGE_MINUTES);
+    let expires = issued_at
+        .checked_add(time::Duration::minutes(CHALLENGE_MINUTES))
+        .ok_or_else(|| {
+            siwe_error(
+                ErrorType::InvalidSiweParams,
+                "siwe_params.issued_at is too far in the future.".into(),
+            )
+        })?;
     let not_before = p
         .not_before
         .as_deref()
@@ -313,11 +320,22 @@ fn siwe_message(
         request_id: p.request_id,
         resources,
     };
-    Ok(message.to_string())
+    // What is stored must read back at authenticate: an empty statement or a request id with a
+    // line break writes a message EIP-4361 cannot parse.
+    let text = message.to_string();
+    if text.parse::<siwe::Message>().is_err() {
+        return Err(siwe_error(
+            ErrorType::InvalidSiweParams,
+            "siwe_params do not make a valid EIP-4361 message (an empty statement, or a \
+             request id with a line break?)."
+                .into(),
+        ));
+    }
+    Ok(text)
 }
 
 /// Refuses a Sign-In with Ethereum message outside its validity window.
-fn check_siwe_window(message: &str, now: OffsetDateTime) -> Result<()> {
+pub(crate) fn check_siwe_window(message: &str, now: OffsetDateTime) -> Result<()> {
     let m: siwe::Message = message
         .parse()
         .map_err(|_| Error::Internal(anyhow::anyhow!("a stored SIWE message does not parse")))?;

@@ -14,6 +14,7 @@ mod crypto_wallets;
 mod errors;
 mod frontend;
 mod frontend_credentials;
+mod fuzz_corpus;
 mod headless_credentials;
 /// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
 mod layout;

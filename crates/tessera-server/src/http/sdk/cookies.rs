@@ -37,7 +37,7 @@ const FINAL: [ErrorType; 2] = [
 /// it counts only on a request that shows it was made by script on the page: an `Origin` (which
 /// the guard then checks against the project's authorized origins) and the SDK's
 /// `X-SDK-Parent-Host` naming that same origin.
-pub(super) fn session_token(
+pub(crate) fn session_token(
     policy: &CookiePolicy,
     headers: &HeaderMap,
     origin: Option<&str>,

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
 /// HttpOnly cookie sessions: tokens in cookies, the CSRF rule.
-mod cookies;
+pub(crate) mod cookies;
 /// CORS and the per-project origin check.
 mod cors;
 /// Passwords and authenticator apps (TOTP): the public endpoints, limited like the others.

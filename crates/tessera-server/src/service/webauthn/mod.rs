@@ -25,7 +25,7 @@ use crate::store::Store;
 use crate::store::webauthn::{CeremonyRow, CredentialRow, NewCredential};
 
 /// Relying parties, options and what browsers send.
-mod protocol;
+pub(crate) mod protocol;
 
 pub use protocol::allowed_domains;
 use protocol::{

@@ -18,7 +18,7 @@ const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
 
 /// The relying party for `domain`, if the project accepts it: its origins are the authorized
 /// origins on that host or below it (or `https://<domain>` when none is).
-pub(super) fn relying_party(project: &Project, domain: &str) -> Result<(WebauthnCore, String)> {
+pub(crate) fn relying_party(project: &Project, domain: &str) -> Result<(WebauthnCore, String)> {
     let domain = domain.trim().to_ascii_lowercase();
     let bad = || {
         Error::with_message(
@@ -95,7 +95,7 @@ pub(super) fn options_json(options: impl Serialize) -> Result<String> {
 }
 
 /// The challenge a browser echoed in `clientDataJSON`, as the digest a ceremony is found by.
-pub(super) fn challenge_digest(client_data_json: &[u8]) -> Result<Digest256> {
+pub(crate) fn challenge_digest(client_data_json: &[u8]) -> Result<Digest256> {
     #[derive(Deserialize)]
     struct ClientData {
         challenge: String,
@@ -109,7 +109,7 @@ pub(super) fn invalid(message: &'static str) -> Error {
     Error::with_message(ErrorType::InvalidPublicKeyCredential, message)
 }
 
-pub(super) fn parse_credential<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+pub(crate) fn parse_credential<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     if json.is_empty() || json.len() > MAX_CREDENTIAL_JSON {
         return Err(invalid(
             "public_key_credential must be the authenticator's answer as a JSON string.",
@@ -120,7 +120,7 @@ pub(super) fn parse_credential<T: serde::de::DeserializeOwned>(json: &str) -> Re
     })
 }
 
-pub(super) fn authenticator_type(t: Option<&str>) -> Result<Option<AuthenticatorAttachment>> {
+pub(crate) fn authenticator_type(t: Option<&str>) -> Result<Option<AuthenticatorAttachment>> {
     match t {
         None | Some("") => Ok(None),
         Some("platform") => Ok(Some(AuthenticatorAttachment::Platform)),
@@ -133,7 +133,7 @@ pub(super) fn authenticator_type(t: Option<&str>) -> Result<Option<Authenticator
 }
 
 /// The `authenticatorAttachment` a browser reported with a credential, if any.
-pub(super) fn attachment_of(credential: &str) -> String {
+pub(crate) fn attachment_of(credential: &str) -> String {
     serde_json::from_str::<serde_json::Value>(credential)
         .ok()
         .and_then(|v| v["authenticatorAttachment"].as_str().map(str::to_owned))
@@ -144,7 +144,7 @@ pub(super) fn attachment_of(credential: &str) -> String {
 /// The COSE public key (its CBOR bytes) in a verified attestation object's authenticator
 /// data: after the RP id hash (32), flags (1), counter (4), AAGUID (16), the credential id's
 /// length (2) and the id.
-pub(super) fn cose_key_of(attestation_object: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn cose_key_of(attestation_object: &[u8]) -> Result<Vec<u8>> {
     use serde::Deserialize as _;
     use serde_cbor_2::Value;
     let bad = || invalid("The attestation object holds no credential public key.");
