@@ -35,6 +35,7 @@ pub struct SiweParams {
 /// `POST /v1/crypto_wallets/authenticate/start`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CryptoWalletsAuthenticateStartRequest))]
 pub struct AuthenticateStartRequest {
     /// `ethereum` or `solana`.
     pub crypto_wallet_type: String,
@@ -57,6 +58,7 @@ pub struct AuthenticateStartRequest {
 /// Answer to `authenticate/start`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CryptoWalletsAuthenticateStartResponse))]
 pub struct AuthenticateStartResponse {
     /// Request id.
     pub request_id: String,
@@ -73,6 +75,7 @@ pub struct AuthenticateStartResponse {
 /// `POST /v1/crypto_wallets/authenticate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CryptoWalletsAuthenticateRequest))]
 pub struct AuthenticateRequest {
     /// `ethereum` or `solana`.
     pub crypto_wallet_type: String,

@@ -7,6 +7,7 @@ use crate::users::User;
 /// `POST /v1/oauth/authenticate` and `/sdk/v1/oauth/authenticate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = OAuthAuthenticateRequest))]
 pub struct AuthenticateRequest {
     /// The token the app received at its redirect URL.
     pub token: String,
@@ -38,6 +39,7 @@ pub struct ProviderValues {
 /// Answer to `oauth/authenticate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = OAuthAuthenticateResponse))]
 pub struct AuthenticateResponse {
     /// Request id.
     pub request_id: String,
@@ -134,6 +136,7 @@ pub struct ImpersonationTokenResponse {
 /// `POST /v1/sessions/migrate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = OAuthMigrateRequest))]
 pub struct MigrateRequest {
     /// The other provider's access token.
     pub session_token: String,

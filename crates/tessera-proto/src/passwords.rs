@@ -9,6 +9,7 @@ use crate::users::User;
 /// `POST /v1/passwords`: a new user with a password.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PasswordsCreateRequest))]
 pub struct CreateRequest {
     /// The new user's email (must be new to the project).
     pub email: String,
@@ -33,6 +34,7 @@ pub struct CreateRequest {
 /// `POST /v1/passwords/authenticate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PasswordsAuthenticateRequest))]
 pub struct AuthenticateRequest {
     /// The user's email.
     pub email: String,
@@ -169,6 +171,7 @@ pub struct Pbkdf2Config {
 /// `POST /v1/passwords/migrate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PasswordsMigrateRequest))]
 pub struct MigrateRequest {
     /// The user's email: created when new, else the password is added to it.
     pub email: String,

@@ -24,25 +24,9 @@ use crate::store::SearchCursor;
 /// How many request body types [`request_bodies`] knows (its selector byte is taken modulo).
 pub const BODY_TYPES: u8 = 51;
 
-/// The body half of `http::extract::read_json`, step for step: a body of whitespace only is
-/// empty (`JsonOrEmpty` reads the default then), else serde_json, its error worded the same.
+/// The body half of `http::extract::read_json`.
 fn json<T: DeserializeOwned>(bytes: &[u8], empty: Option<fn() -> T>) -> Result<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return empty.map(|f| f()).ok_or_else(|| {
-            Error::with_message(
-                ErrorType::BadRequest,
-                "The request body is empty: send a JSON object.",
-            )
-        });
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let what = if e.is_syntax() || e.is_eof() {
-            "The request body is not valid JSON"
-        } else {
-            "The request body does not match this endpoint"
-        };
-        Error::with_message(ErrorType::BadRequest, format!("{what}: {e}."))
-    })
+    crate::http::extract::parse_body(bytes, empty)
 }
 
 /// A `Json<T>` body, then the checks its handler makes before reaching the store.

@@ -42,7 +42,7 @@ pub(crate) fn siwe(p: wire::SiweParams, fallback_domain: Option<String>) -> Siwe
 
 /// The challenge for a wallet: a new wallet gets a user; with a user or session, the wallet is
 /// attached to it once it signs.
-#[utoipa::path(post, path = "/v1/crypto_wallets/authenticate/start", tag = "crypto_wallets",
+#[utoipa::path(post, operation_id = "crypto_wallets_authenticate_start", path = "/v1/crypto_wallets/authenticate/start", tag = "crypto_wallets",
     request_body = wire::AuthenticateStartRequest,
     responses((status = 200, body = wire::AuthenticateStartResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -76,7 +76,7 @@ async fn authenticate_start(
 }
 
 /// Check the wallet's signature of its challenge: log in, or add the factor to a session.
-#[utoipa::path(post, path = "/v1/crypto_wallets/authenticate", tag = "crypto_wallets",
+#[utoipa::path(post, operation_id = "crypto_wallets_authenticate", path = "/v1/crypto_wallets/authenticate", tag = "crypto_wallets",
     request_body = wire::AuthenticateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

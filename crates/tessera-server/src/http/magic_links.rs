@@ -191,7 +191,7 @@ async fn create_embeddable(
 }
 
 /// Authenticate a magic-link token (once), creating or extending a session as asked.
-#[utoipa::path(post, path = "/v1/magic_links/authenticate", tag = "magic_links",
+#[utoipa::path(post, operation_id = "magic_links_authenticate", path = "/v1/magic_links/authenticate", tag = "magic_links",
     request_body = wire::AuthenticateMagicLinkRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

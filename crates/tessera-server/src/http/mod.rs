@@ -17,6 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
+/// Shedding requests while the database is unreachable.
+mod breaker;
 /// Crypto wallets: challenges and signatures, deleting a wallet.
 pub(crate) mod crypto_wallets;
 /// The error envelope middleware and the status table.
@@ -159,6 +161,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_timeout))
+        .layer(middleware::from_fn_with_state(
+            breaker::Breaker::new(),
+            breaker::guard,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             Error::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))

@@ -317,7 +317,7 @@ pub(crate) async fn logged(
 }
 
 /// Turn the token the app received into a session, with the provider's tokens.
-#[utoipa::path(post, path = "/v1/oauth/authenticate", tag = "oauth",
+#[utoipa::path(post, operation_id = "oauth_authenticate", path = "/v1/oauth/authenticate", tag = "oauth",
     request_body = wire::AuthenticateRequest,
     responses((status = 200, body = wire::AuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -379,7 +379,7 @@ async fn attach(
 }
 
 /// Delete a user's OAuth registration.
-#[utoipa::path(delete, path = "/v1/users/oauth/{oauth_user_registration_id}", tag = "users",
+#[utoipa::path(delete, operation_id = "oauth_delete_registration", path = "/v1/users/oauth/{oauth_user_registration_id}", tag = "users",
     params(("oauth_user_registration_id" = String, Path)),
     responses((status = 200, body = UserFactorResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -447,7 +447,7 @@ async fn impersonation_token(
 }
 
 /// Import a session from another identity provider through its userinfo endpoint.
-#[utoipa::path(post, path = "/v1/sessions/migrate", tag = "sessions",
+#[utoipa::path(post, operation_id = "oauth_migrate", path = "/v1/sessions/migrate", tag = "sessions",
     request_body = wire::MigrateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

@@ -137,7 +137,7 @@ send_endpoint!(
 );
 
 /// Authenticate a passcode (once, at most 5 guesses), creating or extending a session as asked.
-#[utoipa::path(post, path = "/v1/otps/authenticate", tag = "otps",
+#[utoipa::path(post, operation_id = "otps_authenticate", path = "/v1/otps/authenticate", tag = "otps",
     request_body = wire::OtpAuthenticateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

@@ -52,7 +52,7 @@ pub(crate) async fn finish(
 }
 
 /// Create a user with an email and a password (the password must pass the project's policy).
-#[utoipa::path(post, path = "/v1/passwords", tag = "passwords",
+#[utoipa::path(post, operation_id = "passwords_create", path = "/v1/passwords", tag = "passwords",
     request_body = wire::CreateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -82,7 +82,7 @@ async fn create(
 }
 
 /// Log in with an email and password.
-#[utoipa::path(post, path = "/v1/passwords/authenticate", tag = "passwords",
+#[utoipa::path(post, operation_id = "passwords_authenticate", path = "/v1/passwords/authenticate", tag = "passwords",
     request_body = wire::AuthenticateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -142,7 +142,7 @@ async fn strength_check(
 }
 
 /// Import a password hash from another system (upgraded to argon2id at the first login).
-#[utoipa::path(post, path = "/v1/passwords/migrate", tag = "passwords",
+#[utoipa::path(post, operation_id = "passwords_migrate", path = "/v1/passwords/migrate", tag = "passwords",
     request_body = wire::MigrateRequest,
     responses((status = 200, body = wire::MigrateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

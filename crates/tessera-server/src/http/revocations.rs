@@ -25,8 +25,9 @@ struct FeedQuery {
     /// The `cursor` of the previous answer; without it, the revocations of the last six
     /// minutes (every one whose JWTs may still verify).
     cursor: Option<String>,
-    /// With a cursor, how long to wait for a revocation when there is none yet (0 to 60;
-    /// default 0: answer at once).
+    /// With a cursor, how long to wait for a revocation when there is none yet (0 to 25, a
+    /// longer wait is cut to 25; default 0: answer at once).
+    #[param(maximum = 25)]
     timeout_seconds: Option<u64>,
 }
 

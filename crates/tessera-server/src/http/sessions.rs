@@ -88,7 +88,7 @@ pub(crate) fn factor_response(
 
 /// Authenticate a session by token or JWT (a JWT past its `exp` is accepted while its session
 /// lives), optionally extending it and merging custom claims; returns a fresh JWT.
-#[utoipa::path(post, path = "/v1/sessions/authenticate", tag = "sessions",
+#[utoipa::path(post, operation_id = "sessions_authenticate", path = "/v1/sessions/authenticate", tag = "sessions",
     request_body = wire::AuthenticateSessionRequest,
     responses((status = 200, body = wire::AuthenticateSessionResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

@@ -40,7 +40,7 @@ pub(crate) async fn finish(
 }
 
 /// Start enrolling an authenticator app: the secret, its QR code and ten recovery codes.
-#[utoipa::path(post, path = "/v1/totps", tag = "totps",
+#[utoipa::path(post, operation_id = "totps_create", path = "/v1/totps", tag = "totps",
     request_body = wire::CreateRequest,
     responses((status = 200, body = wire::CreateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -72,7 +72,7 @@ async fn create(
 }
 
 /// Authenticate a code from the authenticator app (each code works once).
-#[utoipa::path(post, path = "/v1/totps/authenticate", tag = "totps",
+#[utoipa::path(post, operation_id = "totps_authenticate", path = "/v1/totps/authenticate", tag = "totps",
     request_body = wire::AuthenticateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]

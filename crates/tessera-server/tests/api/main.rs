@@ -38,6 +38,7 @@ mod pg_tls;
 mod recent_auth;
 mod revocations;
 mod rust_sdk;
+mod schemathesis;
 mod sdk;
 /// Several secrets per project; a deleted one fails at once.
 mod secrets;

@@ -46,6 +46,14 @@ impl IntoResponse for Error {
     }
 }
 
+/// Whether `res` is an error of `kind` not yet rendered (for middleware inside
+/// [`render_errors`]).
+pub(crate) fn is_kind(res: &Response, kind: ErrorType) -> bool {
+    res.extensions()
+        .get::<PendingError>()
+        .is_some_and(|p| p.kind == kind)
+}
+
 /// An error type for a bare error status produced outside our handlers (framework defaults).
 fn kind_for_status(status: StatusCode) -> ErrorType {
     match status {

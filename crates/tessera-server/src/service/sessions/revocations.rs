@@ -20,8 +20,8 @@ pub const LOOKBACK_MS: i64 = (super::JWT_LIFETIME_SECONDS + 60) * 1000;
 pub const GRACE_MS: i64 = 5_000;
 /// The most revocations in one answer; the rest follow with `has_more`.
 pub const PAGE: i64 = 1_000;
-/// The longest a read may wait for a revocation.
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// The longest a read may wait for a revocation (under the 30 s every request is allowed).
+pub const MAX_WAIT: Duration = Duration::from_secs(25);
 /// How often a waiting read looks at the database when no announcement wakes it (on SQLite
 /// there are none; on PostgreSQL this covers one lost).
 const POLL: Duration = Duration::from_millis(100);

@@ -1,0 +1,97 @@
+//! A circuit breaker for database outages: once a request found the database unreachable, the
+//! next ones answer 503 `database_unavailable` at once instead of each waiting out the
+//! connection timeout, while one request every [`PROBE_EVERY`] goes through to see whether it
+//! is back; the first answer from a working database closes the breaker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{Error, ErrorType};
+
+/// How often a request is let through to the database while the breaker is open.
+pub(crate) const PROBE_EVERY: Duration = Duration::from_millis(250);
+
+/// The breaker's state: when it opened and when the last probe went through, in milliseconds
+/// since `epoch` plus one (0: never).
+pub(crate) struct Breaker {
+    epoch: Instant,
+    open_since: AtomicU64,
+    last_probe: AtomicU64,
+}
+
+impl Breaker {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Breaker {
+            epoch: Instant::now(),
+            open_since: AtomicU64::new(0),
+            last_probe: AtomicU64::new(0),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Whether this request may go to the database: always while closed; while open, one
+    /// request per [`PROBE_EVERY`].
+    fn admits(&self) -> bool {
+        if self.open_since.load(Ordering::Relaxed) == 0 {
+            return true;
+        }
+        let now = self.now();
+        let last = self.last_probe.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= PROBE_EVERY.as_millis() as u64
+            && self
+                .last_probe
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// Paths that never need the database (or check it themselves) pass whatever the state.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/openapi.json")
+}
+
+/// The middleware: sheds requests while the database is known to be unreachable.
+pub(crate) async fn guard(State(b): State<Arc<Breaker>>, req: Request, next: Next) -> Response {
+    if exempt(req.uri().path()) {
+        return next.run(req).await;
+    }
+    if !b.admits() {
+        return Error::new(ErrorType::DatabaseUnavailable).into_response();
+    }
+    let res = next.run(req).await;
+    if super::error::is_kind(&res, ErrorType::DatabaseUnavailable) {
+        if b.open_since.load(Ordering::Relaxed) == 0 {
+            b.open_since.store(b.now(), Ordering::Relaxed);
+            b.last_probe.store(b.now(), Ordering::Relaxed);
+        }
+    } else if !res.status().is_server_error() {
+        b.open_since.store(0, Ordering::Relaxed);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_breaker_admits_one_probe_per_interval() {
+        let b = Breaker::new();
+        assert!(b.admits() && b.admits(), "closed: everything passes");
+        b.open_since.store(b.now(), Ordering::Relaxed);
+        b.last_probe.store(b.now(), Ordering::Relaxed);
+        assert!(!b.admits(), "open: nothing passes until the probe is due");
+        b.last_probe.store(1, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(b.admits(), "the probe passes");
+        assert!(!b.admits(), "only one");
+    }
+}
