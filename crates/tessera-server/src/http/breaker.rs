@@ -1,4 +1,5 @@
-//! A circuit breaker for database outages: once a request found the database unreachable, the
+//! A circuit breaker for database outages (held by `error::render_errors`, the one middleware
+//! every request passes): once a request found the database unreachable, the
 //! next ones answer 503 `database_unavailable` at once instead of each waiting out the
 //! connection timeout, while one request every [`PROBE_EVERY`] goes through to see whether it
 //! is back; the first answer from a working database closes the breaker.
@@ -7,11 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::error::{Error, ErrorType};
+use crate::error::ErrorType;
 
 /// How often a request is let through to the database while the breaker is open.
 pub(crate) const PROBE_EVERY: Duration = Duration::from_millis(250);
@@ -39,7 +38,7 @@ impl Breaker {
 
     /// Whether this request may go to the database: always while closed; while open, one
     /// request per [`PROBE_EVERY`].
-    fn admits(&self) -> bool {
+    pub(crate) fn admits(&self) -> bool {
         if self.open_since.load(Ordering::Relaxed) == 0 {
             return true;
         }
@@ -54,28 +53,23 @@ impl Breaker {
 }
 
 /// Paths that never need the database (or check it themselves) pass whatever the state.
-fn exempt(path: &str) -> bool {
+pub(crate) fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/openapi.json")
 }
 
-/// The middleware: sheds requests while the database is known to be unreachable.
-pub(crate) async fn guard(State(b): State<Arc<Breaker>>, req: Request, next: Next) -> Response {
-    if exempt(req.uri().path()) {
-        return next.run(req).await;
-    }
-    if !b.admits() {
-        return Error::new(ErrorType::DatabaseUnavailable).into_response();
-    }
-    let res = next.run(req).await;
-    if super::error::is_kind(&res, ErrorType::DatabaseUnavailable) {
-        if b.open_since.load(Ordering::Relaxed) == 0 {
-            b.open_since.store(b.now(), Ordering::Relaxed);
-            b.last_probe.store(b.now(), Ordering::Relaxed);
+impl Breaker {
+    /// Opens the breaker on an answer that found the database unreachable (its pending error
+    /// is `kind`); closes it on any other answer that is not a server error.
+    pub(crate) fn record(&self, res: &Response, kind: Option<ErrorType>) {
+        if kind == Some(ErrorType::DatabaseUnavailable) {
+            if self.open_since.load(Ordering::Relaxed) == 0 {
+                self.last_probe.store(self.now(), Ordering::Relaxed);
+                self.open_since.store(self.now(), Ordering::Relaxed);
+            }
+        } else if !res.status().is_server_error() && self.open_since.load(Ordering::Relaxed) != 0 {
+            self.open_since.store(0, Ordering::Relaxed);
         }
-    } else if !res.status().is_server_error() {
-        b.open_since.store(0, Ordering::Relaxed);
     }
-    res
 }
 
 #[cfg(test)]
@@ -89,8 +83,7 @@ mod tests {
         b.open_since.store(b.now(), Ordering::Relaxed);
         b.last_probe.store(b.now(), Ordering::Relaxed);
         assert!(!b.admits(), "open: nothing passes until the probe is due");
-        b.last_probe.store(1, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(PROBE_EVERY + Duration::from_millis(10));
         assert!(b.admits(), "the probe passes");
         assert!(!b.admits(), "only one");
     }

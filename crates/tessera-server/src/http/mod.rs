@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
 /// Shedding requests while the database is unreachable.
-mod breaker;
+pub(crate) mod breaker;
 /// Crypto wallets: challenges and signatures, deleting a wallet.
 pub(crate) mod crypto_wallets;
 /// The error envelope middleware and the status table.
@@ -161,10 +161,6 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_timeout))
-        .layer(middleware::from_fn_with_state(
-            breaker::Breaker::new(),
-            breaker::guard,
-        ))
         .layer(CatchPanicLayer::custom(|_| {
             Error::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
@@ -183,7 +179,10 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(middleware::from_fn(error::render_errors))
+        .layer(middleware::from_fn_with_state(
+            breaker::Breaker::new(),
+            error::render_errors,
+        ))
         // Answers carry tokens, JWTs and user data: no cache may keep them.
         .layer(middleware::map_response(no_store))
         .with_state(state)

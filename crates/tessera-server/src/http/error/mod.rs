@@ -1,11 +1,12 @@
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_proto::ErrorResponse;
 
+use super::breaker::Breaker;
 use super::extract::RequestId;
 use crate::error::{Error, ErrorType};
 
@@ -44,14 +45,6 @@ impl IntoResponse for Error {
         res.extensions_mut().insert(pending);
         res
     }
-}
-
-/// Whether `res` is an error of `kind` not yet rendered (for middleware inside
-/// [`render_errors`]).
-pub(crate) fn is_kind(res: &Response, kind: ErrorType) -> bool {
-    res.extensions()
-        .get::<PendingError>()
-        .is_some_and(|p| p.kind == kind)
 }
 
 /// An error type for a bare error status produced outside our handlers (framework defaults).
@@ -95,10 +88,25 @@ pub(crate) fn pending_kind(res: &Response) -> Option<ErrorType> {
 
 /// Middleware: gives every request its id and turns every error answer, ours or the
 /// framework's, into Stytch's envelope with the HTTP status equal to `status_code`.
-pub(crate) async fn render_errors(mut req: Request, next: Next) -> Response {
+/// It also holds the database [`Breaker`]: while the database is known to be unreachable, a
+/// request is answered 503 here without going further.
+pub(crate) async fn render_errors(
+    State(breaker): State<Arc<Breaker>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let request_id = RequestId::for_request(req.headers());
     req.extensions_mut().insert(request_id.clone());
-    let mut res = next.run(req).await;
+    let guarded = !super::breaker::exempt(req.uri().path());
+    let mut res = if !guarded {
+        next.run(req).await
+    } else if breaker.admits() {
+        let res = next.run(req).await;
+        breaker.record(&res, pending_kind(&res));
+        res
+    } else {
+        Error::new(ErrorType::DatabaseUnavailable).into_response()
+    };
     let pending = res.extensions_mut().remove::<PendingError>();
     let status = res.status();
     let pending = match pending {
