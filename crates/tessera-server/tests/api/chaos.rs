@@ -93,7 +93,7 @@ fn authenticate_load(
 
 /// Logs `n` users in by magic link through `url` and returns their session tokens.
 async fn sessions(d: &Deployment, url: &str, n: usize, prefix: &str) -> Vec<String> {
-    let client = tessera_client::Client::new(url, &d.creds.project_id, &d.creds.secret).unwrap();
+    let client = client(d, url);
     let mut tokens = Vec::new();
     for i in 0..n {
         let email = format!("{prefix}{i}@example.com");
@@ -104,6 +104,25 @@ async fn sessions(d: &Deployment, url: &str, n: usize, prefix: &str) -> Vec<Stri
         );
     }
     tokens
+}
+
+/// A backend client of the deployment's project at `url`.
+fn client(d: &Deployment, url: &str) -> tessera_client::Client {
+    tessera_client::Client::new(url, &d.creds.project_id, &d.creds.secret).unwrap()
+}
+
+/// Whether the session of `token` authenticates through `client`.
+async fn authenticates(client: &tessera_client::Client, token: &str) -> bool {
+    client
+        .sessions()
+        .authenticate(
+            &tessera_client::proto::sessions::AuthenticateSessionRequest {
+                session_token: Some(token.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .is_ok()
 }
 
 fn creds(d: &Deployment) -> (String, String) {
@@ -203,19 +222,9 @@ async fn postgres_stopped_for_ten_seconds_under_load() {
     );
     assert!(last_failure - resumed < Duration::from_secs(5));
     // Every session committed before the stop still authenticates.
-    let client =
-        tessera_client::Client::new(&server.url(), &d.creds.project_id, &d.creds.secret).unwrap();
+    let client = client(&d, &server.url());
     for t in tokens.iter() {
-        client
-            .sessions()
-            .authenticate(
-                &tessera_client::proto::sessions::AuthenticateSessionRequest {
-                    session_token: Some(t.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        assert!(authenticates(&client, t).await, "a session was lost");
     }
 }
 
@@ -231,8 +240,7 @@ async fn sqlite_killed_while_minting_sessions() {
     let tasks: Vec<_> = (0..16)
         .map(|k| {
             let (minted, stop, smtp) = (minted.clone(), stop.clone(), d.smtp.clone());
-            let client =
-                tessera_client::Client::new(&url, &d.creds.project_id, &d.creds.secret).unwrap();
+            let client = client(&d, &url);
             tokio::spawn(async move {
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -287,22 +295,10 @@ async fn sqlite_killed_while_minting_sessions() {
     );
 
     let restarted = d.serve(&[]).await;
-    let client =
-        tessera_client::Client::new(&restarted.url(), &d.creds.project_id, &d.creds.secret)
-            .unwrap();
+    let client = client(&d, &restarted.url());
     let mut lost = 0;
     for t in &minted {
-        if client
-            .sessions()
-            .authenticate(
-                &tessera_client::proto::sessions::AuthenticateSessionRequest {
-                    session_token: Some(t.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .is_err()
-        {
+        if !authenticates(&client, t).await {
             lost += 1;
         }
     }
@@ -509,24 +505,12 @@ async fn sigterm_under_load_loses_nothing(database: String) {
     let stop = Arc::new(AtomicBool::new(false));
     let load = authenticate_load(server.url(), creds(&d), busy, 16, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let client =
-        tessera_client::Client::new(&server.url(), &d.creds.project_id, &d.creds.secret).unwrap();
+    let client = client(&d, &server.url());
     let touches: Vec<_> = idle
         .iter()
         .map(|t| {
             let (client, t) = (client.clone(), t.clone());
-            tokio::spawn(async move {
-                client
-                    .sessions()
-                    .authenticate(
-                        &tessera_client::proto::sessions::AuthenticateSessionRequest {
-                            session_token: Some(t),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-            })
+            tokio::spawn(async move { assert!(authenticates(&client, &t).await) })
         })
         .collect();
     for t in touches {
