@@ -551,3 +551,58 @@ async fn sigterm_under_load_loses_nothing(database: String) {
     assert!(failed_before.is_empty(), "{failed_before:?}");
     assert_eq!(stale, 0, "access times lost at shutdown");
 }
+
+/// A client following the revocation feed of an instance that is killed and restarted resumes
+/// from its cursor: a revocation made on another instance while it was disconnected still
+/// reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_follower_resumes_after_its_instance_restarts() {
+    let (url, _) = crate::harness::fresh_database(crate::harness::Backend::Postgres);
+    let tessera_server::store::DatabaseUrl::Postgres(url) = url else {
+        unreachable!()
+    };
+    let d = Deployment::new(url).await;
+    let mut followed = d.serve(&[]).await;
+    let other = d.serve(&[]).await;
+    let follower = client(&d, &followed.url());
+    let revoker = client(&d, &other.url());
+    let login = crate::harness::login(&revoker, &d.smtp, "resume@example.com", 60).await;
+    let session_id = login.session.unwrap().session_id;
+    let feed = follower.subscribe_revocations();
+    assert!(feed.wait_current(Duration::from_secs(10)).await);
+    follower
+        .sessions()
+        .authenticate_jwt_local(&login.session_jwt, None)
+        .await
+        .unwrap();
+
+    let port = followed.port;
+    followed.kill();
+    revoker
+        .sessions()
+        .revoke(&tessera_client::proto::sessions::RevokeSessionRequest {
+            session_id: Some(session_id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let revoked = Instant::now();
+    let _restarted = d.serve_on(port, &[]).await;
+    loop {
+        match follower.jwt_verifier().verify(&login.session_jwt, None) {
+            Err(tessera_client::JwtError::Revoked) => break,
+            Ok(_) | Err(tessera_client::JwtError::RevocationsUnknown) => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(20),
+            "the revocation made while the follower was away never reached it"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!(
+        "chaos feed-resume: revoked on another instance while the followed one was down; \
+         refused locally {} ms after the revoke (restart included)",
+        ms(revoked.elapsed())
+    );
+}

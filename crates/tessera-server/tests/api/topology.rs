@@ -169,7 +169,11 @@ impl Deployment {
 
     /// Starts `tessera serve` on a free port, and waits until it is ready.
     pub(crate) async fn serve(&self, extra: &[&str]) -> Instance {
-        let port = free_port();
+        self.serve_on(free_port(), extra).await
+    }
+
+    /// Starts `tessera serve` on `port` (a restart of an instance that was there).
+    pub(crate) async fn serve_on(&self, port: u16, extra: &[&str]) -> Instance {
         let log = self.dir.path().join(format!("tessera-{port}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args([
