@@ -1,10 +1,16 @@
 //! Real processes for the cluster and chaos tests: a PostgreSQL cluster of the test's own (so it
-//! can be stopped and started), `tessera serve` processes (so they can be killed), and Debian's
-//! nginx balancing them round-robin on loopback.
+//! can be stopped and started), `tessera serve` processes (so they can be killed), Debian's
+//! nginx balancing them round-robin on loopback, and a load of `sessions/authenticate` calls
+//! that records every outcome.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
 
 use tessera_server::model::project::ProjectCredentials;
 use tessera_server::service::master_key::MasterKeySource;
@@ -355,4 +361,81 @@ impl Drop for Nginx {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One request of a load: when it started and ended, and its HTTP status (0: no answer).
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+    pub(crate) status: u16,
+    pub(crate) error_type: String,
+}
+
+/// `conns` loops of `sessions/authenticate` on `tokens` at `url` until `stop`.
+pub(crate) fn authenticate_load(
+    url: String,
+    (project_id, secret): (String, String),
+    tokens: Arc<Vec<String>>,
+    conns: usize,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<Outcome>> {
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let outcomes = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..conns)
+            .map(|k| {
+                let (http, url, tokens, stop, outcomes) = (
+                    http.clone(),
+                    format!("{url}/v1/sessions/authenticate"),
+                    tokens.clone(),
+                    stop.clone(),
+                    outcomes.clone(),
+                );
+                let (project_id, secret) = (project_id.clone(), secret.clone());
+                tokio::spawn(async move {
+                    let mut i = k;
+                    let mut mine = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let token = &tokens[i % tokens.len()];
+                        i += conns;
+                        let start = Instant::now();
+                        let r = http
+                            .post(&url)
+                            .basic_auth(&project_id, Some(&secret))
+                            .json(&json!({ "session_token": token }))
+                            .send()
+                            .await;
+                        let (status, error_type) = match r {
+                            Ok(r) => {
+                                let status = r.status().as_u16();
+                                let body: Value = r.json().await.unwrap_or(Value::Null);
+                                let t = body["error_type"].as_str().unwrap_or("").to_owned();
+                                (status, t)
+                            }
+                            Err(e) => (0, e.to_string()),
+                        };
+                        mine.push(Outcome {
+                            start,
+                            end: Instant::now(),
+                            status,
+                            error_type,
+                        });
+                        if status != 200 {
+                            // An outage answers at once: do not spin on it.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                    outcomes.lock().await.extend(mine);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        Arc::try_unwrap(outcomes).unwrap().into_inner()
+    })
 }
