@@ -23,6 +23,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::{Map, Value};
 use tessera_proto::sessions::{AuthenticationFactor, Jwk, Session, SessionAttributes};
 
+/// Encoding an RSA public key for the verifier.
+mod der;
+
 /// How far the local clock may be from the server's when checking `exp` and `nbf`.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(10);
 /// The default shortest time between two JWKS fetches caused by unknown key ids: short enough
@@ -88,46 +91,10 @@ impl PublicKey {
     fn from_jwk(k: &Jwk) -> Option<Self> {
         let n = URL_SAFE_NO_PAD.decode(&k.n).ok()?;
         let e = URL_SAFE_NO_PAD.decode(&k.e).ok()?;
-        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa_public_key_der(&n, &e))
+        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der::rsa_public_key_der(&n, &e))
             .ok()
             .map(PublicKey)
     }
-}
-
-/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER.
-fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    fn push_len(out: &mut Vec<u8>, len: usize) {
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            let bytes = len.to_be_bytes();
-            let skip = bytes.iter().take_while(|b| **b == 0).count();
-            out.push(0x80 | (bytes.len() - skip) as u8);
-            out.extend_from_slice(&bytes[skip..]);
-        }
-    }
-    fn integer(out: &mut Vec<u8>, v: &[u8]) {
-        let v = &v[v
-            .iter()
-            .take_while(|b| **b == 0)
-            .count()
-            .min(v.len().saturating_sub(1))..];
-        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
-        out.push(0x02);
-        push_len(out, v.len() + usize::from(pad));
-        if pad {
-            out.push(0);
-        }
-        out.extend_from_slice(v);
-    }
-    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
-    integer(&mut body, n);
-    integer(&mut body, e);
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.push(0x30);
-    push_len(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
 }
 
 /// How long fetched keys are trusted before the JWKS is fetched again: a key the server no
@@ -594,20 +561,4 @@ mod tests {
         assert!(v.has_key("new"));
     }
     use super::*;
-
-    #[test]
-    fn rsa_public_keys_are_encoded_as_pkcs1_der() {
-        // A high bit set needs a leading zero; leading zero bytes are dropped.
-        assert_eq!(
-            rsa_public_key_der(&[0x00, 0x80, 0x01], &[0x01, 0x00, 0x01]),
-            [
-                0x30, 0x0a, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01
-            ]
-        );
-        // Long-form lengths for a 2048-bit modulus.
-        let der = rsa_public_key_der(&[0xff; 256], &[0x01, 0x00, 0x01]);
-        assert_eq!(&der[..4], &[0x30, 0x82, 0x01, 0x0a]);
-        assert_eq!(&der[4..8], &[0x02, 0x82, 0x01, 0x01]);
-        assert_eq!(der.len(), 4 + 0x010a);
-    }
 }

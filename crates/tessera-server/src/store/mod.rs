@@ -32,6 +32,8 @@ pub mod magic_links;
 pub mod oauth;
 /// One-time passcodes (code digests, attempt counting).
 pub mod otps;
+/// Telling an unreachable database from a failed statement.
+mod outage;
 /// Passwords and reset links.
 pub mod passwords;
 /// Projects and their secret digests.
@@ -52,6 +54,7 @@ pub mod users;
 pub mod webauthn;
 
 pub use changes::Change;
+use outage::{ConnectError, database_unavailable, unreachable};
 pub use search::{SearchCursor, SearchPage, UserFilter};
 
 /// Where the data lives, parsed from `--database-url`.
@@ -145,23 +148,6 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
-/// Marks a failure to connect that may pass (the database is down or starting), as opposed to
-/// one that will not (a wrong password, a missing database): see [`Store::retryable`].
-#[derive(Debug, thiserror::Error)]
-#[error("{inner}")]
-struct ConnectError {
-    inner: sqlx::Error,
-    retry: bool,
-}
-
-impl Store {
-    /// Whether a failure of [`Store::connect_pooled`] may pass by trying again.
-    pub fn retryable(e: &anyhow::Error) -> bool {
-        e.chain()
-            .any(|c| c.downcast_ref::<ConnectError>().is_some_and(|c| c.retry))
-    }
-}
-
 /// The unique keys services turn into client errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Constraint {
@@ -224,39 +210,6 @@ impl From<StoreError> for crate::error::Error {
             e @ StoreError::Corrupt(_) => Error::Internal(anyhow::Error::new(e)),
         }
     }
-}
-
-/// Whether `e` says the database cannot be reached (down, restarting, out of connections) rather
-/// than that a statement failed: such requests answer 503 at once, and the pool reconnects by
-/// itself when the database is back.
-fn unreachable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        // Class 08: connection exceptions; 57P01-03: the server is shutting down or starting;
-        // 53300: too many connections.
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0") || c == "53300"),
-        _ => false,
-    }
-}
-
-/// The 503 of an unreachable database, logged at most once a second (an outage under load
-/// would otherwise write a line per request).
-fn database_unavailable(e: &sqlx::Error) -> crate::error::Error {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    if LAST_LOGGED.swap(now, Ordering::Relaxed) != now {
-        tracing::warn!(error = %e, "the database is unreachable: answering 503");
-    }
-    crate::error::Error::new(crate::error::ErrorType::DatabaseUnavailable)
 }
 
 /// The SQL statements that differ between backends; everything else is shared.
