@@ -102,7 +102,7 @@ pub(crate) async fn render_errors(
         next.run(req).await
     } else if breaker.admits() {
         let res = next.run(req).await;
-        breaker.record(&res, pending_kind(&res));
+        breaker.record(res.status(), pending_kind(&res));
         res
     } else {
         Error::new(ErrorType::DatabaseUnavailable).into_response()

@@ -124,19 +124,17 @@ pub async fn read(
             )
         })?),
     };
-    let start = match cursor {
-        None => FeedStart::After(Timestamp::from_millis(
-            store.clock().await?.millis() - LOOKBACK_MS,
-        )),
-        Some(Cursor::Row(at, id)) => FeedStart::AfterRow(at, id),
-        Some(Cursor::At(at)) => {
-            wait_for_revocation(store, signal, project_id, at, wait.min(MAX_WAIT)).await?;
-            FeedStart::After(Timestamp::from_millis(at.millis() - GRACE_MS))
-        }
-    };
+    if let Some(Cursor::At(at)) = &cursor {
+        wait_for_revocation(store, signal, project_id, *at, wait.min(MAX_WAIT)).await?;
+    }
     // Read the clock before the rows: whatever commits after the read was stamped after this
     // moment or within the grace before it.
     let now = store.clock().await?;
+    let start = match cursor {
+        None => FeedStart::After(Timestamp::from_millis(now.millis() - LOOKBACK_MS)),
+        Some(Cursor::Row(at, id)) => FeedStart::AfterRow(at, id),
+        Some(Cursor::At(at)) => FeedStart::After(Timestamp::from_millis(at.millis() - GRACE_MS)),
+    };
     let revocations = store.revocations(project_id, &start, PAGE).await?;
     let has_more = revocations.len() as i64 >= PAGE;
     let cursor = match revocations.last() {
