@@ -20,6 +20,8 @@ use tessera_proto::ErrorResponse;
 /// axum extractors that authenticate a request's session.
 #[cfg(feature = "axum")]
 pub mod axum;
+/// The event store (`client.events()`) and webhook signature verification.
+pub mod events;
 /// The headless session client over the frontend API (`/sdk/v1`).
 #[cfg(feature = "headless")]
 pub mod headless;
@@ -44,6 +46,7 @@ mod totps;
 /// `/v1/users`.
 mod users;
 
+pub use events::{EventQuery, WebhookDelivery, WebhookError, verify_webhook};
 pub use jwt::{JwtError, JwtVerifier};
 pub use keys::{CryptoWallets, WebAuthn};
 pub use magic_links::MagicLinks;
@@ -224,6 +227,11 @@ impl Client {
     /// The Sessions API.
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { client: self }
+    }
+
+    /// The event store (a Tessera extension).
+    pub fn events(&self) -> events::Events<'_> {
+        events::Events { client: self }
     }
 
     /// The Magic Links API.

@@ -139,6 +139,22 @@ impl Sessions<'_> {
             .await
     }
 
+    /// `GET /v1/sessions/{session_id}/timeline` (a Tessera extension): the session's events,
+    /// oldest first (created, factors added, extensions, claim changes, its end with reason
+    /// and actor), also after it ended, while its events are retained.
+    pub async fn timeline(
+        &self,
+        session_id: &str,
+    ) -> Result<tessera_proto::events::SessionTimelineResponse, ClientError> {
+        self.client
+            .call(
+                Method::GET,
+                &["v1", "sessions", session_id, "timeline"],
+                crate::NO_BODY,
+            )
+            .await
+    }
+
     /// `GET /v1/sessions/jwks/{project_id}` for this client's project.
     pub async fn jwks(&self) -> Result<JwksResponse, ClientError> {
         let pid = self.client.project_id().to_owned();

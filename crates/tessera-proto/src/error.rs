@@ -200,6 +200,10 @@ error_types! {
     InvalidSiweUri => "invalid_siwe_uri",
     InvalidSiweParams => "invalid_siwe_params",
     DuplicateCryptoWallet => "duplicate_crypto_wallet",
+    InvalidEventType => "invalid_event_type",
+    InvalidEventCursor => "invalid_event_cursor",
+    InvalidEventLimit => "invalid_event_limit",
+    InvalidEventSince => "invalid_event_since",
 }
 
 impl std::fmt::Display for ErrorType {

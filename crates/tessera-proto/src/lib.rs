@@ -12,6 +12,8 @@ pub mod common;
 pub mod crypto_wallets;
 /// The error envelope and the catalogue of `error_type` strings.
 pub mod error;
+/// The event store (a Tessera extension): session timelines, event listings, devices.
+pub mod events;
 /// Email magic links.
 pub mod magic_links;
 /// OAuth logins, attach, impersonation and session import.

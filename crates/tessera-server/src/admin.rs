@@ -17,6 +17,7 @@ use crate::model::Project;
 use crate::model::project::PolicyChange;
 use crate::sealing::MasterKey;
 use crate::service::projects::{self, NewProject};
+use crate::service::webhooks;
 use crate::store::{DatabaseUrl, Store};
 
 /// How long a request may take to arrive, and a whole exchange to complete.
@@ -107,6 +108,35 @@ pub enum AdminRequest {
         /// Why.
         reason: String,
     },
+    /// Add a webhook endpoint; answers it with its signing secret (shown once).
+    WebhookAdd {
+        /// The project.
+        project_id: String,
+        /// Where events are posted.
+        url: String,
+        /// The event types it receives (none or `*`: all).
+        #[serde(default)]
+        events: Vec<String>,
+    },
+    /// List a project's webhook endpoints (never their secrets).
+    WebhookList {
+        /// The project.
+        project_id: String,
+    },
+    /// Delete a webhook endpoint.
+    WebhookDelete {
+        /// The project.
+        project_id: String,
+        /// The endpoint.
+        endpoint_id: String,
+    },
+    /// An endpoint's recent deliveries.
+    WebhookLog {
+        /// The project.
+        project_id: String,
+        /// The endpoint.
+        endpoint_id: String,
+    },
     /// Make a new signing key current; answers an array of `{"project_id", "kid"}`.
     KeysRotate {
         /// Only this project (default: every project).
@@ -130,6 +160,10 @@ impl AdminRequest {
             AdminRequest::OauthList { .. } => "oauth_list",
             AdminRequest::OauthDelete { .. } => "oauth_delete",
             AdminRequest::Impersonate { .. } => "impersonate",
+            AdminRequest::WebhookAdd { .. } => "webhook_add",
+            AdminRequest::WebhookList { .. } => "webhook_list",
+            AdminRequest::WebhookDelete { .. } => "webhook_delete",
+            AdminRequest::WebhookLog { .. } => "webhook_log",
         }
     }
 }
@@ -261,6 +295,41 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
                 "expires_at": expires.to_rfc3339(),
             }))
         }
+        AdminRequest::WebhookAdd {
+            project_id,
+            url,
+            events,
+        } => {
+            let held = (store, db.master.as_ref());
+            let (listed, secret) = webhooks::add(held, &project_id, &url, &events)
+                .await
+                .map_err(api_error)?;
+            let mut v = serde_json::to_value(listed)?;
+            v["secret"] = Value::from(secret);
+            Ok(v)
+        }
+        AdminRequest::WebhookList { project_id } => Ok(serde_json::to_value(
+            webhooks::list(store, &project_id)
+                .await
+                .map_err(api_error)?,
+        )?),
+        AdminRequest::WebhookDelete {
+            project_id,
+            endpoint_id,
+        } => {
+            webhooks::delete(store, &project_id, &endpoint_id)
+                .await
+                .map_err(api_error)?;
+            Ok(Value::Null)
+        }
+        AdminRequest::WebhookLog {
+            project_id,
+            endpoint_id,
+        } => Ok(Value::Array(
+            webhooks::log(store, &project_id, &endpoint_id)
+                .await
+                .map_err(api_error)?,
+        )),
         AdminRequest::KeysRotate { project } => {
             let projects: Vec<Project> = store
                 .list_projects()
@@ -485,96 +554,4 @@ async fn exchange(mut stream: UnixStream, req: &AdminRequest) -> anyhow::Result<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::SqliteSharing;
-
-    #[test]
-    fn requests_round_trip_as_tagged_json() {
-        let req = AdminRequest::ProjectCreate {
-            name: "Shop".into(),
-            live: true,
-            redirect_urls: vec!["https://shop.example.com/auth".into()],
-            authorized_origins: vec![],
-            policy: PolicyChange {
-                session_idle_timeout_minutes: Some(30),
-                ..Default::default()
-            },
-        };
-        let text = serde_json::to_string(&req).unwrap();
-        assert!(text.contains(r#""command":"project_create""#), "{text}");
-        assert_eq!(serde_json::from_str::<AdminRequest>(&text).unwrap(), req);
-        let rotate: AdminRequest = serde_json::from_str(r#"{"command":"keys_rotate"}"#).unwrap();
-        assert_eq!(rotate, AdminRequest::KeysRotate { project: None });
-        assert!(serde_json::from_str::<AdminRequest>(r#"{"command":"drop_all"}"#).is_err());
-        let at = |p: &str| socket_path(&DatabaseUrl::Sqlite(p.into())).unwrap();
-        assert_eq!(at("/d/tessera.db"), Path::new("/d/tessera.db-admin.sock"));
-        assert_eq!(at("tessera.db"), Path::new("./tessera.db-admin.sock"));
-        assert!(socket_path(&DatabaseUrl::Postgres("postgres://h/db".into())).is_none());
-    }
-
-    #[tokio::test]
-    async fn commands_reach_a_running_server_over_the_socket() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = DatabaseUrl::Sqlite(dir.path().join("tessera.db"));
-        let path = socket_path(&db).unwrap();
-        let list = AdminRequest::ProjectList;
-        assert!(call(&path, &list).await.is_none(), "no server yet");
-
-        let store = Store::connect_with(&db, SqliteSharing::Exclusive)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let master = Arc::new(crate::sealing::MasterKey::generate().0);
-        let held = Held {
-            store: store.clone(),
-            master,
-        };
-        let listener = AdminListener::bind(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let server = tokio::spawn(serve(listener, held, Arc::new(|| {}), shutdown));
-
-        let create = AdminRequest::ProjectCreate {
-            name: "Shop".into(),
-            live: false,
-            redirect_urls: vec![],
-            authorized_origins: vec!["https://shop.example.com".into()],
-            policy: Default::default(),
-        };
-        let creds = call(&path, &create).await.unwrap().unwrap();
-        let project_id = creds["project_id"].as_str().unwrap();
-        assert!(project_id.starts_with("project-test-"), "{creds}");
-        assert!(
-            creds["secret"]
-                .as_str()
-                .unwrap()
-                .starts_with("secret-test-")
-        );
-        let rows = call(&path, &list).await.unwrap().unwrap();
-        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
-        assert_eq!(rows[0]["project_id"], project_id);
-        assert_eq!(rows[0]["environment"], "test");
-        assert_eq!(rows[0]["authorized_origins"][0], "https://shop.example.com");
-        let rotate = AdminRequest::KeysRotate {
-            project: Some("nope".into()),
-        };
-        let err = call(&path, &rotate).await.unwrap().unwrap_err();
-        assert_eq!(err.to_string(), "no such project");
-
-        stop.send(()).unwrap();
-        server.await.unwrap();
-        assert!(!path.exists(), "the socket is removed on shutdown");
-        store.close().await;
-        // A socket file left by a server that died, or any other file: no server answers.
-        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-        assert!(call(&path, &list).await.is_none());
-        std::fs::remove_file(&path).unwrap();
-        std::fs::write(&path, b"").unwrap();
-        assert!(call(&path, &list).await.is_none());
-    }
-}
+mod tests;

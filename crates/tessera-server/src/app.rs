@@ -24,6 +24,12 @@ pub struct Server {
     purge_interval: Duration,
     first_project: Option<ProjectCredentials>,
     admin: Option<crate::admin::AdminListener>,
+    /// Event retention for projects that set none.
+    retention_days: i64,
+    /// The webhook dispatcher's first retry delay.
+    webhook_retry_base: Duration,
+    /// `--metrics-listen`, bound.
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 /// Connects to the database, retrying with backoff (and saying so) for up to
@@ -105,6 +111,18 @@ impl Server {
             }
             _ => None,
         };
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => {
+                let l = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("binding the metrics listener {addr}"))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            None => None,
+        };
+        if config.metrics.enabled() {
+            crate::http::metrics::handle();
+        }
         let sessions = SessionEngine::new(
             store,
             config.key_cache_ttl,
@@ -126,10 +144,14 @@ impl Server {
                 oauth: crate::service::oauth::Providers::new(config.public_url.clone()),
                 revocations: Default::default(),
                 ready: std::sync::atomic::AtomicBool::new(true),
+                metrics: config.metrics.clone(),
             }),
             purge_interval: config.purge_interval,
             first_project,
             admin,
+            retention_days: config.event_retention_days,
+            webhook_retry_base: config.webhook_retry_base,
+            metrics_listener,
         })
     }
 
@@ -167,7 +189,26 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
-        let purge = tokio::spawn(purge_loop(store.clone(), self.purge_interval));
+        let purge = tokio::spawn(purge_loop(
+            store.clone(),
+            self.purge_interval,
+            self.retention_days,
+        ));
+        let dispatcher = tokio::spawn(
+            service::webhooks::Dispatcher::new(
+                store.clone(),
+                Arc::clone(self.state.sessions.master_key()),
+                self.webhook_retry_base,
+            )
+            .run(),
+        );
+        let metrics = match self.metrics_listener {
+            Some(l) => Some(tokio::spawn(crate::http::metrics::serve_own(
+                tokio::net::TcpListener::from_std(l)?,
+                self.state.clone(),
+            ))),
+            None => None,
+        };
         let _checkpoints = store.start_checkpoints();
         let access = Arc::clone(self.state.sessions.access_log());
         let writer = {
@@ -229,6 +270,10 @@ impl Server {
         }
         purge.abort();
         feed.abort();
+        dispatcher.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         access.stop();
         let _ = writer.await;
         store.close().await;
@@ -236,9 +281,10 @@ impl Server {
     }
 }
 
-/// Deletes expired sessions, links, codes and long-retired keys every `every`. It runs beside
-/// the request path (expiry is enforced by every query anyway) and deletes in small batches.
-async fn purge_loop(store: Store, every: Duration) {
+/// Deletes expired sessions, links, codes and long-retired keys, and events past their
+/// retention (`retention_days` where a project sets none), every `every`. It runs beside the
+/// request path (expiry is enforced by every query anyway) and deletes in small batches.
+async fn purge_loop(store: Store, every: Duration, retention_days: i64) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -247,6 +293,11 @@ async fn purge_loop(store: Store, every: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
+        }
+        match service::events::purge(&store, Timestamp::now(), retention_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "purged events past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purge of events failed"),
         }
     }
 }

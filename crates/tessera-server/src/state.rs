@@ -44,6 +44,8 @@ pub struct Shared {
     pub revocations: crate::service::sessions::revocations::RevocationSignal,
     /// Cleared when the server begins to shut down: `/readyz` then answers 503.
     pub ready: std::sync::atomic::AtomicBool,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics: crate::config::Metrics,
 }
 
 impl Shared {

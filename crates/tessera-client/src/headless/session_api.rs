@@ -54,6 +54,24 @@ impl SessionApi<'_> {
         Ok(self.c.refresh(session_duration_minutes).await?.session)
     }
 
+    /// The signed-in user's live sessions, newest first, each with its device and browser
+    /// (`GET /sdk/v1/sessions`, a Tessera extension): for a "your devices" page.
+    pub async fn devices(&self) -> Result<Vec<tessera_proto::events::Device>, ClientError> {
+        let r: tessera_proto::events::DevicesResponse =
+            self.c.call(Method::GET, "sessions", None::<&()>).await?;
+        Ok(r.sessions)
+    }
+
+    /// Logs out every other session of the signed-in user, keeping this one; how many ended
+    /// (`POST /sdk/v1/sessions/revoke_others`, a Tessera extension).
+    pub async fn revoke_others(&self) -> Result<u64, ClientError> {
+        let r: tessera_proto::events::RevokeOthersResponse = self
+            .c
+            .call(Method::POST, "sessions/revoke_others", None::<&()>)
+            .await?;
+        Ok(r.revoked)
+    }
+
     /// Logs out. On success (or when the server says the session is already gone) the state is
     /// cleared and subscribers are told; on a network error it is kept.
     pub async fn revoke(&self) -> Result<(), ClientError> {

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 mod oauth;
 /// `tessera project …`: create, list, update a policy, manage secrets.
 mod project;
+/// `tessera project webhook …`.
+mod webhook;
 
 use crate::admin::{self, AdminRequest};
 use crate::config::{Layers, LogFormat, Settings};
@@ -165,6 +167,23 @@ struct ServeArgs {
     /// before it gives up; 0 gives up at once [default: 60].
     #[arg(long)]
     database_wait_seconds: Option<u64>,
+    /// How many days events (session timelines, `GET /v1/events`) are kept, for projects that
+    /// set no retention of their own; purged in the background [default: 30].
+    #[arg(long)]
+    event_retention_days: Option<i64>,
+    /// Serve Prometheus metrics at `/metrics` on this address of its own (say
+    /// 127.0.0.1:9464). Metrics are off unless this or `--metrics-token` is set.
+    #[arg(long)]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// Serve `/metrics` on the main listener to requests that bear this token
+    /// (`Authorization: Bearer …`); prefer the environment variable TESSERA_METRICS_TOKEN,
+    /// which a process list does not show.
+    #[arg(long)]
+    metrics_token: Option<String>,
+    /// The first retry delay of a failed webhook delivery, doubled after each failure up to an
+    /// hour; retries stop a day after the event [default: 5000].
+    #[arg(long, hide = true)]
+    webhook_retry_base_ms: Option<u64>,
     /// Let other processes open the embedded SQLite database while the server runs (backup
     /// tools such as Litestream, the `sqlite3` shell, the admin commands). Without it the
     /// server keeps the file for itself, which makes every read cheaper.
@@ -353,6 +372,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         purge_interval_seconds: args.purge_interval_seconds,
         database_timeout_seconds: args.database_timeout_seconds,
         database_wait_seconds: args.database_wait_seconds,
+        event_retention_days: args.event_retention_days,
+        metrics_listen: args.metrics_listen,
+        metrics_token: args.metrics_token,
+        webhook_retry_base_ms: args.webhook_retry_base_ms,
         sqlite_shared: args.sqlite_shared.then_some(true),
         pwned_passwords_url: args.pwned_passwords_url,
         public_url: args.public_url,

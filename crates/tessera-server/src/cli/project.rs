@@ -22,6 +22,9 @@ pub(crate) enum ProjectCommand {
     /// Manage a project's OAuth providers.
     #[command(subcommand)]
     Oauth(super::oauth::OauthCommand),
+    /// Manage a project's webhook endpoints.
+    #[command(subcommand)]
+    Webhook(super::webhook::WebhookCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +216,7 @@ struct Listed {
 pub(crate) async fn run(cmd: ProjectCommand) -> anyhow::Result<()> {
     match cmd {
         ProjectCommand::Oauth(cmd) => super::oauth::run(cmd).await?,
+        ProjectCommand::Webhook(cmd) => super::webhook::run(cmd).await?,
         ProjectCommand::Create(args) => {
             let db = args.db.resolve()?;
             let req = AdminRequest::ProjectCreate {

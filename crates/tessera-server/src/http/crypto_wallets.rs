@@ -103,7 +103,7 @@ async fn authenticate(
         now,
     )
     .await;
-    let parts = (&app.delivery, &*project);
+    let parts = (&app, &*project);
     concluded(parts, ("crypto_wallet", a, &client.0), request_id, now).await
 }
 

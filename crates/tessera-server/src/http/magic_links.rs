@@ -212,6 +212,6 @@ async fn authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = magic_links::authenticate(&app.sessions, &project, input, now).await;
-    let parts = (&app.delivery, &*project);
+    let parts = (&app, &*project);
     concluded(parts, ("magic_link", a, &attrs), request_id, now).await
 }

@@ -23,12 +23,16 @@ pub(crate) mod breaker;
 pub(crate) mod crypto_wallets;
 /// The error envelope middleware and the status table.
 pub(crate) mod error;
+/// `/v1/events` and session timelines.
+mod events;
 /// Extractors: project auth, request id, JSON and path with envelope rejections.
 pub(crate) mod extract;
 /// `/v1/magic_links`.
 mod magic_links;
 /// Health and the OpenAPI document.
 mod meta;
+/// Prometheus metrics: request counts and latencies, `/metrics`.
+pub mod metrics;
 /// `/v1/oauth`, its public start and callback, impersonation and session import.
 mod oauth;
 /// `/v1/otps`.
@@ -127,6 +131,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(users::router())
         .merge(sessions::router())
         .merge(revocations::router())
+        .merge(events::router())
         .merge(magic_links::router())
         .merge(otps::router())
         .merge(passwords::router())
@@ -147,7 +152,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api();
     let openapi = Arc::new(openapi);
-    routes
+    let mut routes = routes
         .nest("/sdk/v1", sdk::router(state.clone()))
         .merge(oauth::browser_routes())
         .route(
@@ -156,7 +161,14 @@ pub fn router(state: AppState) -> Router {
                 let doc = Arc::clone(&openapi);
                 async move { axum::Json(doc).into_response() }
             }),
-        )
+        );
+    // Without metrics, requests pass no metrics layer at all.
+    if state.metrics.enabled() {
+        routes = routes
+            .route("/metrics", axum::routing::get(metrics::guarded))
+            .route_layer(middleware::from_fn(metrics::track));
+    }
+    routes
         .fallback(|| async { Error::new(ErrorType::RouteNotFound) })
         .method_not_allowed_fallback(|| async { Error::new(ErrorType::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

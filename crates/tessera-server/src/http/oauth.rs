@@ -306,12 +306,17 @@ pub(crate) async fn logged(
             );
             notify::after_factor(&app.delivery, project, &o.done, attrs).await;
         }
-        Err(e) => crate::service::security_log::login_failed(
-            project,
-            "oauth",
-            e.kind().as_str(),
-            &attrs.ip_address,
-        ),
+        Err(e) => {
+            crate::service::security_log::login_failed(
+                project,
+                "oauth",
+                e.kind().as_str(),
+                &attrs.ip_address,
+            );
+            let client = (attrs.ip_address.as_str(), attrs.user_agent.as_str());
+            let (pid, reason) = (&project.project_id, e.kind().as_str());
+            crate::service::events::login_failed(app.store(), pid, "oauth", reason, client).await;
+        }
     }
     outcome
 }
@@ -416,7 +421,7 @@ async fn impersonation_authenticate(
     )
     .await;
     concluded(
-        (&app.delivery, &project),
+        (&app, &project),
         ("impersonation", a, &attrs),
         request_id,
         now,
@@ -475,11 +480,5 @@ async fn migrate(
         now,
     )
     .await;
-    concluded(
-        (&app.delivery, &project),
-        ("imported", a, &attrs),
-        request_id,
-        now,
-    )
-    .await
+    concluded((&app, &project), ("imported", a, &attrs), request_id, now).await
 }

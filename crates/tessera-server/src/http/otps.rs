@@ -158,6 +158,6 @@ async fn authenticate(
     let now = Timestamp::now();
     let attrs = input.attrs.clone();
     let a = otps::authenticate(&app.sessions, &project, input, now).await;
-    let parts = (&app.delivery, &*project);
+    let parts = (&app, &*project);
     concluded(parts, ("otp", a, &attrs), request_id, now).await
 }

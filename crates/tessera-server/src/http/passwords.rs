@@ -45,7 +45,7 @@ pub(crate) async fn finish(
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
     let email_id = a.as_ref().ok().map(|a| a.method_id.clone());
-    let parts = (&app.delivery, project);
+    let parts = (app, project);
     let mut r = concluded(parts, ("password", a, &attrs), request_id, now).await?;
     r.0.email_id = email_id.filter(|id| !id.is_empty());
     Ok(r)

@@ -47,18 +47,20 @@ pub(crate) fn match_options(
     }
 }
 
-/// How every `/v1` factor login ends: the outcome goes to the security log (as `factor`), a
+/// How every `/v1` factor login ends: the outcome goes to the security log (as `factor`) and a
+/// failure to the event store, a
 /// success tells the user what it should know (`notify::after_factor`) and becomes the common
 /// answer.
 pub(crate) async fn concluded(
-    (delivery, project): (&crate::delivery::Delivery, &crate::model::Project),
+    (app, project): (&AppState, &crate::model::Project),
     (factor, outcome, attrs): (&str, Result<Authenticated>, &ClientAttributes),
     request_id: RequestId,
     now: Timestamp,
 ) -> Result<axum::Json<wire::FactorAuthenticateResponse>> {
     crate::service::factors::log_outcome(project, factor, &outcome, attrs);
+    crate::service::factors::record_failure(app.store(), project, factor, &outcome, attrs).await;
     let a = outcome?;
-    crate::service::notify::after_factor(delivery, project, &a, attrs).await;
+    crate::service::notify::after_factor(&app.delivery, project, &a, attrs).await;
     Ok(factor_response(request_id, a, now))
 }
 
@@ -108,8 +110,8 @@ async fn authenticate(
         &app.sessions,
         &project,
         loc,
-        duration,
-        req.session_custom_claims,
+        (duration, req.session_custom_claims),
+        crate::model::event::Actor::Project,
         Timestamp::now(),
     )
     .await?;
@@ -245,7 +247,8 @@ async fn revoke(
         },
         _ => return Err(Error::new(ErrorType::TooManySessionRevokeArguments)),
     };
-    sessions::revoke(&app.sessions, &project, (by, "revoked"), Timestamp::now()).await?;
+    let reason = crate::model::event::EndReason::RevokedByApi;
+    sessions::revoke(&app.sessions, &project, (by, reason), Timestamp::now()).await?;
     Ok(axum::Json(wire::EmptyResponse {
         request_id: request_id.into_string(),
         status_code: 200,

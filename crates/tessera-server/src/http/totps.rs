@@ -33,7 +33,7 @@ pub(crate) async fn finish(
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
     let totp_id = a.as_ref().ok().map(|a| a.method_id.clone());
-    let parts = (&app.delivery, project);
+    let parts = (app, project);
     let mut r = concluded(parts, (what, a, &attrs), request_id, now).await?;
     r.0.totp_id = totp_id;
     Ok(r)

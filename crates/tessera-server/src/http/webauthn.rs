@@ -95,7 +95,7 @@ async fn finish(
     now: Timestamp,
 ) -> Result<axum::Json<FactorAuthenticateResponse>> {
     let id = a.as_ref().ok().map(|a| a.method_id.clone());
-    let parts = (&app.delivery, project);
+    let parts = (app, project);
     let mut r = concluded(parts, ("webauthn", a, &client.0), request_id, now).await?;
     r.0.webauthn_registration_id = id;
     Ok(r)

@@ -1,5 +1,7 @@
 //! Domain types: parsed, validated values that services work with. Nothing here knows HTTP or SQL.
 
+/// Events of the event store: types, actors, reasons.
+pub mod event;
 /// Test/live environments and Stytch-style prefixed identifiers.
 pub mod ids;
 /// OAuth providers by Stytch's names, with their presets.

@@ -330,8 +330,36 @@ pub fn log_outcome(
                 .as_ref()
                 .map(|i| (i.session.session_id.as_str(), i.created));
             security_log::login_succeeded(project, factor, &a.user.user_id, session, ip);
+            metrics::counter!("tessera_logins_total", "factor" => factor.to_owned(),
+                "outcome" => "success")
+            .increment(1);
+            if session.is_some_and(|s| s.1) {
+                metrics::counter!("tessera_sessions_created_total", "factor" => factor.to_owned())
+                    .increment(1);
+            }
         }
-        Err(e) => security_log::login_failed(project, factor, e.kind().as_str(), ip),
+        Err(e) => {
+            security_log::login_failed(project, factor, e.kind().as_str(), ip);
+            metrics::counter!("tessera_logins_total", "factor" => factor.to_owned(),
+                "outcome" => "failure")
+            .increment(1);
+        }
+    }
+}
+
+/// Records a failed factor authentication in the event store (`user.login_failed`).
+pub async fn record_failure(
+    store: &crate::store::Store,
+    project: &Project,
+    factor: &str,
+    outcome: &Result<Authenticated>,
+    attrs: &ClientAttributes,
+) {
+    if let Err(e) = outcome {
+        let client = (attrs.ip_address.as_str(), attrs.user_agent.as_str());
+        let reason = e.kind().as_str();
+        crate::service::events::login_failed(store, &project.project_id, factor, reason, client)
+            .await;
     }
 }
 

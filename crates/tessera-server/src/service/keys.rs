@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::Result;
 use crate::jwt::SigningKey;
+use crate::model::event::{Actor, EventDraft};
 use crate::model::ids::IdKind;
 use crate::model::{Environment, Timestamp};
 use crate::sealing::MasterKey;
@@ -172,5 +173,7 @@ pub async fn rotate(
     store.rotate_signing_key(project_id, &k, now).await?;
     store.notify_change(project_id).await?;
     crate::service::security_log::credential_changed(project_id, "key_rotated", &k.kid);
+    let e = EventDraft::project("project.key_rotated", Actor::Admin).with("kid", k.kid.as_str());
+    crate::service::events::record(store, project_id, e).await;
     Ok(k.kid)
 }

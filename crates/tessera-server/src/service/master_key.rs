@@ -36,6 +36,11 @@ pub fn oauth_context(what: &str, project_id: &str, key: &str) -> String {
     format!("oauth-{what}|{project_id}|{key}")
 }
 
+/// The context a webhook endpoint's signing secret is sealed for.
+pub fn webhook_secret_context(project_id: &str, endpoint_id: &str) -> String {
+    format!("webhook-secret|{project_id}|{endpoint_id}")
+}
+
 /// The context a session's token is sealed for.
 pub fn token_context(project_id: &str, session_id: &str) -> String {
     format!("session_token\0{project_id}\0{session_id}")
@@ -164,6 +169,10 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> anyhow::
                     project_id,
                     totp_id,
                 } => totp_secret_context(project_id, totp_id),
+                SealedValue::WebhookSecret {
+                    project_id,
+                    endpoint_id,
+                } => webhook_secret_context(project_id, endpoint_id),
                 SealedValue::TotpRecoveryCodes {
                     project_id,
                     totp_id,

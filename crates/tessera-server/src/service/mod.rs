@@ -5,6 +5,10 @@
 pub mod addresses;
 /// Crypto wallets: Ethereum (EIP-191, Sign-In with Ethereum) and Solana signatures.
 pub mod crypto_wallets;
+/// A user's devices: their sessions, readable, and logging out the others.
+pub mod devices;
+/// The event store: timelines, event listings, each event's public form.
+pub mod events;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;
@@ -45,6 +49,8 @@ pub mod totps;
 pub mod users;
 /// WebAuthn registrations and logins (passkeys, security keys).
 pub mod webauthn;
+/// Webhook endpoints and the dispatcher that delivers their outbox, signed.
+pub mod webhooks;
 
 /// Whether the database answers (the health check).
 pub async fn database_ready(store: &crate::store::Store) -> crate::error::Result<()> {

@@ -7,6 +7,7 @@ use quick_cache::sync::Cache;
 
 use crate::crypto::{self, Digest256};
 use crate::error::{Error, ErrorType, Result};
+use crate::model::event::{Actor, EventDraft};
 use crate::model::ids::IdKind;
 use crate::model::project::{PolicyChange, ProjectCredentials, ProjectPolicy};
 use crate::model::{Environment, Project, Timestamp};
@@ -164,6 +165,9 @@ pub async fn create_secret(store: &Store, project_id: &str) -> anyhow::Result<(S
         .await?;
     let id = secret_id(&digest.0);
     super::security_log::credential_changed(project_id, "secret_created", &id);
+    let e =
+        EventDraft::project("project.secret_created", Actor::Admin).with("secret_id", id.as_str());
+    super::events::record(store, project_id, e).await;
     Ok((id, secret))
 }
 
@@ -194,6 +198,8 @@ pub async fn delete_secret(store: &Store, project_id: &str, id: &str) -> anyhow:
     );
     store.notify_change(project_id).await?;
     super::security_log::credential_changed(project_id, "secret_deleted", id);
+    let e = EventDraft::project("project.secret_deleted", Actor::Admin).with("secret_id", id);
+    super::events::record(store, project_id, e).await;
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! The security event log: one structured line (target `tessera::security`, level info) per
 //! login success or failure, factor added or removed, session ended (with its reason), key or
 //! secret created or deleted, and rate limit hit. Each names the project and, where there is
-//! one, the user, session and client IP; never a secret, token, code or address.
+//! one, the user, session and client IP; never a secret, token, code or address. The events
+//! that have a Prometheus counter count it here too.
 
 use crate::model::Project;
 
@@ -113,6 +114,7 @@ pub fn factor_removed(project: &Project, user_id: &str, method_id: &str, by: &st
 /// A session ended before its time: `reason` is `revoked` (by the API), `logout` (by its
 /// user), `idle_timeout` or `lifetime_reached`.
 pub fn session_ended(project: &Project, session_id: &str, reason: &str) {
+    metrics::counter!("tessera_sessions_revoked_total", "reason" => reason.to_owned()).increment(1);
     tracing::info!(
         target: TARGET,
         event = "session_ended",
@@ -130,6 +132,7 @@ pub fn credential_changed(project_id: &str, what: &str, id: &str) {
 
 /// A rate limit refused a request.
 pub fn limit_hit(project: &Project, limit: &str, bucket_kind: &str) {
+    metrics::counter!("tessera_limit_hits_total", "limit" => limit.to_owned()).increment(1);
     tracing::info!(
         target: TARGET,
         event = "limit_hit",

@@ -36,6 +36,13 @@ pub enum SealedValue {
         /// Its session.
         session_id: String,
     },
+    /// A webhook endpoint's signing secret.
+    WebhookSecret {
+        /// Its project.
+        project_id: String,
+        /// Its endpoint.
+        endpoint_id: String,
+    },
     /// A TOTP registration's seed.
     TotpSecret {
         /// Its project.
@@ -242,6 +249,9 @@ impl Store {
             });
             reseal_column!(tx, f, n, "sessions", "session_id", "token_sealed", |project_id, session_id| {
                 SealedValue::SessionToken { project_id, session_id }
+            });
+            reseal_column!(tx, f, n, "webhook_endpoints", "endpoint_id", "secret_sealed", |project_id, endpoint_id| {
+                SealedValue::WebhookSecret { project_id, endpoint_id }
             });
             reseal_column!(tx, f, n, "user_totps", "totp_id", "secret_sealed", |project_id, totp_id| {
                 SealedValue::TotpSecret { project_id, totp_id }

@@ -20,6 +20,8 @@ mod changes;
 pub mod checkpoint;
 /// Crypto wallets and their single-use challenges.
 pub mod crypto_wallets;
+/// The event store.
+pub mod events;
 /// The hottest SQLite read through rusqlite on the calling thread.
 mod hot;
 /// Session signing keys.
@@ -52,6 +54,8 @@ pub mod totps;
 pub mod users;
 /// WebAuthn registrations and ceremonies.
 pub mod webauthn;
+/// Webhook endpoints and their outbox.
+pub mod webhooks;
 
 pub use changes::Change;
 use outage::{ConnectError, database_unavailable, unreachable};
@@ -511,6 +515,23 @@ impl Store {
     pub async fn ping(&self) -> StoreResult<()> {
         on_read!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
         Ok(())
+    }
+
+    /// Open and idle connections of the pool requests use (SQLite: the readers).
+    pub fn pool_sizes(&self) -> (u32, usize) {
+        match &self.pools {
+            Pools::Sqlite { read, .. } => (read.size(), read.num_idle()),
+            Pools::Postgres { pool, .. } => (pool.size(), pool.num_idle()),
+        }
+    }
+
+    /// How many sessions are live: the metrics' gauge.
+    pub async fn count_live_sessions(&self, now: crate::model::Timestamp) -> StoreResult<i64> {
+        Ok(on_read!(self, pool =>
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
+                .bind(now.millis())
+                .fetch_one(pool)
+                .await?))
     }
 
     /// Closes every connection (checkpoints SQLite's WAL).

@@ -1,8 +1,10 @@
 use serde_json::{Map, Value};
 
+use super::events::insert_event_query;
 use super::users::{UserRow, user_select};
 use super::{Pools, Store, StoreError, StoreResult, on_read, on_write};
 use crate::model::Timestamp;
+use crate::model::event::{Actor, EndReason, EventDraft};
 use crate::model::session::{AuthFactor, Session};
 use crate::model::user::User;
 
@@ -301,16 +303,19 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    /// Writes the mutable parts of a session. `false` when it is gone (revoked or expired)
-    /// meanwhile: a revoked session is never brought back.
+    /// Writes the mutable parts of a session, with the events that say what changed, in one
+    /// transaction. `false` when it is gone (revoked or expired) meanwhile: a revoked session
+    /// is never brought back, and its events are not written.
     pub async fn update_session(
         &self,
         project_id: &str,
         s: &Session,
         now: Timestamp,
+        events: &[EventDraft],
     ) -> StoreResult<bool> {
-        let n = on_write!(self, pool, _d =>
-            sqlx::query(
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
                 "UPDATE sessions SET last_accessed_at = CASE WHEN last_accessed_at > $3 \
                  THEN last_accessed_at ELSE $3 END, expires_at = $4, factors = $5, \
                  custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7",
@@ -322,10 +327,18 @@ impl Store {
             .bind(json(&s.factors))
             .bind(json(&s.custom_claims))
             .bind(now.millis())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected());
-        Ok(n == 1)
+            .rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            for e in events {
+                insert_event_query!(project_id, e, now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(true)
     }
 
     /// Records accesses written behind, `(project_id, session_id, at_ms)`, in one transaction
@@ -374,23 +387,45 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a live session: revocation. `false` when there was none.
+    /// Deletes a live session (revocation) with the `session.revoked` event that says why and
+    /// by whom, in one transaction. `false` when there was none, and then no event is written.
     pub async fn delete_session(
         &self,
         project_id: &str,
         session_id: &str,
         now: Timestamp,
+        (reason, actor): (EndReason, Actor),
     ) -> StoreResult<bool> {
-        let n = on_write!(self, pool, _d =>
+        on_write!(self, pool, _d => {
+            let mut tx = pool.begin().await?;
+            // The event goes first: the deletion trigger sees it and adds none of its own.
             sqlx::query(
+                "INSERT INTO events (event_id, project_id, created_at, type, user_id, session_id, \
+                 actor, data) SELECT $1, project_id, $2, 'session.revoked', user_id, session_id, \
+                 $3, $4 FROM sessions WHERE project_id = $5 AND session_id = $6 AND expires_at > $2",
+            )
+            .bind(super::events::new_event_id())
+            .bind(now.millis())
+            .bind(actor.as_str())
+            .bind(json(&serde_json::json!({ "reason": reason.as_str() })))
+            .bind(project_id)
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+            let n = sqlx::query(
                 "DELETE FROM sessions WHERE project_id = $1 AND session_id = $2 AND expires_at > $3",
             )
             .bind(project_id)
             .bind(session_id)
             .bind(now.millis())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected());
-        Ok(n == 1)
+            .rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            tx.commit().await?;
+        });
+        Ok(true)
     }
 }

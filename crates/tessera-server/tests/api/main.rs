@@ -12,6 +12,7 @@ mod cluster;
 mod cookie_sessions;
 mod crypto_wallets;
 mod errors;
+mod events;
 mod frontend;
 mod frontend_credentials;
 mod fuzz_corpus;

@@ -75,7 +75,12 @@ async fn remember_me_for_30_days_after_login(app: &TestApp) {
         .unwrap()
         .unwrap();
     stored.last_accessed_at = Timestamp::from_millis(now.millis() - 61_000);
-    assert!(app.store.update_session(pid, &stored, now).await.unwrap());
+    assert!(
+        app.store
+            .update_session(pid, &stored, now, &[])
+            .await
+            .unwrap()
+    );
     let r = app
         .client
         .sessions()
@@ -118,7 +123,20 @@ async fn remember_me_for_30_days_after_login(app: &TestApp) {
     let later = Some(at + 1_000);
     assert_eq!(record_then_read(at + 1_000).await, later, "moved forward");
     let now = Timestamp::now();
-    assert!(app.store.delete_session(pid, &sid, now).await.unwrap());
+    assert!(
+        app.store
+            .delete_session(
+                pid,
+                &sid,
+                now,
+                (
+                    tessera_server::model::event::EndReason::RevokedByApi,
+                    tessera_server::model::event::Actor::Project
+                )
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(record_then_read(at + 2_000).await, None, "not brought back");
 }
 
@@ -768,7 +786,7 @@ async fn expired_sessions_are_rejected_at_once_and_purged(app: &TestApp) {
         .unwrap()
         .unwrap();
     s.expires_at = Timestamp::from_millis(now.millis() - 1);
-    assert!(app.store.update_session(pid, &s, now).await.unwrap());
+    assert!(app.store.update_session(pid, &s, now, &[]).await.unwrap());
 
     // Rejected at once, by token and by JWT, and no longer listed.
     assert_eq!(
@@ -984,7 +1002,12 @@ async fn answers_follow_every_change_at_once(app: &TestApp) {
         .unwrap()
         .unwrap();
     stored.custom_claims.insert("tier".into(), json!("gold"));
-    assert!(app.store.update_session(pid, &stored, now).await.unwrap());
+    assert!(
+        app.store
+            .update_session(pid, &stored, now, &[])
+            .await
+            .unwrap()
+    );
     let r = both().await;
     assert_eq!(r.session.custom_claims["tier"], "gold");
     assert_ne!(r.session_jwt, first.session_jwt, "new claims, new JWT");

@@ -271,6 +271,16 @@ pub(crate) fn describe(kind: ErrorType) -> (StatusCode, &'static str) {
             "The primary factor can only be exchanged for a user with exactly one factor.",
         ),
         UserSearchInvalidCursor => (StatusCode::BAD_REQUEST, "The search cursor is invalid."),
+        InvalidEventType => (StatusCode::BAD_REQUEST, "Unknown event type."),
+        InvalidEventCursor => (
+            StatusCode::BAD_REQUEST,
+            "cursor must be the next_cursor of an earlier page.",
+        ),
+        InvalidEventLimit => (StatusCode::BAD_REQUEST, "limit must be between 1 and 1000."),
+        InvalidEventSince => (
+            StatusCode::BAD_REQUEST,
+            "since must be an RFC 3339 time, such as 2026-12-01T00:00:00Z.",
+        ),
         UserSearchInvalidLimit => (StatusCode::BAD_REQUEST, "limit must be between 1 and 1000."),
         UserSearchInvalidOperator => (
             StatusCode::BAD_REQUEST,

@@ -69,6 +69,7 @@ pub(super) async fn concluded(
     now: Timestamp,
 ) -> Result<Data<wire::AuthenticateResponse>> {
     factors::log_outcome(&caller.project, factor, &outcome, &attrs);
+    factors::record_failure(app.store(), &caller.project, factor, &outcome, &attrs).await;
     let a = outcome?;
     notify::after_factor(&app.delivery, &caller.project, &a, &attrs).await;
     let issued = a

@@ -17,6 +17,8 @@ pub(crate) mod cookies;
 mod cors;
 /// Passwords and authenticator apps (TOTP): the public endpoints, limited like the others.
 mod credentials;
+/// The signed-in user's devices (sessions) and logging out the others.
+mod devices;
 /// The caller: project from the public token, session from the Basic secret.
 mod extract;
 /// Magic links and passcodes: sends and authenticate.
@@ -48,6 +50,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/sessions/authenticate", post(sessions::authenticate))
         .route("/sessions/revoke", post(sessions::revoke))
+        .route("/sessions", get(devices::list))
+        .route("/sessions/revoke_others", post(devices::revoke_others))
         .route("/events", post(sessions::events))
         .route("/users/me", get(users::me).put(users::update_me))
         .route("/users/emails/{id}", delete(users::delete_email))

@@ -8,6 +8,7 @@ use super::Data;
 use super::extract::Caller;
 use crate::error::{Error, ErrorType, Result};
 use crate::http::extract::{JsonOrEmpty, Path, RequestId};
+use crate::model::event::EndReason;
 use crate::model::project::StrengthPolicy;
 use crate::model::session::parse_duration_minutes;
 use crate::model::user::User;
@@ -111,8 +112,8 @@ pub(super) async fn authenticate(
         &app.sessions,
         &caller.project,
         loc,
-        duration,
-        None,
+        (duration, None),
+        crate::model::event::Actor::User,
         Timestamp::now(),
     )
     .await?;
@@ -129,7 +130,7 @@ pub(super) async fn revoke(
     sessions::revoke(
         &app.sessions,
         &caller.project,
-        (RevokeBy::Locator(loc), "logout"),
+        (RevokeBy::Locator(loc), EndReason::Logout),
         Timestamp::now(),
     )
     .await?;

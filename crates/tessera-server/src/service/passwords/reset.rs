@@ -143,7 +143,14 @@ async fn finish(
     )
     .await?;
     let keep = keep.or_else(|| done.issued.as_ref().map(|i| i.session.session_id.clone()));
-    sessions::revoke_others(engine, project, &user.user_id, keep.as_deref(), now).await?;
+    sessions::revoke_others(
+        engine,
+        project,
+        (&user.user_id, keep.as_deref()),
+        crate::model::event::EndReason::PasswordReset,
+        now,
+    )
+    .await?;
     done.reset_sessions = true;
     Ok(done)
 }

@@ -9,6 +9,7 @@ use super::tokens::{jwt_session, mint, mint_jwt};
 use super::{ClientAttributes, Issued, Locator, SessionEngine, SessionRequest};
 use crate::crypto::{self, Digest256};
 use crate::error::{Error, ErrorType, Result};
+use crate::model::event::{Actor, EndReason, EventDraft};
 use crate::model::ids::IdKind;
 use crate::model::session::{self, AuthFactor, Session};
 use crate::model::user::User;
@@ -65,16 +66,21 @@ async fn ended(
     ) {
         return Ok(false);
     }
+    let reason = match project.policy.latest_end(started_at) {
+        Some(end) if now.millis() >= end => EndReason::LifetimeReached,
+        _ => EndReason::IdleTimeout,
+    };
     engine
         .store
-        .delete_session(&project.project_id, session_id, now)
+        .delete_session(
+            &project.project_id,
+            session_id,
+            now,
+            (reason, reason.actor()),
+        )
         .await?;
     engine.forget_session(&project.project_id, session_id);
-    let reason = match project.policy.latest_end(started_at) {
-        Some(end) if now.millis() >= end => "lifetime_reached",
-        _ => "idle_timeout",
-    };
-    security_log::session_ended(project, session_id, reason);
+    security_log::session_ended(project, session_id, reason.as_str());
     Ok(true)
 }
 
@@ -192,6 +198,8 @@ struct Change {
     duration_minutes: Option<i64>,
     custom_claims: Option<Map<String, Value>>,
     factor: Option<AuthFactor>,
+    /// Who asks: the events say so.
+    actor: Actor,
 }
 
 /// Applies a change to a session, persists it when it matters (see
@@ -241,31 +249,57 @@ async fn touch(
     bound: i64,
 ) -> Result<(Issued, User, Touched)> {
     let accessed = now.millis() - s.last_accessed_at.millis() >= bound;
-    let mut dirty = false;
+    let mut events = Vec::new();
+    let (user_id, session_id) = (s.user_id.clone(), s.session_id.clone());
+    let event = |kind| EventDraft::session(kind, &user_id, &session_id, change.actor);
     if let Some(f) = change.factor {
+        let (kind, delivery) = f.kind.wire();
+        events.push(
+            event("session.factor_added")
+                .with("type", kind)
+                .with("delivery_method", delivery),
+        );
         s.add_factor(f);
-        dirty = true;
     }
     // An impersonated session keeps its fixed end: it cannot be extended.
     if let Some(m) = change.duration_minutes.filter(|_| !s.is_impersonated()) {
         let end = extended_end(project, s.started_at.millis(), m, now);
         if extension_due(end, s.expires_at.millis(), bound) {
+            events.push(
+                event("session.extended")
+                    .with("old_expires_at", s.expires_at.millis())
+                    .with("new_expires_at", end),
+            );
             s.expires_at = Timestamp::from_millis(end);
-            dirty = true;
         }
     }
     if let Some(c) = change.custom_claims {
         let merged = session::merge_custom_claims(&s.custom_claims, c)?;
         if merged != s.custom_claims {
+            let changed: Vec<Value> = merged
+                .iter()
+                .filter(|(k, v)| s.custom_claims.get(*k) != Some(*v))
+                .map(|(k, _)| Value::from(k.as_str()))
+                .chain(
+                    s.custom_claims
+                        .keys()
+                        .filter(|k| !merged.contains_key(*k))
+                        .map(|k| Value::from(k.as_str())),
+                )
+                .collect();
+            events.push(event("session.claims_changed").with("claims", changed));
             s.custom_claims = merged;
-            dirty = true;
         }
+    }
+    let dirty = !events.is_empty();
+    if events.iter().any(|e| e.kind == "session.extended") {
+        metrics::counter!("tessera_sessions_extended_total").increment(1);
     }
     if dirty {
         s.last_accessed_at = now;
         if !engine
             .store
-            .update_session(&project.project_id, &s, now)
+            .update_session(&project.project_id, &s, now, &events)
             .await?
         {
             return Err(not_found());
@@ -314,8 +348,8 @@ pub async fn authenticate(
     engine: &SessionEngine,
     project: &Project,
     loc: Locator,
-    duration_minutes: Option<i64>,
-    custom_claims: Option<Map<String, Value>>,
+    (duration_minutes, custom_claims): (Option<i64>, Option<Map<String, Value>>),
+    actor: Actor,
     now: Timestamp,
 ) -> Result<AuthenticatedSession> {
     let bound = project.policy.touch_bound_ms(touch_bound());
@@ -338,6 +372,9 @@ pub async fn authenticate(
             .get(&project.project_id, &basis, &key.kid, now_s)
             && now.millis() - rendered.accessed_at < bound
         {
+            metrics::counter!("tessera_cache_lookups_total", "cache" => "rendered",
+                "outcome" => "hit")
+            .increment(1);
             engine.presigner.refresh_if_due(
                 &project.project_id,
                 &rendered.jwt,
@@ -350,6 +387,8 @@ pub async fn authenticate(
             return Ok(AuthenticatedSession { rendered, token });
         }
     }
+    metrics::counter!("tessera_cache_lookups_total", "cache" => "rendered", "outcome" => "miss")
+        .increment(1);
     let (s, user, basis) = resolve_full(engine, project, &loc, now).await?;
     let (sid, sealed) = (&basis.session_id, basis.token_sealed.as_deref());
     let token = engine.token_for(&project.project_id, sid, &loc, sealed);
@@ -357,6 +396,7 @@ pub async fn authenticate(
         duration_minutes,
         custom_claims,
         factor: None,
+        actor,
     };
     let (issued, user, touched) =
         touch(engine, project, (s, user), token, change, now, bound).await?;
@@ -404,6 +444,7 @@ pub async fn start_or_attach(
             duration_minutes: req.duration_minutes,
             custom_claims: req.custom_claims,
             factor: Some(factor),
+            actor: Actor::User,
         };
         let bound = project.policy.touch_bound_ms(touch_bound());
         let (issued, _, _) = touch(

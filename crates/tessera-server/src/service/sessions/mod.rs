@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto::Digest256;
 use crate::error::{Error, ErrorType, Result};
+use crate::model::event::EndReason;
 use crate::model::session::{self, Session};
 use crate::model::user::User;
 use crate::model::{Project, Timestamp};
@@ -269,11 +270,11 @@ pub enum RevokeBy {
 }
 
 /// Revokes a session: it is deleted, so every instance refuses it from the next request on.
-/// `reason` goes to the security log (`revoked` by the backend, `logout` by the user).
+/// `reason` goes to the event store and the security log.
 pub async fn revoke(
     engine: &SessionEngine,
     project: &Project,
-    (by, reason): (RevokeBy, &str),
+    (by, reason): (RevokeBy, EndReason),
     now: Timestamp,
 ) -> Result<()> {
     let session_id = match by {
@@ -286,22 +287,28 @@ pub async fn revoke(
     engine.forget_session(&project.project_id, &session_id);
     if engine
         .store
-        .delete_session(&project.project_id, &session_id, now)
+        .delete_session(
+            &project.project_id,
+            &session_id,
+            now,
+            (reason, reason.actor()),
+        )
         .await?
     {
-        crate::service::security_log::session_ended(project, &session_id, reason);
+        crate::service::security_log::session_ended(project, &session_id, reason.as_str());
         Ok(())
     } else {
         Err(Error::new(ErrorType::SessionNotFound))
     }
 }
 
-/// Revokes every live session of `user_id` but `keep` (a password reset); how many.
+/// Revokes every live session of `user_id` but `keep` (a password reset, or the user logging
+/// out their other devices); how many.
 pub async fn revoke_others(
     engine: &SessionEngine,
     project: &Project,
-    user_id: &str,
-    keep: Option<&str>,
+    (user_id, keep): (&str, Option<&str>),
+    reason: EndReason,
     now: Timestamp,
 ) -> Result<usize> {
     let pid = &project.project_id;
@@ -313,8 +320,13 @@ pub async fn revoke_others(
             continue;
         }
         engine.forget_session(pid, &s.session_id);
-        if engine.store.delete_session(pid, &s.session_id, now).await? {
-            crate::service::security_log::session_ended(project, &s.session_id, "password_reset");
+        let end = (reason, reason.actor());
+        if engine
+            .store
+            .delete_session(pid, &s.session_id, now, end)
+            .await?
+        {
+            crate::service::security_log::session_ended(project, &s.session_id, reason.as_str());
             n += 1;
         }
     }
