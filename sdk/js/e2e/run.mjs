@@ -311,6 +311,39 @@ async function threeTabs(browser, errors) {
   await context.close();
 }
 
+async function devices(browser, errors) {
+  step('devices: two browsers of one user list each other through session.devices(); revokeOthers logs the other out');
+  const email = 'devices@example.com';
+  const laptop = await browser.newContext();
+  const phone = await browser.newContext({
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 ' +
+      '(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  });
+  const a = await open(laptop, `${APP}/vanilla.html`, errors);
+  const b = await open(phone, `${APP}/vanilla.html`, errors);
+  await Promise.all([a, b].map(settled));
+  await passcodeLogin(a, email);
+  await passcodeLogin(b, email);
+  const list = await a.evaluate(() => client.session.devices());
+  assert.equal(list.length, 2, JSON.stringify(list));
+  const mine = list.find((d) => d.current);
+  const other = list.find((d) => !d.current);
+  assert.equal(mine.session_id, await a.evaluate(() => client.session.getSync().session_id));
+  assert.match(mine.browser, /Chrom/, JSON.stringify(mine));
+  assert.equal(other.device, 'smartphone', JSON.stringify(other));
+  assert.equal(other.browser, 'Safari 17.0');
+  assert.deepEqual(other.factors, ['otp']);
+  step(`devices: ${list.map((d) => `${d.browser} on ${d.os} (${d.device})`).join('; ')}`);
+  assert.equal(await a.evaluate(() => client.session.revokeOthers()), 1);
+  assert.equal((await a.evaluate(() => client.session.devices())).length, 1);
+  // The phone learns at its next refresh that its session is gone.
+  await b.evaluate(() => client.session.authenticate().catch(() => null));
+  await b.waitForFunction(() => client.session.getSync() === null, null, { timeout: 5000 });
+  await laptop.close();
+  await phone.close();
+}
+
 async function outage(browser, errors) {
   step('a network outage keeps the session and recovers');
   const context = await browser.newContext();
@@ -657,6 +690,7 @@ async function main() {
   try {
     await seedsThroughReact(browser, errors);
     await threeTabs(browser, errors);
+    await devices(browser, errors);
     await outage(browser, errors);
     await httpOnly(browser, errors);
     await oauthLogin(browser, errors);

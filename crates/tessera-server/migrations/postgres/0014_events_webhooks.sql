@@ -22,7 +22,7 @@ CREATE INDEX events_by_session ON events (project_id, session_id, seq) WHERE ses
 CREATE INDEX events_by_user ON events (project_id, user_id, seq) WHERE user_id IS NOT NULL;
 CREATE INDEX events_by_time ON events (project_id, created_at);
 
-ALTER TABLE projects ADD COLUMN event_retention_days INTEGER;
+ALTER TABLE projects ADD COLUMN event_retention_days BIGINT;
 
 -- Webhook endpoints: `event_types` is '*' or a comma-separated list of event types; the signing
 -- secret (Standard Webhooks, `whsec_…`) is sealed with the master key.

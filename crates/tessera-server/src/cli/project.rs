@@ -54,6 +54,10 @@ pub(crate) struct PolicyArgs {
     /// Email the user's verified address on every new sign-in [default: false].
     #[arg(long)]
     notify_sign_in: Option<bool>,
+    /// Keep this project's events (session timelines, `GET /v1/events`) this many days (0:
+    /// the server's --event-retention-days).
+    #[arg(long)]
+    event_retention_days: Option<i64>,
     /// Frontend API: links and codes per email address or phone number per 10 minutes
     /// [default: 5].
     #[arg(long)]
@@ -129,6 +133,7 @@ impl From<PolicyArgs> for PolicyChange {
             migrate_userinfo_url: a.migrate_userinfo_url,
             webauthn_domains: a.webauthn_domains,
             siwe_required: a.siwe_required,
+            event_retention_days: a.event_retention_days,
         }
     }
 }

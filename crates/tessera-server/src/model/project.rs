@@ -41,6 +41,8 @@ pub struct ProjectPolicy {
     pub cookies: CookiePolicy,
     /// Impersonation and session import.
     pub identity: IdentityPolicy,
+    /// How many days events are kept; none: the server's `--event-retention-days`.
+    pub event_retention_days: Option<i64>,
 }
 
 impl Default for ProjectPolicy {
@@ -54,6 +56,7 @@ impl Default for ProjectPolicy {
             passwords: PasswordPolicy::default(),
             cookies: CookiePolicy::default(),
             identity: IdentityPolicy::default(),
+            event_retention_days: None,
         }
     }
 }
@@ -258,6 +261,9 @@ pub struct PolicyChange {
     /// See [`IdentityPolicy::siwe_required`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub siwe_required: Option<bool>,
+    /// See [`ProjectPolicy::event_retention_days`]; 0 returns to the server's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_retention_days: Option<i64>,
 }
 
 impl ProjectPolicy {
@@ -289,6 +295,15 @@ impl ProjectPolicy {
         }
         if let Some(v) = change.notify_sign_in {
             p.notify_sign_in = v;
+        }
+        if let Some(v) = change.event_retention_days {
+            if !(0..=3660).contains(&v) {
+                return Err(
+                    "event retention days must be between 1 and 3660 (0: the server's default)"
+                        .into(),
+                );
+            }
+            p.event_retention_days = (v > 0).then_some(v);
         }
         let l = &mut p.limits;
         for (given, slot) in [

@@ -140,13 +140,13 @@ impl Store {
     pub async fn purge_events(&self, now: Timestamp, default_days: i64) -> StoreResult<u64> {
         const BATCH: i64 = 500;
         const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-        let projects: Vec<(String, Option<i32>)> = on_read!(self, pool =>
+        let projects: Vec<(String, Option<i64>)> = on_read!(self, pool =>
             sqlx::query_as("SELECT project_id, event_retention_days FROM projects")
                 .fetch_all(pool).await?);
         let mut total = 0;
         for (project_id, days) in projects {
             // A day at least: the webhook outbox retries an event for up to a day.
-            let days = days.map_or(default_days, i64::from).max(1);
+            let days = days.unwrap_or(default_days).max(1);
             let cutoff = now.millis() - days * DAY_MS;
             loop {
                 let n = on_write!(self, pool, _d =>

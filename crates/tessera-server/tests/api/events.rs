@@ -2,7 +2,8 @@
 //! timeline in order with reasons and actors; `GET /v1/events` by filter, its paging and bad
 //! input; a no-op authenticate writing nothing; the device list and "log out the others"
 //! through `/sdk/v1`; signed webhooks reaching a receiver (the Standard Webhooks reference
-//! library, in Python) exactly once per id after it was down for a minute; `/metrics` parsed
+//! library, in Python) exactly once per id after it was down for a minute, the server
+//! restarted meanwhile (and on PostgreSQL, a second instance delivering beside it); `/metrics` parsed
 //! by the official Prometheus client's parser, its counters moving.
 
 use std::process::{Child, Command, Stdio};
@@ -26,6 +27,7 @@ both_backends!(
     a_sessions_life_reads_back_in_order,
     events_filter_page_and_refuse_bad_input,
     devices_list_and_log_out_the_others,
+    retention_is_per_project,
 );
 
 fn kinds(events: &[tessera_client::proto::events::Event]) -> Vec<&str> {
@@ -336,6 +338,48 @@ async fn devices_list_and_log_out_the_others(app: &TestApp) {
     assert_eq!(t.last().unwrap().data["reason"], "revoked_by_user");
 }
 
+async fn retention_is_per_project(app: &TestApp) {
+    use tessera_server::model::Timestamp;
+    app.login("kept-a-day@example.com", 60).await;
+    let (_, other) = app.new_project(false).await;
+    other
+        .users()
+        .create(&tessera_client::proto::users::CreateUserRequest {
+            email: Some("kept-a-month@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let pid = app.creds.project_id.clone();
+    let out = run(
+        app,
+        &["project", "update", &pid, "--event-retention-days", "1"],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = run(
+        app,
+        &["project", "update", &pid, "--event-retention-days", "-3"],
+    )
+    .await;
+    assert!(!bad.status.success());
+    let count = async |c: &Client| c.events().all(&EventQuery::default()).await.unwrap().len();
+    let (mine, theirs) = (count(&app.client).await, count(&other).await);
+    assert!(mine > 0 && theirs > 0);
+    // Two days on, this project's events are gone; the other keeps the default 30 days.
+    let later = Timestamp::from_millis(Timestamp::now().millis() + 2 * 24 * 3600 * 1000);
+    let n = tessera_server::service::events::purge(&app.store, later, 30)
+        .await
+        .unwrap();
+    assert!(n >= mine as u64, "{n} < {mine}");
+    assert_eq!(count(&app.client).await, 0);
+    assert_eq!(count(&other).await, theirs);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Webhooks and metrics: servers with their own configuration.
 
@@ -399,7 +443,7 @@ async fn webhooks_survive_a_receiver_outage(backend: Backend) {
     let (database, dir) = crate::harness::fresh_database(backend);
     let mut config = Config::for_tests(database);
     config.webhook_retry_base = Duration::from_millis(50);
-    let app = spawn_with(config, dir).await;
+    let mut app = spawn_with(config, dir).await;
     let outage = Duration::from_secs(
         std::env::var("TESSERA_WEBHOOK_OUTAGE_SECONDS")
             .ok()
@@ -429,6 +473,12 @@ async fn webhooks_survive_a_receiver_outage(backend: Backend) {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown event type"));
 
+    // On PostgreSQL a second instance delivers too: each delivery is claimed by one of them.
+    let _second = if backend == Backend::Postgres {
+        Some(app.another_instance().await)
+    } else {
+        None
+    };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("received.txt");
     let receiver = Receiver::start(port, &secret, &out);
@@ -443,6 +493,8 @@ async fn webhooks_survive_a_receiver_outage(backend: Backend) {
     authenticate(&app.client, &b.session_token, Some(120), None).await;
     let remaining = outage.saturating_sub(down.elapsed());
     tokio::time::sleep(remaining / 2).await;
+    // A deploy meanwhile: the outbox is in the database, the new server delivers it.
+    app.restart().await;
     app.client.users().delete(&b.user_id).await.unwrap();
     tokio::time::sleep(outage.saturating_sub(down.elapsed())).await;
     let log = run(&app, &["project", "webhook", "log", &pid, &endpoint]).await;

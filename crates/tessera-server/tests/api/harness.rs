@@ -32,6 +32,10 @@ pub(crate) struct TestApp {
     pub(crate) client: Client,
     pub(crate) store: tessera_server::store::Store,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The running server, for [`TestApp::restart`].
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// What it was built with.
+    config: Config,
     pub(crate) master: std::sync::Arc<tessera_server::sealing::MasterKey>,
     /// The database and its master key, for the `tessera` binary.
     pub(crate) database: (DatabaseUrl, MasterKeySource),
@@ -58,6 +62,32 @@ impl TestApp {
     /// A raw HTTP client and the URL of `path`, for wire-level tests.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+}
+
+impl TestApp {
+    /// Stops the server (gracefully, as SIGTERM does) and starts a new one on the same
+    /// database, as a deploy does; the new one listens on another port.
+    pub(crate) async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        let server = Server::build(&self.config).await.expect("server rebuilds");
+        self.addr = server.local_addr();
+        let scheme = if server.is_tls() { "https" } else { "http" };
+        self.base_url = format!("{scheme}://localhost:{}", self.addr.port());
+        self.store = server.store().clone();
+        self.master = std::sync::Arc::clone(server.master_key());
+        let (tx, rx) = oneshot::channel();
+        self.task = Some(tokio::spawn(server.run(async {
+            let _ = rx.await;
+        })));
+        self.shutdown = Some(tx);
+        self.client =
+            Client::new(&self.base_url, &self.creds.project_id, &self.creds.secret).unwrap();
     }
 }
 
@@ -149,7 +179,7 @@ pub(crate) async fn spawn_delivering(
     let scheme = if server.is_tls() { "https" } else { "http" };
     let base_url = format!("{scheme}://localhost:{}", addr.port());
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(server.run(async {
+    let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
     let client = Client::new(&base_url, &creds.project_id, &creds.secret).unwrap();
@@ -162,6 +192,8 @@ pub(crate) async fn spawn_delivering(
         client,
         store,
         shutdown: Some(tx),
+        task: Some(task),
+        config: config.clone(),
         master,
         database: (config.database.clone(), config.master_key.clone()),
         _dir: dir,
@@ -190,6 +222,7 @@ impl TestApp {
         let (database, master_key) = self.database.clone();
         let mut config = Config::for_tests(database);
         config.master_key = master_key;
+        config.webhook_retry_base = self.config.webhook_retry_base;
         let server = Server::build(&config).await.expect("server builds");
         let base_url = format!("http://localhost:{}", server.local_addr().port());
         let (tx, rx) = oneshot::channel();

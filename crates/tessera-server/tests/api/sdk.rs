@@ -142,6 +142,9 @@ pub(crate) async fn drive(
         while let Some(line) = out.next_line().await.unwrap() {
             transcript.push_str(&line);
             transcript.push('\n');
+            if let Some(step) = line.strip_prefix("# ") {
+                eprintln!("{step}");
+            }
             let Ok(req) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };

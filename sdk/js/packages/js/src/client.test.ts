@@ -264,6 +264,23 @@ describe('stale answers', () => {
   });
 });
 
+describe('devices', () => {
+  it('lists the user\'s sessions and logs out the others, with the session as the secret', async () => {
+    loggedIn();
+    const c = newClient(server);
+    await settle();
+    const device = { session_id: 'session-test-1', current: true, browser: 'Chrome 131.0.0.0', device: 'pc' };
+    server.once('GET /sessions', () => ok({ request_id: 'r', status_code: 200, sessions: [device] }));
+    expect(await c.session.devices()).toEqual([device]);
+    server.once('POST /sessions/revoke_others', () => ok({ request_id: 'r', status_code: 200, revoked: 2 }));
+    expect(await c.session.revokeOthers()).toBe(2);
+    const [list] = server.calls('GET /sessions');
+    const [others] = server.calls('POST /sessions/revoke_others');
+    expect([list.secret, others.secret]).toEqual(['tok-1', 'tok-1']);
+    expect(c.session.getSync()?.session_id).toBe('session-test-1'); // this one stays
+  });
+});
+
 describe('revoke', () => {
   it('clears everything on success', async () => {
     loggedIn();

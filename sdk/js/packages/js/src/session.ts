@@ -2,7 +2,16 @@
 import type { Engine } from './engine';
 import { isUnrecoverable } from './errors';
 import { watch } from './state';
-import type { AuthenticateResponse, ResponseCommon, Session, SessionInfo, SessionTokens } from './types';
+import type {
+  AuthenticateResponse,
+  Device,
+  DevicesResponse,
+  ResponseCommon,
+  RevokeOthersResponse,
+  Session,
+  SessionInfo,
+  SessionTokens,
+} from './types';
 
 export const createSessionClient = (e: Engine) => ({
   /** The cached session, or `null` (no request; may be stale). */
@@ -25,6 +34,11 @@ export const createSessionClient = (e: Engine) => ({
       throw err;
     }
   },
+  /** `GET /sessions` (Tessera): the user's live sessions, newest first, each a readable device (`current` marks this one). */
+  devices: async (): Promise<Device[]> => (await e.request<DevicesResponse>('GET', '/sessions')).sessions,
+  /** `POST /sessions/revoke_others` (Tessera): logs out every other session of the user; resolves to how many ended. */
+  revokeOthers: async (): Promise<number> =>
+    (await e.request<RevokeOthersResponse>('POST', '/sessions/revoke_others')).revoked,
   /** Store tokens minted by your backend; then call `authenticate()` to load the session. */
   updateSession: (tokens: { session_token: string; session_jwt?: string }): void =>
     e.setTokens(tokens.session_token, tokens.session_jwt),

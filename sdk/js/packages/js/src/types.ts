@@ -132,6 +132,35 @@ export interface FactorAuthenticateResponse extends AuthenticateResponse {
   totp_id?: string;
 }
 
+/** One of the user's live sessions as `session.devices()` lists it (a Tessera extension). */
+export interface Device {
+  session_id: string;
+  /** The session of this client. */
+  current: boolean;
+  started_at: string;
+  /** To the minute. */
+  last_accessed_at: string;
+  expires_at: string;
+  /** "Chrome 131.0.0.0"; "" when unknown. */
+  browser: string;
+  /** "Mac OSX 10.15.7"; "" when unknown. */
+  os: string;
+  /** `pc`, `smartphone`, `mobilephone`, `crawler`, `appliance`, `misc` or "". */
+  device: string;
+  user_agent: string;
+  ip_address: string;
+  /** The factor types proven in it (`magic_link`, `otp`, …). */
+  factors: string[];
+}
+
+export interface DevicesResponse extends ResponseCommon {
+  sessions: Device[];
+}
+
+export interface RevokeOthersResponse extends ResponseCommon {
+  revoked: number;
+}
+
 /** The client-side state: `null` when logged out. */
 export interface TesseraState {
   session?: Session | null;
