@@ -59,10 +59,10 @@ impl Events<'_> {
         loop {
             let page = self.list(&q).await?;
             out.extend(page.events);
-            match page.next_cursor {
-                Some(c) => q.cursor = Some(c),
-                None => return Ok(out),
+            if !page.has_more {
+                return Ok(out);
             }
+            q.cursor = Some(page.next_cursor);
         }
     }
 }

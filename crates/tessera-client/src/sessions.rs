@@ -141,18 +141,25 @@ impl Sessions<'_> {
 
     /// `GET /v1/sessions/{session_id}/timeline` (a Tessera extension): the session's events,
     /// oldest first (created, factors added, extensions, claim changes, its end with reason
-    /// and actor), also after it ended, while its events are retained.
+    /// and actor), also after it ended, while its events are retained. Follows the pages of a
+    /// long session: the answer holds every event.
     pub async fn timeline(
         &self,
         session_id: &str,
     ) -> Result<tessera_proto::events::SessionTimelineResponse, ClientError> {
-        self.client
-            .call(
-                Method::GET,
-                &["v1", "sessions", session_id, "timeline"],
-                crate::NO_BODY,
-            )
-            .await
+        let path = ["v1", "sessions", session_id, "timeline"];
+        let mut all: tessera_proto::events::SessionTimelineResponse =
+            self.client.call_query(Method::GET, &path, &[]).await?;
+        while all.has_more {
+            let cursor = all.next_cursor.clone();
+            let page: tessera_proto::events::SessionTimelineResponse = self
+                .client
+                .call_query(Method::GET, &path, &[("cursor", cursor.as_str())])
+                .await?;
+            all.events.extend(page.events);
+            (all.next_cursor, all.has_more) = (page.next_cursor, page.has_more);
+        }
+        Ok(all)
     }
 
     /// `GET /v1/sessions/jwks/{project_id}` for this client's project.

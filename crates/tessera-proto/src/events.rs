@@ -39,8 +39,12 @@ pub struct SessionTimelineResponse {
     pub status_code: u16,
     /// The session.
     pub session_id: String,
-    /// Its events, oldest first.
+    /// Its events, oldest first, up to 1,000 per answer.
     pub events: Vec<Event>,
+    /// Send it back as `cursor` for the events after these.
+    pub next_cursor: String,
+    /// More events are waiting: ask again with `next_cursor`.
+    pub has_more: bool,
 }
 
 /// Answer to `GET /v1/events`.
@@ -53,8 +57,12 @@ pub struct EventsResponse {
     pub status_code: u16,
     /// Oldest first.
     pub events: Vec<Event>,
-    /// Send it back as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+    /// Send it back as `cursor` for the events after these (on the last page too: events
+    /// written later come after it). On PostgreSQL an event may become visible after a later
+    /// one (transactions commit out of order): to follow a project live, use webhooks.
+    pub next_cursor: String,
+    /// More events are waiting: ask again with `next_cursor`.
+    pub has_more: bool,
 }
 
 /// One of the signed-in user's sessions, as `GET /sdk/v1/sessions` lists them (a Tessera

@@ -194,13 +194,16 @@ impl Server {
             self.purge_interval,
             self.retention_days,
         ));
+        let (stop_dispatcher, dispatcher_stopped) = tokio::sync::oneshot::channel::<()>();
         let dispatcher = tokio::spawn(
             service::webhooks::Dispatcher::new(
                 store.clone(),
                 Arc::clone(self.state.sessions.master_key()),
                 self.webhook_retry_base,
             )
-            .run(),
+            .run(async move {
+                let _ = dispatcher_stopped.await;
+            }),
         );
         let metrics = match self.metrics_listener {
             Some(l) => Some(tokio::spawn(crate::http::metrics::serve_own(
@@ -270,7 +273,9 @@ impl Server {
         }
         purge.abort();
         feed.abort();
-        dispatcher.abort();
+        // Deliveries in flight finish (or time out) before the database closes.
+        let _ = stop_dispatcher.send(());
+        let _ = dispatcher.await;
         if let Some(m) = metrics {
             m.abort();
         }

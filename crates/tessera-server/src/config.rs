@@ -271,19 +271,22 @@ impl Layers {
             ),
             pwned_passwords_url: s.pwned_passwords_url,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
-            event_retention_days: s
-                .event_retention_days
-                .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS)
-                .max(1),
+            event_retention_days: in_range(
+                "event_retention_days",
+                s.event_retention_days
+                    .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS),
+                MIN_EVENT_RETENTION_DAYS..=MAX_EVENT_RETENTION_DAYS,
+            )?,
             metrics: Metrics {
                 listen: s.metrics_listen,
                 token: s.metrics_token.filter(|t| !t.is_empty()),
             },
-            webhook_retry_base: std::time::Duration::from_millis(
+            webhook_retry_base: std::time::Duration::from_millis(in_range(
+                "webhook_retry_base_ms",
                 s.webhook_retry_base_ms
-                    .unwrap_or(DEFAULT_WEBHOOK_RETRY_BASE_MS)
-                    .max(1),
-            ),
+                    .unwrap_or(DEFAULT_WEBHOOK_RETRY_BASE_MS),
+                1..=3_600_000,
+            )?),
             sqlite_sharing: if s.sqlite_shared == Some(true) {
                 crate::store::SqliteSharing::Shared
             } else {
@@ -357,6 +360,25 @@ impl Metrics {
 
 /// The default of `--event-retention-days`.
 pub const DEFAULT_EVENT_RETENTION_DAYS: i64 = 30;
+/// The shortest event retention: webhooks retry an event for a day, and need it meanwhile.
+pub const MIN_EVENT_RETENTION_DAYS: i64 = 2;
+/// The longest event retention (ten years).
+pub const MAX_EVENT_RETENTION_DAYS: i64 = 3660;
+
+/// `value` of setting `name`, refused outside `range`.
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> anyhow::Result<T> {
+    anyhow::ensure!(
+        range.contains(&value),
+        "{name} must be between {} and {} (got {value})",
+        range.start(),
+        range.end()
+    );
+    Ok(value)
+}
 /// The default of `--webhook-retry-base-ms`: 5 s, doubling to an hour at most, for a day.
 pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
 

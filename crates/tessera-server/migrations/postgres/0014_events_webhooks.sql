@@ -54,6 +54,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, created_at);
+CREATE INDEX webhook_deliveries_purge ON webhook_deliveries (project_id, created_at);
 
 CREATE FUNCTION tessera_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
     SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT

@@ -55,6 +55,7 @@ CREATE TABLE webhook_deliveries (
 ) STRICT;
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, created_at);
+CREATE INDEX webhook_deliveries_purge ON webhook_deliveries (project_id, created_at);
 
 CREATE TRIGGER events_outbox AFTER INSERT ON events
 BEGIN

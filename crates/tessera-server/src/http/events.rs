@@ -41,7 +41,7 @@ pub(crate) fn event(e: &Event) -> wire::Event {
 /// extensions (old and new expiry), claim changes, and its end (reason and actor). Ended
 /// sessions too, while their events are retained.
 #[utoipa::path(get, path = "/v1/sessions/{session_id}/timeline", tag = "sessions",
-    params(("session_id" = String, Path, description = "The session")),
+    params(("session_id" = String, Path, description = "The session"), TimelineQuery),
     responses((status = 200, body = wire::SessionTimelineResponse), (status = "4XX", body = ErrorResponse)),
     security(("project_secret" = [])))]
 async fn timeline(
@@ -49,14 +49,23 @@ async fn timeline(
     request_id: RequestId,
     State(app): State<AppState>,
     Path(session_id): Path<String>,
+    Query(q): Query<TimelineQuery>,
 ) -> Result<axum::Json<wire::SessionTimelineResponse>> {
-    let found = events::timeline(app.store(), &project, &session_id).await?;
+    let page = events::timeline(app.store(), &project, &session_id, q.cursor.as_deref()).await?;
     Ok(axum::Json(wire::SessionTimelineResponse {
         request_id: request_id.into_string(),
         status_code: 200,
         session_id,
-        events: found.iter().map(event).collect(),
+        events: page.events.iter().map(event).collect(),
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct TimelineQuery {
+    /// The `next_cursor` of the previous answer (a session with more than 1,000 events).
+    cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -105,5 +114,6 @@ async fn list(
         status_code: 200,
         events: page.events.iter().map(event).collect(),
         next_cursor: page.next_cursor,
+        has_more: page.has_more,
     }))
 }

@@ -85,19 +85,9 @@ pub struct EventDraft {
 }
 
 impl EventDraft {
-    /// An event about a session of a user.
-    pub fn session(kind: &'static str, user_id: &str, session_id: &str, actor: Actor) -> Self {
-        EventDraft {
-            kind,
-            user_id: Some(user_id.to_owned()),
-            session_id: Some(session_id.to_owned()),
-            actor: Some(actor),
-            data: Map::new(),
-        }
-    }
-
-    /// An event about the project itself (keys, secrets, webhooks).
-    pub fn project(kind: &'static str, actor: Actor) -> Self {
+    /// An event of `kind` caused by `actor`, about no user or session yet (a key, a secret; or
+    /// one whose user and session are filled in later).
+    pub fn new(kind: &'static str, actor: Actor) -> Self {
         EventDraft {
             kind,
             user_id: None,

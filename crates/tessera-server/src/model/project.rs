@@ -297,9 +297,9 @@ impl ProjectPolicy {
             p.notify_sign_in = v;
         }
         if let Some(v) = change.event_retention_days {
-            if !(0..=3660).contains(&v) {
+            if v != 0 && !(2..=3660).contains(&v) {
                 return Err(
-                    "event retention days must be between 1 and 3660 (0: the server's default)"
+                    "event retention days must be between 2 and 3660 (0: the server's default)"
                         .into(),
                 );
             }

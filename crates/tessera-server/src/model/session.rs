@@ -206,7 +206,7 @@ impl AuthFactor {
         }
     }
 
-    fn same_as(&self, other: &AuthFactor) -> bool {
+    pub(crate) fn same_as(&self, other: &AuthFactor) -> bool {
         self.kind == other.kind && self.subject == other.subject
     }
 }

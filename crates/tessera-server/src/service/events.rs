@@ -2,7 +2,7 @@
 //! failed logins and project changes recorded, and each event's public form (the API's and
 //! the webhooks').
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::error::{Error, ErrorType, Result};
 use crate::model::event::{Actor, Event, EventDraft, EventFilter};
@@ -21,6 +21,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.login_failed",
     "session.created",
     "session.factor_added",
+    "session.factor_reauthenticated",
     "session.extended",
     "session.claims_changed",
     "session.revoked",
@@ -34,13 +35,15 @@ pub const MAX_PAGE: i64 = 1000;
 /// A page's size when the caller names none.
 pub const DEFAULT_PAGE: i64 = 100;
 
-/// One page of events and the cursor of the next (none at the end).
+/// One page of events and the cursor of what comes after it.
 #[derive(Debug)]
 pub struct Page {
     /// The events, oldest first.
     pub events: Vec<Event>,
-    /// Pass back as `cursor` for the next page.
-    pub next_cursor: Option<String>,
+    /// Pass back as `cursor` for the events after these.
+    pub next_cursor: String,
+    /// There are more right now.
+    pub has_more: bool,
 }
 
 /// Checks event type names: each one known.
@@ -85,29 +88,34 @@ pub async fn list(
         ));
     }
     let mut events = store.events(&project.project_id, filter, limit + 1).await?;
-    let more = events.len() as i64 > limit;
+    let has_more = events.len() as i64 > limit;
     events.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| events.last().map(|e| e.seq.to_string()))
-        .flatten();
+    let last = events.last().map(|e| e.seq).or(filter.after).unwrap_or(0);
     Ok(Page {
         events,
-        next_cursor,
+        next_cursor: last.to_string(),
+        has_more,
     })
 }
 
-/// A session's events, oldest first: live or ended, as long as its events are retained.
-/// `session_not_found` when there are none.
-pub async fn timeline(store: &Store, project: &Project, session_id: &str) -> Result<Vec<Event>> {
+/// A session's events after `cursor`, oldest first, a page of at most [`MAX_PAGE`]: live or
+/// ended, as long as its events are retained. `session_not_found` when it has none at all.
+pub async fn timeline(
+    store: &Store,
+    project: &Project,
+    session_id: &str,
+    cursor: Option<&str>,
+) -> Result<Page> {
     let filter = EventFilter {
         session_id: Some(session_id.to_owned()),
+        after: cursor.map(parse_cursor).transpose()?,
         ..Default::default()
     };
-    let events = store.events(&project.project_id, &filter, MAX_PAGE).await?;
-    if events.is_empty() {
+    let page = list(store, project, &filter, Some(MAX_PAGE)).await?;
+    if page.events.is_empty() && filter.after.is_none() {
         return Err(Error::new(ErrorType::SessionNotFound));
     }
-    Ok(events)
+    Ok(page)
 }
 
 /// Records a failed login: the factor, the error answered, the client's IP and user agent.
@@ -119,17 +127,11 @@ pub async fn login_failed(
     reason: &str,
     (ip, user_agent): (&str, &str),
 ) {
-    let e = EventDraft {
-        kind: "user.login_failed",
-        user_id: None,
-        session_id: None,
-        actor: Some(Actor::User),
-        data: Map::new(),
-    }
-    .with("factor", factor)
-    .with("reason", reason)
-    .with("ip_address", ip)
-    .with("user_agent", user_agent);
+    let e = EventDraft::new("user.login_failed", Actor::User)
+        .with("factor", factor)
+        .with("reason", reason)
+        .with("ip_address", ip)
+        .with("user_agent", user_agent);
     record(store, project_id, e).await;
 }
 

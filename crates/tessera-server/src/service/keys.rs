@@ -173,7 +173,7 @@ pub async fn rotate(
     store.rotate_signing_key(project_id, &k, now).await?;
     store.notify_change(project_id).await?;
     crate::service::security_log::credential_changed(project_id, "key_rotated", &k.kid);
-    let e = EventDraft::project("project.key_rotated", Actor::Admin).with("kid", k.kid.as_str());
+    let e = EventDraft::new("project.key_rotated", Actor::Admin).with("kid", k.kid.as_str());
     crate::service::events::record(store, project_id, e).await;
     Ok(k.kid)
 }

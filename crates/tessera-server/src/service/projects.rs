@@ -165,8 +165,7 @@ pub async fn create_secret(store: &Store, project_id: &str) -> anyhow::Result<(S
         .await?;
     let id = secret_id(&digest.0);
     super::security_log::credential_changed(project_id, "secret_created", &id);
-    let e =
-        EventDraft::project("project.secret_created", Actor::Admin).with("secret_id", id.as_str());
+    let e = EventDraft::new("project.secret_created", Actor::Admin).with("secret_id", id.as_str());
     super::events::record(store, project_id, e).await;
     Ok((id, secret))
 }
@@ -198,7 +197,7 @@ pub async fn delete_secret(store: &Store, project_id: &str, id: &str) -> anyhow:
     );
     store.notify_change(project_id).await?;
     super::security_log::credential_changed(project_id, "secret_deleted", id);
-    let e = EventDraft::project("project.secret_deleted", Actor::Admin).with("secret_id", id);
+    let e = EventDraft::new("project.secret_deleted", Actor::Admin).with("secret_id", id);
     super::events::record(store, project_id, e).await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Webhooks: endpoints per project, and the dispatcher that delivers the outbox the event
 //! trigger fills, signed per Standard Webhooks, retried with exponential backoff for a day.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE_MS: i64 = 60_000;
 /// The most deliveries in flight per instance.
 const IN_FLIGHT: usize = 32;
+/// The most deliveries in flight per instance to one endpoint.
+pub const PER_ENDPOINT: usize = 4;
 /// How often the dispatcher looks for due deliveries.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -157,14 +160,18 @@ pub async fn log(
 /// doubled per failure, at most 720 times `base` (an hour for the default 5 s), with ±10 %
 /// jitter; none past the day after the event.
 pub fn next_attempt(created_at: i64, attempts: i32, base: Duration, now: i64) -> Option<i64> {
-    let base = base.as_millis() as i64;
+    let base = i64::try_from(base.as_millis()).unwrap_or(i64::MAX).max(1);
     let shift = attempts.clamp(1, 30) - 1;
     let delay = base
         .saturating_mul(1 << shift)
         .min(base.saturating_mul(720));
     let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), -delay / 10..=delay / 10);
-    let horizon = created_at + RETRY_HORIZON_MS;
-    (now < horizon).then(|| (now + delay + jitter).min(horizon))
+    let horizon = created_at.saturating_add(RETRY_HORIZON_MS);
+    (now < horizon).then(|| {
+        now.saturating_add(delay)
+            .saturating_add(jitter)
+            .min(horizon)
+    })
 }
 
 /// Delivers the outbox: claims due deliveries, posts each signed, records the outcome.
@@ -192,37 +199,90 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until the task is dropped: deliveries in flight at a restart come due again when
-    /// their lease ends, so each event reaches each endpoint at least once.
-    pub async fn run(self) {
+    /// Runs until `stop` resolves, then waits for the deliveries in flight (at most one
+    /// attempt's timeout) so that none is sent twice for a restart. Each endpoint has at most
+    /// [`PER_ENDPOINT`] deliveries in flight here, so a slow one cannot hold every slot. A
+    /// delivery claimed by an instance that dies comes due again when its lease ends: each
+    /// event reaches each endpoint at least once.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         let me = Arc::new(self);
         let mut flying = tokio::task::JoinSet::new();
+        let busy: Arc<parking_lot::Mutex<HashMap<String, usize>>> = Arc::default();
+        tokio::pin!(stop);
         loop {
             while flying.try_join_next().is_some() {}
             let room = IN_FLIGHT.saturating_sub(flying.len());
             let mut claimed = 0;
-            if room > 0 {
-                let now = Timestamp::now();
+            let now = Timestamp::now();
+            if room > 0 && me.store.deliveries_due(now).await.unwrap_or(false) {
+                let full: Vec<String> = busy
+                    .lock()
+                    .iter()
+                    .filter(|(_, n)| **n >= PER_ENDPOINT)
+                    .map(|(e, _)| e.clone())
+                    .collect();
                 let lease = Timestamp::from_millis(now.millis() + LEASE_MS);
-                match me.store.claim_deliveries(now, lease, room as i64).await {
+                match me
+                    .store
+                    .claim_deliveries(now, lease, (room as i64, &full))
+                    .await
+                {
                     Ok(due) => {
                         claimed = due.len();
                         for d in due {
-                            let me = Arc::clone(&me);
-                            flying.spawn(async move { me.deliver(d).await });
+                            let slot = {
+                                let mut b = busy.lock();
+                                let n = b.entry(d.endpoint_id.clone()).or_default();
+                                *n += 1;
+                                *n <= PER_ENDPOINT
+                            };
+                            let (me, busy) = (Arc::clone(&me), Arc::clone(&busy));
+                            flying.spawn(async move {
+                                if slot {
+                                    me.deliver(&d).await;
+                                } else {
+                                    me.defer(&d).await;
+                                }
+                                let mut b = busy.lock();
+                                if let Some(n) = b.get_mut(&d.endpoint_id) {
+                                    *n -= 1;
+                                    if *n == 0 {
+                                        b.remove(&d.endpoint_id);
+                                    }
+                                }
+                            });
                         }
                     }
                     Err(e) => tracing::debug!(error = %e, "webhook outbox unreadable"),
                 }
             }
             if claimed < room || room == 0 {
-                tokio::time::sleep(POLL).await;
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    () = &mut stop => break,
+                }
             }
+        }
+        let drained = tokio::time::timeout(ATTEMPT_TIMEOUT + Duration::from_secs(1), async {
+            while flying.join_next().await.is_some() {}
+        });
+        if drained.await.is_err() {
+            tracing::warn!("webhook deliveries still in flight at shutdown: they will be retried");
         }
     }
 
-    async fn deliver(&self, d: DeliveryRow) {
-        let outcome = self.attempt(&d).await;
+    /// Gives back a delivery claimed beyond its endpoint's share: due again in a second, no
+    /// attempt counted.
+    async fn defer(&self, d: &DeliveryRow) {
+        let now = Timestamp::now();
+        let again = Attempt::Deferred(Timestamp::from_millis(now.millis() + 1000));
+        if let Err(e) = self.store.settle_delivery(d, &again, now).await {
+            tracing::debug!(error = %e, "a webhook delivery could not be deferred");
+        }
+    }
+
+    async fn deliver(&self, d: &DeliveryRow) {
+        let outcome = self.attempt(d).await;
         let now = Timestamp::now();
         let attempt = match outcome {
             Ok(status) => {
@@ -247,11 +307,7 @@ impl Dispatcher {
                 }
             }
         };
-        if let Err(e) = self
-            .store
-            .settle_delivery((&d.endpoint_id, d.event_seq), &attempt, now)
-            .await
-        {
+        if let Err(e) = self.store.settle_delivery(d, &attempt, now).await {
             // Unsettled, it comes due again when its lease ends.
             tracing::warn!(error = %e, "a webhook delivery could not be recorded");
         }
@@ -322,4 +378,30 @@ fn without_url(e: &reqwest::Error) -> String {
         "request failed"
     };
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_double_up_to_a_cap_and_stop_after_a_day() {
+        let base = Duration::from_secs(5);
+        let delay = |n| next_attempt(0, n, base, 0).unwrap();
+        assert!((4_500..=5_500).contains(&delay(1)), "{}", delay(1));
+        assert!((9_000..=11_000).contains(&delay(2)));
+        assert!(
+            (3_240_000..=3_960_000).contains(&delay(30)),
+            "an hour at most"
+        );
+        let day = RETRY_HORIZON_MS;
+        assert_eq!(next_attempt(0, 3, base, day), None);
+        assert_eq!(
+            next_attempt(0, 20, base, day - 10),
+            Some(day),
+            "the last try at the day"
+        );
+        let huge = next_attempt(0, 30, Duration::from_secs(u64::MAX / 4), 0);
+        assert_eq!(huge, Some(day), "no overflow");
+    }
 }

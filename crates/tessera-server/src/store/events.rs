@@ -145,8 +145,8 @@ impl Store {
                 .fetch_all(pool).await?);
         let mut total = 0;
         for (project_id, days) in projects {
-            // A day at least: the webhook outbox retries an event for up to a day.
-            let days = days.unwrap_or(default_days).max(1);
+            // Two days at least: the webhook outbox retries an event for up to a day.
+            let days = days.unwrap_or(default_days).clamp(2, 3660);
             let cutoff = now.millis() - days * DAY_MS;
             loop {
                 let n = on_write!(self, pool, _d =>

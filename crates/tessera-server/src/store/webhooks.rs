@@ -47,6 +47,8 @@ pub struct DeliveryRow {
 /// How an attempt ended.
 #[derive(Debug, Clone)]
 pub enum Attempt {
+    /// Not made: the endpoint had enough in flight here; due again at this time.
+    Deferred(Timestamp),
     /// A 2xx answer.
     Delivered(u16),
     /// Anything else; retried at `retry_at`, or given up when `None`.
@@ -119,45 +121,72 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Claims up to `limit` due deliveries for this instance until `lease_until`: each is
-    /// pushed past the lease, so no other dispatcher takes it meanwhile, and comes due again
-    /// if this one dies before settling it.
+    /// Whether any delivery is due: a read, so that an idle outbox never takes SQLite's one
+    /// writer.
+    pub async fn deliveries_due(&self, now: Timestamp) -> StoreResult<bool> {
+        let due: Option<i32> = on_read!(self, pool =>
+            sqlx::query_scalar(
+                "SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
+                 LIMIT 1",
+            )
+            .bind(now.millis())
+            .fetch_optional(pool)
+            .await?);
+        Ok(due.is_some())
+    }
+
+    /// Claims up to `limit` due deliveries for this instance until `lease_until`, none of an
+    /// endpoint in `skip` (those this instance already has enough of in flight): each is pushed
+    /// past the lease, so no other dispatcher takes it meanwhile, and comes due again if this
+    /// one dies before settling it.
     pub async fn claim_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: i64,
+        (limit, skip): (i64, &[String]),
     ) -> StoreResult<Vec<DeliveryRow>> {
+        let skip = super::sessions::json(&skip);
         let rows = on_write!(self, pool, d => {
+            let (not_skipped, lock) = match d {
+                super::Dialect::Sqlite => (
+                    "endpoint_id NOT IN (SELECT value FROM json_each($4))",
+                    "",
+                ),
+                super::Dialect::Postgres => (
+                    "endpoint_id NOT IN (SELECT json_array_elements_text($4::json))",
+                    " FOR UPDATE SKIP LOCKED",
+                ),
+            };
             let sql = format!(
                 "UPDATE webhook_deliveries SET next_attempt_at = $1 \
                  WHERE (endpoint_id, event_seq) IN (SELECT endpoint_id, event_seq \
                  FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                 ORDER BY next_attempt_at LIMIT $3{}) RETURNING {DELIVERY_COLUMNS}",
-                match d {
-                    super::Dialect::Sqlite => "",
-                    super::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-                }
+                 AND {not_skipped} ORDER BY next_attempt_at LIMIT $3{lock}) \
+                 RETURNING {DELIVERY_COLUMNS}"
             );
             sqlx::query_as(&sql)
                 .bind(lease_until.millis())
                 .bind(now.millis())
                 .bind(limit)
+                .bind(&skip)
                 .fetch_all(pool)
                 .await?
         });
         Ok(rows)
     }
 
-    /// Records an attempt's outcome.
+    /// Records an attempt's outcome, if the delivery is still this claim's (`claimed_until`,
+    /// the lease it was claimed with): after a lease ran out and another instance claimed it,
+    /// a late outcome changes nothing.
     pub async fn settle_delivery(
         &self,
-        (endpoint_id, event_seq): (&str, i64),
+        d: &DeliveryRow,
         attempt: &Attempt,
         now: Timestamp,
     ) -> StoreResult<()> {
         let (state, status, error, next) = match attempt {
             Attempt::Delivered(status) => ("delivered", Some(*status), None, now),
+            Attempt::Deferred(at) => ("pending", None, None, *at),
             Attempt::Failed {
                 status,
                 error,
@@ -169,18 +198,22 @@ impl Store {
         };
         on_write!(self, pool, _d => {
             sqlx::query(
-                "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1, \
+                "UPDATE webhook_deliveries SET state = $3, \
+                 attempts = attempts + CASE WHEN $9 THEN 1 ELSE 0 END, \
                  last_status = $4, last_error = $5, next_attempt_at = $6, \
                  delivered_at = CASE WHEN $3 = 'delivered' THEN $7 ELSE delivered_at END \
-                 WHERE endpoint_id = $1 AND event_seq = $2 AND state = 'pending'",
+                 WHERE endpoint_id = $1 AND event_seq = $2 AND state = 'pending' \
+                 AND next_attempt_at = $8",
             )
-            .bind(endpoint_id)
-            .bind(event_seq)
+            .bind(&d.endpoint_id)
+            .bind(d.event_seq)
             .bind(state)
             .bind(status.map(i32::from))
             .bind(error)
             .bind(next.millis())
             .bind(now.millis())
+            .bind(d.next_attempt_at)
+            .bind(!matches!(attempt, Attempt::Deferred(_)))
             .execute(pool)
             .await?;
         });

@@ -249,13 +249,21 @@ async fn touch(
     bound: i64,
 ) -> Result<(Issued, User, Touched)> {
     let accessed = now.millis() - s.last_accessed_at.millis() >= bound;
+    // The events say what changed; their ids are filled in only when there is one (an
+    // authenticate that changes nothing allocates nothing here).
     let mut events = Vec::new();
-    let (user_id, session_id) = (s.user_id.clone(), s.session_id.clone());
-    let event = |kind| EventDraft::session(kind, &user_id, &session_id, change.actor);
+    let event = |kind| EventDraft::new(kind, change.actor);
     if let Some(f) = change.factor {
         let (kind, delivery) = f.kind.wire();
+        // A factor proven again in the session is a re-authentication, not a new factor.
+        let again = s.factors.iter().any(|x| x.same_as(&f));
+        let what = if again {
+            "session.factor_reauthenticated"
+        } else {
+            "session.factor_added"
+        };
         events.push(
-            event("session.factor_added")
+            event(what)
                 .with("type", kind)
                 .with("delivery_method", delivery),
         );
@@ -290,6 +298,10 @@ async fn touch(
             events.push(event("session.claims_changed").with("claims", changed));
             s.custom_claims = merged;
         }
+    }
+    for e in &mut events {
+        e.user_id = Some(s.user_id.clone());
+        e.session_id = Some(s.session_id.clone());
     }
     let dirty = !events.is_empty();
     if events.iter().any(|e| e.kind == "session.extended") {
@@ -336,6 +348,16 @@ pub struct AuthenticatedSession {
     pub token: String,
 }
 
+/// Hits and misses of the rendered-answer cache, looked up in the metrics registry once (the
+/// recorder, when metrics are on, is installed before the server serves).
+static RENDERED_LOOKUPS: std::sync::LazyLock<[metrics::Counter; 2]> =
+    std::sync::LazyLock::new(|| {
+        ["hit", "miss"].map(|outcome| {
+            metrics::counter!("tessera_cache_lookups_total", "cache" => "rendered",
+                "outcome" => outcome)
+        })
+    });
+
 /// `sessions/authenticate`: checks the session, optionally extends it and merges claims,
 /// records the access and returns a fresh JWT.
 ///
@@ -372,9 +394,7 @@ pub async fn authenticate(
             .get(&project.project_id, &basis, &key.kid, now_s)
             && now.millis() - rendered.accessed_at < bound
         {
-            metrics::counter!("tessera_cache_lookups_total", "cache" => "rendered",
-                "outcome" => "hit")
-            .increment(1);
+            RENDERED_LOOKUPS[0].increment(1);
             engine.presigner.refresh_if_due(
                 &project.project_id,
                 &rendered.jwt,
@@ -387,8 +407,7 @@ pub async fn authenticate(
             return Ok(AuthenticatedSession { rendered, token });
         }
     }
-    metrics::counter!("tessera_cache_lookups_total", "cache" => "rendered", "outcome" => "miss")
-        .increment(1);
+    RENDERED_LOOKUPS[1].increment(1);
     let (s, user, basis) = resolve_full(engine, project, &loc, now).await?;
     let (sid, sealed) = (&basis.session_id, basis.token_sealed.as_deref());
     let token = engine.token_for(&project.project_id, sid, &loc, sealed);
