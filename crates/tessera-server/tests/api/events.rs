@@ -487,6 +487,20 @@ async fn webhooks_survive_a_receiver_outage(backend: Backend) {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown event type"));
 
+    // An endpoint that accepts connections and never answers: its deliveries time out and
+    // hold at most 4 of an instance's 32 slots, so the receiver's arrive regardless.
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hang_url = format!("http://{}/never", hang.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = hang.accept().await {
+            open.push(socket);
+        }
+    });
+    let add_hang = run(&app, &["project", "webhook", "add", &pid, &hang_url]).await;
+    assert!(add_hang.status.success());
+    let hanging: Value = serde_json::from_slice(&add_hang.stdout).unwrap();
+    let hanging = hanging["endpoint_id"].as_str().unwrap().to_owned();
     // On PostgreSQL a second instance delivers too: each delivery is claimed by one of them.
     let _second = if backend == Backend::Postgres {
         Some(app.another_instance().await)
@@ -552,6 +566,15 @@ async fn webhooks_survive_a_receiver_outage(backend: Backend) {
     );
     let delete = run(&app, &["project", "webhook", "delete", &pid, &endpoint]).await;
     assert!(delete.status.success());
+    let log = run(&app, &["project", "webhook", "log", &pid, &hanging]).await;
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let log = log.as_array().unwrap();
+    assert!(log.iter().all(|d| d["state"] == "pending"), "{log:#?}");
+    assert!(
+        log.iter().any(|d| d["last_error"] == "timed out"),
+        "{log:#?}"
+    );
+    held.abort();
 }
 
 /// Waits until every event of the project is in the receiver's file; how many there are.
