@@ -58,7 +58,7 @@ pub mod webauthn;
 pub mod webhooks;
 
 pub use changes::Change;
-use outage::{ConnectError, database_unavailable, unreachable};
+use outage::{ConnectError, database_unavailable, nul_in_text, refused_text, unreachable};
 pub use search::{SearchCursor, SearchPage, UserFilter};
 
 /// Where the data lives, parsed from `--database-url`.
@@ -204,6 +204,8 @@ impl From<StoreError> for crate::error::Error {
             }
             StoreError::Db(e) if unreachable(&e) => database_unavailable(&e),
             StoreError::Shared(e) if unreachable(&e) => database_unavailable(&e),
+            StoreError::Db(e) if refused_text(&e) => nul_in_text(),
+            StoreError::Shared(e) if refused_text(&e) => nul_in_text(),
             StoreError::Db(e) => Error::Internal(anyhow::Error::new(e).context("database error")),
             StoreError::Sqlite(e) => {
                 Error::Internal(anyhow::Error::new(e).context("database error"))
@@ -523,15 +525,6 @@ impl Store {
             Pools::Sqlite { read, .. } => (read.size(), read.num_idle()),
             Pools::Postgres { pool, .. } => (pool.size(), pool.num_idle()),
         }
-    }
-
-    /// How many sessions are live: the metrics' gauge.
-    pub async fn count_live_sessions(&self, now: crate::model::Timestamp) -> StoreResult<i64> {
-        Ok(on_read!(self, pool =>
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
-                .bind(now.millis())
-                .fetch_one(pool)
-                .await?))
     }
 
     /// Closes every connection (checkpoints SQLite's WAL).

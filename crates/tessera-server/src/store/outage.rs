@@ -1,5 +1,6 @@
 //! Telling an unreachable database (down, restarting, out of connections: answer 503 and let
-//! the pool reconnect; retry at start-up) from a statement that failed.
+//! the pool reconnect; retry at start-up) from a statement that failed, and a statement the
+//! caller's input failed (text PostgreSQL cannot store) from one that failed on its own.
 
 use super::Store;
 
@@ -20,6 +21,20 @@ pub(super) fn unreachable(e: &sqlx::Error) -> bool {
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0") || c == "53300"),
         _ => false,
     }
+}
+
+/// Whether PostgreSQL refused a text value it cannot hold (a NUL character: SQLSTATE 22021),
+/// which a client sent: its error, not the server's.
+pub(super) fn refused_text(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("22021"))
+}
+
+/// The 400 of a value with a NUL character.
+pub(super) fn nul_in_text() -> crate::error::Error {
+    crate::error::Error::with_message(
+        crate::error::ErrorType::InvalidArgument,
+        "text values must not contain NUL characters (\\u0000)",
+    )
 }
 
 /// The 503 of an unreachable database, logged at most once a second (an outage under load

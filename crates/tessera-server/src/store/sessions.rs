@@ -285,6 +285,15 @@ impl Store {
         row.map(Session::try_from).transpose()
     }
 
+    /// How many sessions are live: the metrics' gauge.
+    pub async fn count_live_sessions(&self, now: Timestamp) -> StoreResult<i64> {
+        Ok(on_read!(self, pool =>
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
+                .bind(now.millis())
+                .fetch_one(pool)
+                .await?))
+    }
+
     /// A user's live sessions, newest first.
     pub async fn sessions_of_user(
         &self,

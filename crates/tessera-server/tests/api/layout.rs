@@ -28,7 +28,8 @@ struct Source {
     /// `src/lib.rs`, `src/main.rs`: `[]`; `src/a/mod.rs`: `[a]`; `src/a/b.rs`: `[a, b]`.
     module: Vec<String>,
     raw: Vec<String>,
-    /// Lines without comments, literals blanked; `None` inside a `#[cfg(test)]` module.
+    /// Lines without comments, literals blanked; `None` inside a `#[cfg(test)]` module (or a
+    /// `tests.rs` file).
     code: Vec<Option<String>>,
 }
 
@@ -45,7 +46,12 @@ impl Source {
             module.pop();
         }
         let stripped: Vec<String> = strip(&text).lines().map(str::to_owned).collect();
-        let mask = test_mask(&stripped);
+        // A `tests.rs` file is the body of a `#[cfg(test)] mod tests;`: test code throughout.
+        let mask = if module.last().is_some_and(|m| m == "tests") {
+            vec![true; stripped.len()]
+        } else {
+            test_mask(&stripped)
+        };
         let code = stripped
             .into_iter()
             .zip(mask)
