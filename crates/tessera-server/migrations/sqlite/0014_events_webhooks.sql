@@ -9,7 +9,7 @@
 -- `--event-retention-days`) and then purged.
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id   TEXT NOT NULL UNIQUE,
+    event_id   TEXT NOT NULL,             -- event- and 128 random bits: unique without an index
     project_id TEXT NOT NULL,
     created_at INTEGER NOT NULL,           -- epoch milliseconds
     type       TEXT NOT NULL,              -- session.created, user.factor_added, ...

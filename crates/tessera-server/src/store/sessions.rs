@@ -115,6 +115,13 @@ pub(super) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// The write of a session's mutable parts: `$1` project, `$2` session, `$3` access time, `$4`
+/// expiry, `$5` factors, `$6` claims, `$7` now. An access time only moves forward; a session
+/// that ended meanwhile is not brought back.
+const UPDATE_SESSION: &str = "UPDATE sessions SET last_accessed_at = CASE \
+    WHEN last_accessed_at > $3 THEN last_accessed_at ELSE $3 END, expires_at = $4, factors = $5, \
+    custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7";
+
 /// The columns a new session row is written with, in bind order from `$1` (the PostgreSQL
 /// magic-link spend writes the row in its own statement, with these columns).
 macro_rules! session_columns {
@@ -322,13 +329,44 @@ impl Store {
         now: Timestamp,
         events: &[EventDraft],
     ) -> StoreResult<bool> {
+        // PostgreSQL: one statement (one round trip) writes the session and its events.
+        if let Pools::Postgres { pool, .. } = &self.pools
+            && !events.is_empty()
+        {
+            let (mut ids, mut kinds, mut actors, mut data) = (vec![], vec![], vec![], vec![]);
+            for e in events {
+                ids.push(super::events::new_event_id());
+                kinds.push(e.kind);
+                actors.push(e.actor.map(|a| a.as_str()));
+                data.push(json(&e.data));
+            }
+            let sql = format!(
+                "WITH u AS ({UPDATE_SESSION} RETURNING user_id, session_id) \
+                 INSERT INTO events (event_id, project_id, created_at, type, user_id, session_id, \
+                 actor, data) SELECT e.id, $1, $7, e.kind, u.user_id, u.session_id, e.actor, \
+                 e.data FROM u CROSS JOIN \
+                 unnest($8::text[], $9::text[], $10::text[], $11::text[]) AS e(id, kind, actor, data)"
+            );
+            let n = sqlx::query(&sql)
+                .bind(project_id)
+                .bind(&s.session_id)
+                .bind(s.last_accessed_at.millis())
+                .bind(s.expires_at.millis())
+                .bind(json(&s.factors))
+                .bind(json(&s.custom_claims))
+                .bind(now.millis())
+                .bind(&ids)
+                .bind(&kinds)
+                .bind(&actors)
+                .bind(&data)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            return Ok(n == events.len() as u64);
+        }
         on_write!(self, pool, _d => {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "UPDATE sessions SET last_accessed_at = CASE WHEN last_accessed_at > $3 \
-                 THEN last_accessed_at ELSE $3 END, expires_at = $4, factors = $5, \
-                 custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7",
-            )
+            let n = sqlx::query(UPDATE_SESSION)
             .bind(project_id)
             .bind(&s.session_id)
             .bind(s.last_accessed_at.millis())
