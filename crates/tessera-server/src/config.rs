@@ -129,7 +129,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 21] = [
     "listen",
     "data_dir",
     "database_url",
@@ -147,6 +147,10 @@ const ENV_KEYS: [&str; 17] = [
     "master_key_file",
     "pwned_passwords_url",
     "public_url",
+    "event_retention_days",
+    "metrics_listen",
+    "metrics_token",
+    "webhook_retry_base_ms",
 ];
 
 /// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment

@@ -158,6 +158,37 @@ fn keys() -> Vec<Key> {
             expect: ["60", "1", "2", "3"],
         },
         Key {
+            env: ("TESSERA_EVENT_RETENTION_DAYS", "20"),
+            file: "event_retention_days = 10",
+            flag: |s| s.event_retention_days = Some(40),
+            read: |c| c.event_retention_days.to_string(),
+            expect: ["30", "10", "20", "40"],
+        },
+        Key {
+            env: ("TESSERA_METRICS_LISTEN", "127.0.0.1:9002"),
+            file: "metrics_listen = \"127.0.0.1:9001\"",
+            flag: |s| s.metrics_listen = Some("127.0.0.1:9003".parse().unwrap()),
+            read: |c| format!("{:?}", c.metrics.listen),
+            expect: [
+                "None",
+                "Some(127.0.0.1:9001)",
+                "Some(127.0.0.1:9002)",
+                "Some(127.0.0.1:9003)",
+            ],
+        },
+        Key {
+            env: ("TESSERA_METRICS_TOKEN", "env-token"),
+            file: "metrics_token = \"file-token\"",
+            flag: |s| s.metrics_token = Some("flag-token".into()),
+            read: |c| format!("{:?}", c.metrics.token),
+            expect: [
+                "None",
+                "Some(\"file-token\")",
+                "Some(\"env-token\")",
+                "Some(\"flag-token\")",
+            ],
+        },
+        Key {
             env: ("TESSERA_SQLITE_SHARED", "0"),
             file: "sqlite_shared = true",
             flag: |s| s.sqlite_shared = Some(true),
@@ -232,6 +263,19 @@ fn unknown_keys_and_bad_values_are_errors() {
         assert!(Layers::load(Settings::default(), Some(Path::new("missing.toml"))).is_err());
         jail.set_env("TESSERA_PURGE_INTERVAL_SECONDS", "soon");
         assert!(Layers::load(Settings::default(), None).is_err());
+        jail.set_env("TESSERA_PURGE_INTERVAL_SECONDS", "5");
+        // Out of range: refused when the configuration is resolved, with the setting's name.
+        for (key, value) in [
+            ("TESSERA_EVENT_RETENTION_DAYS", "1"),
+            ("TESSERA_EVENT_RETENTION_DAYS", "100000"),
+            ("TESSERA_WEBHOOK_RETRY_BASE_MS", "0"),
+        ] {
+            jail.set_env(key, value);
+            let layers = Layers::load(Settings::default(), None).unwrap();
+            let err = layers.config().unwrap_err();
+            assert!(err.to_string().contains(&key[8..].to_lowercase()), "{err}");
+            jail.clear_env();
+        }
         Ok(())
     });
 }
