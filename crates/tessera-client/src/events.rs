@@ -108,3 +108,74 @@ pub fn verify_webhook(
         .map_err(|e| WebhookError::Invalid(e.to_string()))?;
     serde_json::from_slice(body).map_err(|e| WebhookError::Body(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+
+    /// Signs as the Standard Webhooks specification says, with ring's HMAC (not the library
+    /// the verifier uses): `v1,` and base64 of HMAC-SHA256(key, "{id}.{timestamp}.{body}").
+    fn headers(secret_key: &[u8], id: &str, ts: i64, body: &[u8]) -> http::HeaderMap {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret_key);
+        let mut msg = format!("{id}.{ts}.").into_bytes();
+        msg.extend_from_slice(body);
+        let sig = STANDARD.encode(ring::hmac::sign(&key, &msg).as_ref());
+        let mut h = http::HeaderMap::new();
+        h.insert("webhook-id", id.parse().unwrap());
+        h.insert("webhook-timestamp", ts.to_string().parse().unwrap());
+        h.insert("webhook-signature", format!("v1,{sig}").parse().unwrap());
+        h
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    #[test]
+    fn deliveries_verify_and_tampering_does_not() {
+        let key = [7u8; 32];
+        let secret = format!("whsec_{}", STANDARD.encode(key));
+        let body = br#"{"type":"session.revoked","timestamp":"2026-12-01T00:00:00Z","data":{"event_id":"event-1","type":"session.revoked","created_at":"2026-12-01T00:00:00Z","project_id":"project-test-1","user_id":"user-test-1","session_id":"session-test-1","actor":"project","data":{"reason":"revoked_by_api"}}}"#;
+        let ok = verify_webhook(&secret, &headers(&key, "event-1", now(), body), body).unwrap();
+        assert_eq!(ok.kind, "session.revoked");
+        assert_eq!(ok.data.data["reason"], "revoked_by_api");
+
+        let mut tampered = body.to_vec();
+        tampered[10] ^= 1;
+        let h = headers(&key, "event-1", now(), body);
+        assert!(matches!(
+            verify_webhook(&secret, &h, &tampered),
+            Err(WebhookError::Invalid(_))
+        ));
+        let stale = headers(&key, "event-1", now() - 600, body);
+        assert!(verify_webhook(&secret, &stale, body).is_err(), "too old");
+        let other = headers(&[8u8; 32], "event-1", now(), body);
+        assert!(
+            verify_webhook(&secret, &other, body).is_err(),
+            "another key"
+        );
+        let wrong_id = headers(&key, "event-2", now(), body);
+        let mut h = wrong_id.clone();
+        h.insert("webhook-id", "event-1".parse().unwrap());
+        assert!(
+            verify_webhook(&secret, &h, body).is_err(),
+            "signed for another id"
+        );
+        assert!(matches!(
+            verify_webhook("whsec_!!", &h, body),
+            Err(WebhookError::BadSecret)
+        ));
+        let not_event = b"{}";
+        let h = headers(&key, "event-1", now(), not_event);
+        assert!(matches!(
+            verify_webhook(&secret, &h, not_event),
+            Err(WebhookError::Body(_))
+        ));
+    }
+}

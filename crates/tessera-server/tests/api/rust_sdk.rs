@@ -22,7 +22,8 @@ both_backends!(
     axum_extractor_protects_routes,
     headless_login_refresh_and_revocation,
     headless_requests_go_one_at_a_time,
-    headless_state_survives_a_restart
+    headless_state_survives_a_restart,
+    headless_devices_and_logging_out_the_others,
 );
 
 fn now_s() -> i64 {
@@ -302,6 +303,33 @@ async fn headless_login(app: &TestApp, h: &HeadlessClient, email: &str) -> Sessi
         .authenticate(&code, &sent.method_id, 60)
         .await
         .unwrap()
+}
+
+/// Two headless clients of one user: each sees both devices, one logs the other out.
+async fn headless_devices_and_logging_out_the_others(app: &TestApp) {
+    let email = "two-devices@example.com";
+    let (a, b) = (
+        headless(app).build().unwrap(),
+        headless(app).build().unwrap(),
+    );
+    let mine = headless_login(app, &a, email).await.session_id;
+    let theirs = headless_login(app, &b, email).await.session_id;
+    let devices = a.session().devices().await.unwrap();
+    assert_eq!(devices.len(), 2, "{devices:#?}");
+    let current: Vec<_> = devices.iter().filter(|d| d.current).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].session_id, mine);
+    assert_eq!(current[0].factors, ["otp"]);
+    assert_eq!(a.session().revoke_others().await.unwrap(), 1);
+    let left = a.session().devices().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].session_id, mine);
+    assert!(
+        b.session().devices().await.is_err(),
+        "{theirs} was logged out"
+    );
+    assert!(b.session().authenticate(None).await.is_err());
+    assert_eq!(b.session().get_sync(), None, "the gone session is cleared");
 }
 
 async fn headless_login_refresh_and_revocation(app: &TestApp) {
