@@ -122,6 +122,19 @@ const UPDATE_SESSION: &str = "UPDATE sessions SET last_accessed_at = CASE \
     WHEN last_accessed_at > $3 THEN last_accessed_at ELSE $3 END, expires_at = $4, factors = $5, \
     custom_claims = $6 WHERE project_id = $1 AND session_id = $2 AND expires_at > $7";
 
+/// Binds `$1`–`$7` of [`UPDATE_SESSION`].
+macro_rules! bind_update {
+    ($q:expr, $project_id:expr, $s:expr, $now:expr) => {
+        $q.bind($project_id)
+            .bind(&$s.session_id)
+            .bind($s.last_accessed_at.millis())
+            .bind($s.expires_at.millis())
+            .bind(json(&$s.factors))
+            .bind(json(&$s.custom_claims))
+            .bind($now.millis())
+    };
+}
+
 /// The columns a new session row is written with, in bind order from `$1` (the PostgreSQL
 /// magic-link spend writes the row in its own statement, with these columns).
 macro_rules! session_columns {
@@ -347,14 +360,7 @@ impl Store {
                  e.data FROM u CROSS JOIN \
                  unnest($8::text[], $9::text[], $10::text[], $11::text[]) AS e(id, kind, actor, data)"
             );
-            let n = sqlx::query(&sql)
-                .bind(project_id)
-                .bind(&s.session_id)
-                .bind(s.last_accessed_at.millis())
-                .bind(s.expires_at.millis())
-                .bind(json(&s.factors))
-                .bind(json(&s.custom_claims))
-                .bind(now.millis())
+            let n = bind_update!(sqlx::query(&sql), project_id, s, now)
                 .bind(&ids)
                 .bind(&kinds)
                 .bind(&actors)
@@ -366,14 +372,7 @@ impl Store {
         }
         on_write!(self, pool, _d => {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query(UPDATE_SESSION)
-            .bind(project_id)
-            .bind(&s.session_id)
-            .bind(s.last_accessed_at.millis())
-            .bind(s.expires_at.millis())
-            .bind(json(&s.factors))
-            .bind(json(&s.custom_claims))
-            .bind(now.millis())
+            let n = bind_update!(sqlx::query(UPDATE_SESSION), project_id, s, now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
