@@ -205,6 +205,11 @@ impl Server {
                 let _ = dispatcher_stopped.await;
             }),
         );
+        let upkeep = self
+            .state
+            .metrics
+            .enabled()
+            .then(|| tokio::spawn(crate::http::metrics::upkeep()));
         let metrics = match self.metrics_listener {
             Some(l) => Some(tokio::spawn(crate::http::metrics::serve_own(
                 tokio::net::TcpListener::from_std(l)?,
@@ -276,8 +281,8 @@ impl Server {
         // Deliveries in flight finish (or time out) before the database closes.
         let _ = stop_dispatcher.send(());
         let _ = dispatcher.await;
-        if let Some(m) = metrics {
-            m.abort();
+        for task in [metrics, upkeep].into_iter().flatten() {
+            task.abort();
         }
         access.stop();
         let _ = writer.await;

@@ -36,6 +36,18 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Folds the histograms' recorded samples into their buckets every 5 s until the task is
+/// dropped: the exporter keeps each sample until then, so without it memory would grow with
+/// every request between scrapes.
+pub async fn upkeep() {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        handle().run_upkeep();
+    }
+}
+
 /// Counts each routed request and times it, by route template (never the path: ids stay
 /// out of labels), method and status.
 pub(crate) async fn track(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
