@@ -24,8 +24,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// An event on the wire.
 pub(crate) fn event(e: &Event) -> wire::Event {
-    let v = events::public_form(e);
-    serde_json::from_value(v).unwrap_or_else(|_| wire::Event {
+    wire::Event {
         event_id: e.event_id.clone(),
         kind: e.kind.clone(),
         created_at: e.created_at.to_rfc3339(),
@@ -33,8 +32,8 @@ pub(crate) fn event(e: &Event) -> wire::Event {
         user_id: e.user_id.clone(),
         session_id: e.session_id.clone(),
         actor: e.actor.clone(),
-        data: e.data.clone(),
-    })
+        data: events::public_data(e),
+    }
 }
 
 /// A session's whole story, oldest first: created (with its factors), factors added,

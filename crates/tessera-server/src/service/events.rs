@@ -2,7 +2,7 @@
 //! failed logins and project changes recorded, and each event's public form (the API's and
 //! the webhooks').
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::error::{Error, ErrorType, Result};
 use crate::model::event::{Actor, Event, EventDraft, EventFilter};
@@ -151,9 +151,9 @@ pub async fn purge(store: &Store, now: Timestamp, default_days: i64) -> Result<u
     Ok(store.purge_events(now, default_days).await?)
 }
 
-/// An event as the API and the webhooks show it. Stored factor kinds become the wire's
-/// `{"type", "delivery_method"}`.
-pub fn public_form(e: &Event) -> Value {
+/// An event's `data` as the API and the webhooks show it: stored factor kinds become the
+/// wire's `{"type", "delivery_method"}`, stored times RFC 3339.
+pub fn public_data(e: &Event) -> Map<String, Value> {
     let mut data = e.data.clone();
     if let Some(Value::Array(kinds)) = data.get_mut("factors") {
         for k in kinds.iter_mut() {
@@ -171,6 +171,11 @@ pub fn public_form(e: &Event) -> Value {
             );
         }
     }
+    data
+}
+
+/// An event as the webhooks send it (the API's `Event` object).
+pub fn public_form(e: &Event) -> Value {
     json!({
         "event_id": e.event_id,
         "type": e.kind,
@@ -179,6 +184,6 @@ pub fn public_form(e: &Event) -> Value {
         "user_id": e.user_id,
         "session_id": e.session_id,
         "actor": e.actor,
-        "data": data,
+        "data": public_data(e),
     })
 }
