@@ -39,17 +39,24 @@ impl Store {
         Ok(Timestamp::from_millis(ms))
     }
 
-    /// Whether a session of `project_id` was revoked after `after`.
-    pub async fn revoked_after(&self, project_id: &str, after: Timestamp) -> StoreResult<bool> {
-        let found: Option<i64> = on_read!(self, pool =>
+    /// Whether more than `known` sessions of `project_id` were revoked after `after`.
+    pub async fn revoked_after(
+        &self,
+        project_id: &str,
+        after: Timestamp,
+        known: u32,
+    ) -> StoreResult<bool> {
+        let count: i64 = on_read!(self, pool =>
             sqlx::query_scalar(
-                "SELECT revoked_at FROM session_revocations WHERE project_id = $1 AND revoked_at > $2 LIMIT 1",
+                "SELECT count(*) FROM (SELECT 1 FROM session_revocations \
+                 WHERE project_id = $1 AND revoked_at > $2 LIMIT $3) AS r",
             )
             .bind(project_id)
             .bind(after.millis())
-            .fetch_optional(pool)
+            .bind(i64::from(known) + 1)
+            .fetch_one(pool)
             .await?);
-        Ok(found.is_some())
+        Ok(count > i64::from(known))
     }
 
     /// Up to `limit` revocations of `project_id` from `start`, oldest first.

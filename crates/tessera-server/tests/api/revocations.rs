@@ -17,6 +17,7 @@ use crate::harness::{Backend, TestApp, both_backends, spawn_app};
 both_backends!(
     every_way_a_session_ends_is_in_the_feed,
     a_long_poll_wakes_at_the_revocation,
+    a_revocation_committed_late_wakes_the_poll,
     bad_feed_requests_get_the_envelope,
     a_subscribed_verifier_refuses_a_revoked_jwt,
 );
@@ -156,6 +157,105 @@ async fn a_long_poll_wakes_at_the_revocation(app: &TestApp) {
         lag < Duration::from_secs(2),
         "the poll answered {lag:?} after the revoke"
     );
+}
+
+/// A revocation is stamped when its statement runs and seen when its transaction commits: one
+/// stamped before a read and committed after it is in the next answer, and wakes a waiting poll
+/// at once (it waited for the next revocation, or the whole timeout, until session 15).
+async fn a_revocation_committed_late_wakes_the_poll(app: &TestApp) {
+    use tessera_server::store::DatabaseUrl;
+    let s = app.login("late@example.com", 60).await;
+    let session_id = s.session.unwrap().session_id;
+    let project_id = app.creds.project_id.clone();
+    // The statement runs in a transaction left open, as a slow commit would.
+    let insert = "INSERT INTO session_revocations (project_id, session_id, revoked_at, expires_at) \
+                  VALUES ($1, $2, $3, $4)";
+    let stamped = app.store.clock().await.unwrap().millis();
+    let (sid, pid) = (session_id.clone(), project_id.clone());
+    let (commit, committed) = tokio::sync::oneshot::channel::<()>();
+    let (inserted, ready) = tokio::sync::oneshot::channel::<()>();
+    let writer = match app.database.0.clone() {
+        DatabaseUrl::Postgres(url) => tokio::spawn(async move {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(insert)
+                .bind(&pid)
+                .bind(&sid)
+                .bind(stamped)
+                .bind(stamped + 600_000)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            inserted.send(()).unwrap();
+            committed.await.unwrap();
+            tx.commit().await.unwrap();
+        }),
+        DatabaseUrl::Sqlite(path) => tokio::spawn(async move {
+            // The server holds the file with the unix-excl VFS; a connection of this process
+            // opens it with the same.
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .vfs("unix-excl");
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(&insert.replace('$', "?"))
+                .bind(&pid)
+                .bind(&sid)
+                .bind(stamped)
+                .bind(stamped + 600_000)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            inserted.send(()).unwrap();
+            committed.await.unwrap();
+            tx.commit().await.unwrap();
+        }),
+    };
+    ready.await.unwrap();
+    // A read now does not see it, and its cursor is past the stamp.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let before = app
+        .client
+        .sessions()
+        .revocations(None, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(before.revocations.is_empty(), "{before:?}");
+    let client = app.client.clone();
+    let cursor = before.cursor.clone();
+    let poll = tokio::spawn(async move {
+        let page = client
+            .sessions()
+            .revocations(Some(&cursor), Duration::from_secs(10))
+            .await
+            .unwrap();
+        (page, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    commit.send(()).unwrap();
+    writer.await.unwrap();
+    let committed_at = Instant::now();
+    let (page, answered) = poll.await.unwrap();
+    assert_eq!(ids(&page), vec![session_id]);
+    let lag = answered.saturating_duration_since(committed_at);
+    assert!(
+        lag < Duration::from_secs(2),
+        "the poll answered {lag:?} after the commit"
+    );
+    // Received once: the next poll waits for something new.
+    let t = Instant::now();
+    let again = app
+        .client
+        .sessions()
+        .revocations(Some(&page.cursor), Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(again.revocations.len() <= 1, "{again:?}");
 }
 
 async fn bad_feed_requests_get_the_envelope(app: &TestApp) {

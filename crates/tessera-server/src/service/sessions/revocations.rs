@@ -5,6 +5,11 @@
 //! moment later, so a read can miss one stamped just before it. Every read after the first
 //! therefore starts [`GRACE_MS`] before its cursor: what a subscriber receives twice it already
 //! knows, and it misses nothing whose transaction took less than that to commit.
+//!
+//! For the same reason a waiting read cannot wait for a revocation stamped after its cursor:
+//! one stamped just before, committed after the previous read, would wait for the next. The
+//! cursor therefore also carries how many revocations of the grace window the subscriber has
+//! received, and a read waits until the window holds more.
 
 use std::time::Duration;
 
@@ -64,8 +69,9 @@ impl RevocationSignal {
 /// Where a subscriber is in the feed, as the opaque string it sends back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Cursor {
-    /// Read up to this moment (database clock).
-    At(Timestamp),
+    /// Read up to this moment (database clock), having received this many revocations stamped
+    /// in the [`GRACE_MS`] before it.
+    At(Timestamp, u32),
     /// In the middle of pages: after this row.
     Row(Timestamp, String),
 }
@@ -79,7 +85,10 @@ impl Cursor {
                 .map(Timestamp::from_millis)
         };
         match s.split_once('~') {
-            None => Some(Cursor::At(ms(s)?)),
+            None => match s.split_once('.') {
+                None => Some(Cursor::At(ms(s)?, 0)),
+                Some((t, n)) => Some(Cursor::At(ms(t)?, n.parse().ok()?)),
+            },
             Some((t, id)) if !id.is_empty() && id.len() <= 128 => {
                 Some(Cursor::Row(ms(t)?, id.to_owned()))
             }
@@ -89,7 +98,8 @@ impl Cursor {
 
     fn render(&self) -> String {
         match self {
-            Cursor::At(t) => t.millis().to_string(),
+            Cursor::At(t, 0) => t.millis().to_string(),
+            Cursor::At(t, known) => format!("{}.{known}", t.millis()),
             Cursor::Row(t, id) => format!("{}~{id}", t.millis()),
         }
     }
@@ -124,8 +134,16 @@ pub async fn read(
             )
         })?),
     };
-    if let Some(Cursor::At(at)) = &cursor {
-        wait_for_revocation(store, signal, project_id, *at, wait.min(MAX_WAIT)).await?;
+    if let Some(Cursor::At(at, known)) = &cursor {
+        let window = Timestamp::from_millis(at.millis() - GRACE_MS);
+        wait_for_revocation(
+            store,
+            signal,
+            project_id,
+            (window, *known),
+            wait.min(MAX_WAIT),
+        )
+        .await?;
     }
     // Read the clock before the rows: whatever commits after the read was stamped after this
     // moment or within the grace before it.
@@ -133,13 +151,23 @@ pub async fn read(
     let start = match cursor {
         None => FeedStart::After(Timestamp::from_millis(now.millis() - LOOKBACK_MS)),
         Some(Cursor::Row(at, id)) => FeedStart::AfterRow(at, id),
-        Some(Cursor::At(at)) => FeedStart::After(Timestamp::from_millis(at.millis() - GRACE_MS)),
+        Some(Cursor::At(at, _)) => FeedStart::After(Timestamp::from_millis(at.millis() - GRACE_MS)),
     };
     let revocations = store.revocations(project_id, &start, PAGE).await?;
     let has_more = revocations.len() as i64 >= PAGE;
     let cursor = match revocations.last() {
         Some(last) if has_more => Cursor::Row(last.revoked_at, last.session_id.clone()),
-        _ => Cursor::At(now),
+        // Every read starts at or before `now - GRACE_MS`, so what it found in the window is
+        // all that was committed there; after pages it may count fewer, which only wakes the
+        // next read early.
+        _ => {
+            let window = now.millis() - GRACE_MS;
+            let known = revocations
+                .iter()
+                .filter(|r| r.revoked_at.millis() > window)
+                .count();
+            Cursor::At(now, u32::try_from(known).unwrap_or(u32::MAX))
+        }
     };
     Ok(FeedPage {
         revocations,
@@ -148,18 +176,19 @@ pub async fn read(
     })
 }
 
-/// Returns once a session of `project_id` was revoked after `after`, or `wait` has passed.
+/// Returns once more than `known` sessions of `project_id` were revoked after `after`, or
+/// `wait` has passed.
 async fn wait_for_revocation(
     store: &Store,
     signal: &RevocationSignal,
     project_id: &str,
-    after: Timestamp,
+    (after, known): (Timestamp, u32),
     wait: Duration,
 ) -> Result<()> {
     let deadline = tokio::time::Instant::now() + wait;
     let mut announcements = signal.wake.subscribe();
     loop {
-        if signal.is_closed() || store.revoked_after(project_id, after).await? {
+        if signal.is_closed() || store.revoked_after(project_id, after, known).await? {
             return Ok(());
         }
         let now = tokio::time::Instant::now();
@@ -181,12 +210,22 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         for c in [
-            Cursor::At(Timestamp::from_millis(1_700_000_000_123)),
+            Cursor::At(Timestamp::from_millis(1_700_000_000_123), 0),
+            Cursor::At(Timestamp::from_millis(1_700_000_000_123), 7),
             Cursor::Row(Timestamp::from_millis(5), "session-test-abc".into()),
         ] {
             assert_eq!(Cursor::parse(&c.render()), Some(c));
         }
-        for bad in ["", "x", "-5", "12~", "1.5", "~abc", "99999999999999999999"] {
+        for bad in [
+            "",
+            "x",
+            "-5",
+            "12~",
+            "1.x",
+            "1.-2",
+            "~abc",
+            "99999999999999999999",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }
