@@ -31,13 +31,18 @@ const KB = 1024;
 const rows = [
   { name: '@tessera/js/core', code: "export * from '@tessera/js/core';", limit: 6 * KB },
   { name: '@tessera/js', code: "export * from '@tessera/js';", limit: 12 * KB },
+  { name: '@tessera/js/ui (prebuilt UI, without the client)', code: "export * from '@tessera/js/ui';", limit: 8 * KB },
   {
     name: '@tessera/react (without react, @tessera/js)',
     code: "export * from '@tessera/react';",
-    external: ['react', 'react-dom', 'react/jsx-runtime', '@tessera/js', '@tessera/js/core'],
-    limit: 1.5 * KB,
+    external: ['react', 'react-dom', 'react/jsx-runtime', '@tessera/js', '@tessera/js/core', '@tessera/js/ui'],
+    limit: 2 * KB,
   },
   { name: '@stytch/vanilla-js@6.3.0/headless', code: "export * from '@stytch/vanilla-js/headless';" },
+  {
+    name: '@stytch/vanilla-js@6.3.0 prebuilt UI (mountLogin, mountResetPassword, mountPasskeyRegistration)',
+    code: "export { mountLogin, mountResetPassword, mountPasskeyRegistration } from '@stytch/vanilla-js';",
+  },
   { name: 'better-auth/client (createAuthClient)', code: "export { createAuthClient } from 'better-auth/client';" },
 ];
 

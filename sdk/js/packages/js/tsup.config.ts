@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', core: 'src/core.ts', server: 'src/server.ts' },
+    entry: { index: 'src/index.ts', core: 'src/core.ts', server: 'src/server.ts', ui: 'src/ui/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
@@ -14,7 +14,7 @@ export default defineConfig([
     external: ['jose'],
   },
   {
-    entry: { tessera: 'src/iife.ts' },
+    entry: { tessera: 'src/iife.ts', 'tessera-ui': 'src/iife-ui.ts' },
     format: ['iife'],
     globalName: 'Tessera',
     target: 'es2020',

@@ -9,5 +9,5 @@ export default defineConfig({
   target: 'es2022',
   sourcemap: true,
   tsconfig: 'tsconfig.build.json',
-  external: ['react', 'react/jsx-runtime', '@tessera/js', '@tessera/js/core'],
+  external: ['react', 'react/jsx-runtime', '@tessera/js', '@tessera/js/core', '@tessera/js/ui'],
 });

@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@tessera\/js\/core$/, replacement: js('core.ts') },
+      { find: /^@tessera\/js\/ui$/, replacement: js('ui/index.ts') },
       { find: /^@tessera\/js$/, replacement: js('index.ts') },
     ],
   },

@@ -168,3 +168,11 @@ export {
   withTesseraSession as withStytchSession,
   withTesseraUser as withStytchUser,
 };
+
+export { TesseraLogin, TesseraPasswordReset, TesseraPasskeyRegistration } from './ui';
+export {
+  TesseraLogin as StytchLogin,
+  TesseraPasswordReset as StytchPasswordReset,
+  TesseraPasskeyRegistration as StytchPasskeyRegistration,
+} from './ui';
+export type { LoginConfig, UIStyles, UICallbacks, UIEvent } from '@tessera/js/ui';
