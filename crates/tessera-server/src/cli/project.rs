@@ -106,6 +106,15 @@ pub(crate) struct PolicyArgs {
     /// tells the SDK, which then sends siwe_params) [default: false].
     #[arg(long)]
     siwe_required: Option<bool>,
+    /// The hosted login page's logo: an https image URL ("" removes it) [default: none].
+    #[arg(long)]
+    brand_logo_url: Option<String>,
+    /// The hosted login page's primary colour, #rrggbb ("" returns to the default).
+    #[arg(long)]
+    brand_primary_color: Option<String>,
+    /// The hosted login page's background colour, #rrggbb ("" returns to the default).
+    #[arg(long)]
+    brand_background_color: Option<String>,
 }
 
 /// A policy enum from its lower-case wire name (clap has already checked the name).
@@ -134,6 +143,9 @@ impl From<PolicyArgs> for PolicyChange {
             webauthn_domains: a.webauthn_domains,
             siwe_required: a.siwe_required,
             event_retention_days: a.event_retention_days,
+            brand_logo_url: a.brand_logo_url,
+            brand_primary_color: a.brand_primary_color,
+            brand_background_color: a.brand_background_color,
         }
     }
 }

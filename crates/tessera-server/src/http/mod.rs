@@ -27,6 +27,8 @@ pub(crate) mod error;
 mod events;
 /// Extractors: project auth, request id, JSON and path with envelope rejections.
 pub(crate) mod extract;
+/// The hosted login page (`/login`): server-rendered forms for email links and codes.
+mod hosted;
 /// `/v1/magic_links`.
 mod magic_links;
 /// Health and the OpenAPI document.
@@ -155,6 +157,7 @@ pub fn router(state: AppState) -> Router {
     let mut routes = routes
         .nest("/sdk/v1", sdk::router(state.clone()))
         .merge(oauth::browser_routes())
+        .merge(hosted::routes())
         .route(
             "/openapi.json",
             axum::routing::get(move || {

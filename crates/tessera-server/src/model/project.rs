@@ -43,6 +43,63 @@ pub struct ProjectPolicy {
     pub identity: IdentityPolicy,
     /// How many days events are kept; none: the server's `--event-retention-days`.
     pub event_retention_days: Option<i64>,
+    /// How the hosted login page shows the project.
+    pub branding: Branding,
+}
+
+/// The hosted login page's logo and colours (its title is the project's name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Branding {
+    /// An `https` image URL shown above the form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// `#rrggbb`: the primary buttons and focus rings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_color: Option<String>,
+    /// `#rrggbb`: the page behind the form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
+}
+
+impl Branding {
+    fn with(mut self, change: &PolicyChange) -> Result<Self, String> {
+        for (given, slot, name) in [
+            (
+                &change.brand_primary_color,
+                &mut self.primary_color,
+                "primary",
+            ),
+            (
+                &change.brand_background_color,
+                &mut self.background_color,
+                "background",
+            ),
+        ] {
+            match given.as_deref() {
+                None => {}
+                Some("") => *slot = None,
+                Some(c) if colour_ok(c) => *slot = Some(c.to_ascii_lowercase()),
+                Some(c) => return Err(format!("the {name} colour must be #rrggbb, not {c:?}")),
+            }
+        }
+        match change.brand_logo_url.as_deref() {
+            None => {}
+            Some("") => self.logo_url = None,
+            Some(u) => match url::Url::parse(u) {
+                Ok(parsed) if parsed.scheme() == "https" && u.len() <= 2048 => {
+                    self.logo_url = Some(u.to_owned())
+                }
+                _ => return Err(format!("the logo URL must be an https URL, not {u:?}")),
+            },
+        }
+        Ok(self)
+    }
+}
+
+/// `#` and six hexadecimal digits: nothing else reaches the page's CSS.
+fn colour_ok(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Default for ProjectPolicy {
@@ -57,6 +114,7 @@ impl Default for ProjectPolicy {
             cookies: CookiePolicy::default(),
             identity: IdentityPolicy::default(),
             event_retention_days: None,
+            branding: Branding::default(),
         }
     }
 }
@@ -264,6 +322,15 @@ pub struct PolicyChange {
     /// See [`ProjectPolicy::event_retention_days`]; 0 returns to the server's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_retention_days: Option<i64>,
+    /// See [`Branding::logo_url`]; an empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_logo_url: Option<String>,
+    /// See [`Branding::primary_color`]; an empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_primary_color: Option<String>,
+    /// See [`Branding::background_color`]; an empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_background_color: Option<String>,
 }
 
 impl ProjectPolicy {
@@ -281,6 +348,7 @@ impl ProjectPolicy {
             }
         };
         let mut p = self;
+        p.branding = p.branding.with(&change)?;
         if let Some(v) = change.session_idle_timeout_minutes {
             p.session_idle_timeout_minutes = limit("session idle timeout", v)?;
         }

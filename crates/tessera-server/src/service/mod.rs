@@ -12,6 +12,8 @@ pub mod events;
 /// The factor seam: destinations, locales, finding or attaching a factor, and the session a
 /// factor creates or steps up.
 pub mod factors;
+/// The hosted login page: its visits, the links and codes it sends, and the way back to the app.
+pub mod hosted;
 /// Impersonation: single-use tokens minted by administrators, fixed 60-minute sessions.
 pub mod impersonation;
 /// Signing keys: the per-instance cache, generation and rotation.

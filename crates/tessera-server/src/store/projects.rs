@@ -8,7 +8,7 @@ use crate::model::{Environment, Project, Timestamp};
 const PROJECT_COLUMNS: &str = "project_id, name, live, public_token, redirect_urls, \
     authorized_origins, created_at, session_idle_timeout_minutes, session_max_lifetime_minutes, \
     recent_auth_minutes, notify_sign_in, rate_limits, password_policy, cookie_policy, \
-    identity_policy, event_retention_days";
+    identity_policy, event_retention_days, branding";
 
 /// A stored JSON list; unreadable text is a decode error, never an empty list.
 fn json_list(s: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -50,6 +50,8 @@ where
             identity: serde_json::from_str(&row.try_get::<String, _>("identity_policy")?)
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             event_retention_days: row.try_get("event_retention_days")?,
+            branding: serde_json::from_str(&row.try_get::<String, _>("branding")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         },
     })
 }
@@ -65,8 +67,8 @@ impl Store {
                 "INSERT INTO projects (project_id, name, live, public_token, redirect_urls, \
                  authorized_origins, created_at, session_idle_timeout_minutes, \
                  session_max_lifetime_minutes, recent_auth_minutes, notify_sign_in, rate_limits, \
-                 password_policy, cookie_policy, identity_policy, event_retention_days) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 password_policy, cookie_policy, identity_policy, event_retention_days, branding) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             )
             .bind(&p.project_id)
             .bind(&p.name)
@@ -84,6 +86,7 @@ impl Store {
             .bind(serde_json::to_string(&p.policy.cookies).unwrap_or_default())
             .bind(serde_json::to_string(&p.policy.identity).unwrap_or_default())
             .bind(p.policy.event_retention_days)
+            .bind(serde_json::to_string(&p.policy.branding).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -111,7 +114,8 @@ impl Store {
                 "UPDATE projects SET session_idle_timeout_minutes = $2, \
                  session_max_lifetime_minutes = $3, recent_auth_minutes = $4, notify_sign_in = $5, \
                  rate_limits = $6, password_policy = $7, cookie_policy = $8, \
-                 identity_policy = $9, event_retention_days = $10 WHERE project_id = $1",
+                 identity_policy = $9, event_retention_days = $10, branding = $11 \
+                 WHERE project_id = $1",
             )
             .bind(project_id)
             .bind(p.session_idle_timeout_minutes)
@@ -123,6 +127,7 @@ impl Store {
             .bind(serde_json::to_string(&p.cookies).unwrap_or_default())
             .bind(serde_json::to_string(&p.identity).unwrap_or_default())
             .bind(p.event_retention_days)
+            .bind(serde_json::to_string(&p.branding).unwrap_or_default())
             .execute(pool)
             .await?
             .rows_affected());

@@ -17,6 +17,7 @@ mod frontend;
 mod frontend_credentials;
 mod fuzz_corpus;
 mod headless_credentials;
+mod hosted;
 /// Architecture rules read from `src` (layers, import cycles, file size, docs); no server.
 mod layout;
 /// Rate limits of the frontend API, shared by instances.

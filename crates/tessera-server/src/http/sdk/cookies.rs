@@ -136,11 +136,33 @@ fn set(headers: &mut HeaderMap, policy: &CookiePolicy, data: &mut Value) {
         .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
     // An answer without a live session (a factor attached to none) leaves the cookies.
     if let (false, Some(at)) = (token.is_empty(), expires) {
-        for (name, value) in [(SESSION_COOKIE, token), (JWT_COOKIE, jwt)] {
-            let mut c = cookie(policy, name, value);
-            c.set_expires(at);
-            append(headers, c);
-        }
+        put(headers, policy, (token, jwt), at);
+    }
+}
+
+/// Sets the session's token and JWT cookies, expiring with the session (the hosted login
+/// page's HttpOnly handback).
+pub(crate) fn set_session_cookies(
+    headers: &mut HeaderMap,
+    policy: &CookiePolicy,
+    tokens: (String, String),
+    expires_at: crate::model::Timestamp,
+) {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at.millis()) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    put(headers, policy, tokens, at);
+}
+
+fn put(
+    headers: &mut HeaderMap,
+    policy: &CookiePolicy,
+    (token, jwt): (String, String),
+    at: OffsetDateTime,
+) {
+    for (name, value) in [(SESSION_COOKIE, token), (JWT_COOKIE, jwt)] {
+        let mut c = cookie(policy, name, value);
+        c.set_expires(at);
+        append(headers, c);
     }
 }
 

@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 /// HttpOnly cookie sessions: tokens in cookies, the CSRF rule.
 pub(crate) mod cookies;
+pub(crate) use cookies::set_session_cookies;
 /// CORS and the per-project origin check.
 mod cors;
 /// Passwords and authenticator apps (TOTP): the public endpoints, limited like the others.

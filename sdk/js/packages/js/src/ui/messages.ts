@@ -56,6 +56,9 @@ const en = {
   'error.passkey': 'The passkey could not be used.',
   'error.unreachable': 'The server cannot be reached. Check your connection and try again.',
   'error.generic': 'Something went wrong. Try again.',
+  'hosted.invalid': 'This login page was opened with a link that is not valid. Go back to the app and try again.',
+  'hosted.expired': 'This page has expired. Start again.',
+  'hosted.again': 'Start again',
 };
 
 export type MessageKey = keyof typeof en;
@@ -117,6 +120,9 @@ const fr: Messages = {
   'error.passkey': 'La clé d’accès n’a pas pu être utilisée.',
   'error.unreachable': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
   'error.generic': 'Une erreur est survenue. Réessayez.',
+  'hosted.invalid': 'Cette page de connexion a été ouverte avec un lien non valide. Revenez à l’application et réessayez.',
+  'hosted.expired': 'Cette page a expiré. Recommencez.',
+  'hosted.again': 'Recommencer',
 };
 
 /** The built-in languages. */

@@ -1,0 +1,172 @@
+//! The hosted login page (`/login`): which project and app a visit is for, the email link or
+//! code it sends, and how a login on the page goes back to the app.
+//!
+//! The app sends the browser to `/login?public_token=…&redirect_url=…` with a redirect URL of
+//! its project's list. Whatever path the user takes, the app gets them back in the one way it
+//! already handles for Stytch's email magic links:
+//!
+//! * **a link**: the email links straight to the redirect URL with
+//!   `?stytch_token_type=magic_links&token=…`;
+//! * **a code** typed on the page: in the project's readable cookie mode the page redirects
+//!   there with a single-use magic-link token of [`HANDBACK_MINUTES`]; in HttpOnly mode it
+//!   creates the session itself, sets the project's session cookies and redirects plainly.
+//!
+//! The app's backend exchanges the token with `magic_links/authenticate` (any Stytch backend
+//! SDK), or its page with the browser SDK's `authenticateByUrl`.
+
+use std::sync::Arc;
+
+use crate::delivery::Delivery;
+use crate::error::Result;
+use crate::model::Project;
+use crate::model::Timestamp;
+use crate::model::project::CookieMode;
+use crate::model::user::EmailAddress;
+use crate::service::factors::{self, DEFAULT_SESSION_MINUTES, Destination, MatchOptions};
+use crate::service::links::{self, LinkKind};
+use crate::service::otps::{self, SendInput, SendMode};
+use crate::service::projects::{self, ProjectCache};
+use crate::service::sessions::{ClientAttributes, Issued, SessionEngine, SessionRequest};
+use crate::service::{limits, magic_links, notify};
+use crate::store::Store;
+
+/// How long the token a code login hands back to the app lives: the redirect is immediate.
+pub const HANDBACK_MINUTES: i64 = 5;
+
+/// A visit of the page: the project (by its public token) and where the user goes back to.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    /// The project.
+    pub project: Arc<Project>,
+    /// One of the project's redirect URLs.
+    pub redirect_url: String,
+}
+
+/// The visit `public_token` and `redirect_url` name: the token must be a project's and the URL
+/// one of its redirect URLs, exactly.
+pub async fn visit(
+    (store, cache): (&Store, &ProjectCache),
+    public_token: &str,
+    redirect_url: &str,
+) -> Result<Visit> {
+    let project = projects::by_public_token(store, cache, public_token).await?;
+    let redirect_url = links::redirect_url(&project, Some(redirect_url), LinkKind::Login)?;
+    Ok(Visit {
+        project,
+        redirect_url,
+    })
+}
+
+/// Emails a login (or signup) link to the redirect URL, creating the user when the address is
+/// new. Rate-limited like the frontend API's sends.
+pub async fn send_link(
+    (store, delivery): (&Store, &Delivery),
+    visit: &Visit,
+    (email, locale): (&EmailAddress, Option<String>),
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<()> {
+    let project = &visit.project;
+    limits::check_send(store, project, email.as_str(), &attrs.ip_address, now).await?;
+    let input = magic_links::EmailLinkInput {
+        email: Some(email.clone()),
+        login_url: Some(visit.redirect_url.clone()),
+        signup_url: Some(visit.redirect_url.clone()),
+        login_minutes: None,
+        signup_minutes: None,
+        code_challenge: None,
+        attrs,
+        locale,
+    };
+    magic_links::login_or_create((store, delivery), project, input, false, now).await?;
+    Ok(())
+}
+
+/// Emails a code, creating the user when the address is new; returns the `method_id` the code
+/// is checked against.
+pub async fn send_code(
+    (engine, delivery): (&SessionEngine, &Delivery),
+    visit: &Visit,
+    (email, locale): (&EmailAddress, Option<String>),
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<String> {
+    let project = &visit.project;
+    limits::check_send(
+        engine.store(),
+        project,
+        email.as_str(),
+        &attrs.ip_address,
+        now,
+    )
+    .await?;
+    let input = SendInput {
+        to: Destination::Email(email.clone()),
+        minutes: None,
+        attrs,
+        locale,
+    };
+    let mode = SendMode::LoginOrCreate { pending: false };
+    Ok(otps::send((engine, delivery), project, input, mode, now)
+        .await?
+        .method_id)
+}
+
+/// How a login on the page goes back to the app.
+#[derive(Debug)]
+pub enum Handback {
+    /// Redirect here: the redirect URL with a single-use magic-link token.
+    Token(String),
+    /// Set these session cookies and redirect to the redirect URL (HttpOnly cookie mode).
+    Session(Box<Issued>),
+}
+
+/// Checks a code typed on the page (rate-limited and logged like the frontend API's), and
+/// hands the login back as the project's cookie mode says.
+pub async fn verify_code(
+    (engine, delivery): (&SessionEngine, &Delivery),
+    visit: &Visit,
+    (method_id, code): (String, String),
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<Handback> {
+    let project = &visit.project;
+    let store = engine.store();
+    limits::check_authenticate(store, project, &attrs.ip_address, now).await?;
+    let cookies = project.policy.cookies.mode == CookieMode::Httponly;
+    let session = SessionRequest {
+        duration_minutes: cookies.then_some(DEFAULT_SESSION_MINUTES),
+        ..Default::default()
+    };
+    let input = otps::AuthenticateInput {
+        method_id,
+        code,
+        options: MatchOptions::default(),
+        attrs: attrs.clone(),
+        session,
+    };
+    let outcome = otps::authenticate(engine, project, input, now).await;
+    factors::log_outcome(project, "otp", &outcome, &attrs);
+    factors::record_failure(store, project, "otp", &outcome, &attrs).await;
+    let a = outcome?;
+    notify::after_factor(delivery, project, &a, &attrs).await;
+    match a.issued {
+        Some(issued) => Ok(Handback::Session(Box::new(issued))),
+        None => {
+            let (_, token) = magic_links::create_embeddable(
+                store,
+                project,
+                &a.user.user_id,
+                Some(HANDBACK_MINUTES),
+                attrs,
+                now,
+            )
+            .await?;
+            Ok(Handback::Token(links::typed_link(
+                &visit.redirect_url,
+                "magic_links",
+                &token,
+            )))
+        }
+    }
+}
