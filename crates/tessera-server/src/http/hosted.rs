@@ -136,7 +136,8 @@ impl<'a> Screen<'a> {
                 .map_or_else(String::new, |s| s.replace(&format!("{{{var}}}"), value))
         };
         let sent = match self.name {
-            "sent" => fill("sent.body", "email", self.email).replace("{minutes}", "60"),
+            "sent" => fill("sent.body", "email", self.email)
+                .replace("{minutes}", &hosted::LINK_MINUTES.to_string()),
             "code" => fill("code.body", "to", self.email),
             _ => String::new(),
         };

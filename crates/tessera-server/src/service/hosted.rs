@@ -32,6 +32,8 @@ use crate::store::Store;
 
 /// How long the token a code login hands back to the app lives: the redirect is immediate.
 pub const HANDBACK_MINUTES: i64 = 5;
+/// How long an emailed link works (the page says so), for a new user as for a known one.
+pub const LINK_MINUTES: i64 = 60;
 
 /// A visit of the page: the project (by its public token) and where the user goes back to.
 #[derive(Debug, Clone)]
@@ -72,8 +74,8 @@ pub async fn send_link(
         email: Some(email.clone()),
         login_url: Some(visit.redirect_url.clone()),
         signup_url: Some(visit.redirect_url.clone()),
-        login_minutes: None,
-        signup_minutes: None,
+        login_minutes: Some(LINK_MINUTES),
+        signup_minutes: Some(LINK_MINUTES),
         code_challenge: None,
         attrs,
         locale,

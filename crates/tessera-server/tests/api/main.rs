@@ -36,6 +36,7 @@ mod otps;
 mod passwords;
 /// TLS to PostgreSQL with verify-full against a test CA.
 mod pg_tls;
+mod prebuilt_ui;
 /// Deleting a factor needs recent authentication; factor changes are told.
 mod recent_auth;
 mod revocations;

@@ -86,8 +86,9 @@ export function mountLogin(opts: LoginOptions): Mounted {
     const r = await client.magicLinks.email.loginOrCreate(email, {
       login_magic_link_url: eml.loginRedirectURL,
       signup_magic_link_url: eml.signupRedirectURL,
-      login_expiration_minutes: eml.loginExpirationMinutes,
-      signup_expiration_minutes: eml.signupExpirationMinutes,
+      // The screen after says how long the link works: the same for a new user.
+      login_expiration_minutes: eml.loginExpirationMinutes ?? 60,
+      signup_expiration_minutes: eml.signupExpirationMinutes ?? eml.loginExpirationMinutes ?? 60,
       login_template_id: eml.loginTemplateId,
       signup_template_id: eml.signupTemplateId,
       locale: eml.locale,

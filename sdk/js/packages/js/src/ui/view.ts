@@ -132,6 +132,8 @@ export class View {
   async busy(work: () => Promise<void>): Promise<void> {
     const controls = [...this.body.querySelectorAll<HTMLButtonElement | HTMLInputElement>('button,input')];
     const was = controls.map((c) => c.disabled);
+    // Disabling the focused control drops its focus: it comes back when the screen stays.
+    const active = this.doc.activeElement as HTMLElement | null;
     controls.forEach((c) => (c.disabled = true));
     this.root.setAttribute('aria-busy', 'true');
     if (this.alert) this.alert.hidden = true;
@@ -142,6 +144,7 @@ export class View {
     } finally {
       this.root.removeAttribute('aria-busy');
       controls.forEach((c, i) => c.isConnected && (c.disabled = was[i]));
+      if (active?.isConnected && this.doc.activeElement !== active && this.root.contains(active)) active.focus();
     }
   }
 

@@ -1,0 +1,117 @@
+//! The prebuilt UI and the hosted login page in Chromium, on both backends
+//! (`sdk/js/e2e/ui.mjs` drives the pages; this test boots Tessera over HTTPS and answers the
+//! script's requests for codes, links and token exchanges): `mountLogin` and `<TesseraLogin>`
+//! used by keyboard, in English and French, light and dark; `<TesseraPasswordReset>` from a
+//! reset email; `<TesseraPasskeyRegistration>` on a virtual authenticator; `/login` without
+//! JavaScript by code and by link, back to the app with a token its backend exchanges. Each
+//! screen is checked by axe-core and compared with its screenshot in `sdk/js/e2e/screenshots`
+//! (`UPDATE_SCREENSHOTS=1` rewrites them).
+
+use serde_json::Value;
+use tessera_client::Client;
+use tessera_client::proto::magic_links::AuthenticateMagicLinkRequest;
+use tessera_client::proto::sessions::SessionOptions;
+use tessera_server::model::project::PolicyChange;
+use tessera_server::service::projects::{self, NewProject};
+
+use crate::browser::spawn_tls;
+use crate::delivery::{code_in, typed_link_url};
+use crate::harness::{Backend, free_port};
+use crate::sdk::{drive, installed, repo};
+
+/// Tessera's host and the app's, both resolved to 127.0.0.1 by Chromium.
+const HOSTS: [&str; 2] = ["tessera.test", "app.tessera.test"];
+
+mod prebuilt_ui_in_chromium {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
+async fn run(backend: Backend) {
+    let script = repo().join("sdk/js/e2e/ui.mjs");
+    installed(repo().join("sdk/js/packages/js/dist/tessera-ui.iife.js"));
+    installed(repo().join("sdk/js/node_modules/axe-core/axe.min.js"));
+    installed("/usr/bin/chromium".into());
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (app, cert) = spawn_tls(backend, &listen, &[HOSTS[0], HOSTS[1], "localhost"]).await;
+    let server = format!("https://{}:{}", HOSTS[0], app.addr.port());
+    let page_port = free_port();
+    let page_origin = format!("https://{}:{page_port}", HOSTS[1]);
+    let creds = projects::create(
+        (&app.store, &app.master),
+        NewProject {
+            name: "Acme".into(),
+            authorized_origins: vec![page_origin.clone()],
+            redirect_urls: vec![
+                format!("{page_origin}/ui.html"),
+                format!("{page_origin}/reset.html"),
+                format!("{page_origin}/done.html"),
+            ],
+            policy: PolicyChange {
+                brand_primary_color: Some("#7c3aed".into()),
+                brand_background_color: Some("#ede9fe".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let backend_client = Client::builder(
+        &format!("https://localhost:{}", app.addr.port()),
+        &creds.project_id,
+        &creds.secret,
+    )
+    .add_root_certificate_pem(cert.pem.as_bytes())
+    .build()
+    .unwrap();
+
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(script)
+        .env("TESSERA_URL", &server)
+        .env("PUBLIC_TOKEN", &creds.public_token)
+        .env("HOSTS", HOSTS.join(","))
+        .env("CERT_PEM", &cert.cert_path)
+        .env("KEY_PEM", &cert.key_path)
+        .env("PAGE_PORT", page_port.to_string());
+    drive(cmd, async |req: &Value| {
+        let to = req["to"].as_str().unwrap_or_default();
+        match req["need"].as_str().unwrap() {
+            "email_code" => code_in(&app.smtp.last_to(to).await.data),
+            "email_link" => {
+                let kind = req["kind"].as_str().unwrap_or("magic_links");
+                typed_link_url(&app.smtp.last_to(to).await, kind).to_string()
+            }
+            // The app's backend exchanges the token the hosted page handed back.
+            "exchange" => {
+                let r = backend_client
+                    .magic_links()
+                    .authenticate(&AuthenticateMagicLinkRequest {
+                        token: req["token"].as_str().unwrap().to_owned(),
+                        session: SessionOptions {
+                            session_duration_minutes: Some(60),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .await;
+                match r {
+                    Ok(r) => r.user.emails[0].email.clone(),
+                    Err(e) => format!("refused: {e}"),
+                }
+            }
+            other => panic!("unknown request {other}"),
+        }
+    })
+    .await;
+}

@@ -1,0 +1,411 @@
+// The prebuilt UI (@tessera/js/ui, @tessera/react) and the hosted login page in Debian's
+// Chromium against a real Tessera over HTTPS, used as a person would: by keyboard and clicks.
+// Driven by crates/tessera-server/tests/api/prebuilt_ui.rs, which answers this script's
+// requests on stdin (an email's code or link, a token exchanged by the app's backend). Each
+// screen is checked by axe-core and compared with its screenshot in ./screenshots
+// (UPDATE_SCREENSHOTS=1 rewrites them). Prints PASS last.
+//
+// Environment: TESSERA_URL, PUBLIC_TOKEN (a project that authorizes the app's origin and
+// allows its /ui.html, /reset.html and /done.html), HOSTS (Tessera's host and the app's),
+// CERT_PEM, KEY_PEM, PAGE_PORT.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import pixelmatch from 'pixelmatch';
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+import chromiumTools from '../../../sdk-tests/chromium.cjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const TESSERA = env('TESSERA_URL');
+const PUBLIC_TOKEN = env('PUBLIC_TOKEN');
+const [TESSERA_HOST, APP_HOST] = env('HOSTS').split(',');
+const CERT = fs.readFileSync(env('CERT_PEM'), 'utf8');
+const KEY = fs.readFileSync(env('KEY_PEM'), 'utf8');
+const APP = `https://${APP_HOST}:${env('PAGE_PORT')}`;
+const SHOTS = path.join(here, 'screenshots');
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function ask(need, args) {
+  console.log(JSON.stringify({ need, ...args }));
+  return (await lines.next()).value;
+}
+const step = (s) => console.log(`# ${s}`);
+
+// ---------------------------------------------------------------------------------------------
+// The app's pages
+
+const page = (title, body) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
+  `<style>body{margin:0;padding:24px;font-family:system-ui,sans-serif}</style></head>` +
+  `<body><main><h1>${title}</h1>${body}</main></body></html>`;
+
+// The framework-free mount: `#{"component": "login", "config": …, "styles": …, "locale": …}`.
+const VANILLA = page(
+  'Example app',
+  `<div id="ui"></div><script src="/tessera-ui.js"></script><script>
+  const o = JSON.parse(decodeURIComponent(location.hash.slice(1) || '{}'));
+  window.events = [];
+  window.uiErrors = [];
+  window.client = new Tessera.TesseraClient(${JSON.stringify(PUBLIC_TOKEN)}, { baseUrl: ${JSON.stringify(TESSERA)} });
+  const mount = { login: Tessera.mountLogin, reset: Tessera.mountPasswordReset, passkey: Tessera.mountPasskeyRegistration }[o.component || 'login'];
+  mount({ client, elementId: '#ui', config: o.config || { products: [] }, styles: o.styles, locale: o.locale,
+    callbacks: { onEvent: (e) => events.push(e.type), onError: (e) => uiErrors.push(e.message) } });
+</script>`,
+);
+
+// <TesseraLogin> in React, with the same hash.
+const REACT_ENTRY = `
+import React from 'react';
+import { createRoot } from 'react-dom/client';
+import { TesseraClient } from '@tessera/js';
+import { TesseraProvider, TesseraLogin } from '@tessera/react';
+const o = JSON.parse(decodeURIComponent(location.hash.slice(1) || '{}'));
+window.events = [];
+const client = (window.client = new TesseraClient(window.PUBLIC_TOKEN, { baseUrl: window.TESSERA_URL }));
+createRoot(document.getElementById('ui')).render(
+  <TesseraProvider tessera={client}>
+    <TesseraLogin config={o.config} styles={o.styles} locale={o.locale}
+      callbacks={{ onEvent: (e) => window.events.push(e.type) }} />
+  </TesseraProvider>,
+);`;
+
+async function reactBundle() {
+  const out = await esbuild.build({
+    stdin: { contents: REACT_ENTRY, resolveDir: here, loader: 'jsx' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    jsx: 'automatic',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0].text;
+}
+
+async function serve() {
+  const files = {
+    '/tessera-ui.js': fs.readFileSync(path.join(here, '../packages/js/dist/tessera-ui.iife.js')),
+    '/react-ui.js': await reactBundle(),
+    '/ui.html': VANILLA,
+    '/reset.html': VANILLA,
+    '/react.html': page(
+      'Example app',
+      `<div id="ui"></div><script>window.PUBLIC_TOKEN=${JSON.stringify(PUBLIC_TOKEN)};` +
+        `window.TESSERA_URL=${JSON.stringify(TESSERA)}</script><script src="/react-ui.js"></script>`,
+    ),
+    '/done.html': page('Back in the app', '<p id="done">Welcome back.</p>'),
+  };
+  const server = https.createServer({ cert: CERT, key: KEY }, (req, res) => {
+    const route = new URL(req.url, APP).pathname;
+    const body = files[route];
+    if (body === undefined) return void res.writeHead(404).end();
+    const type = route.endsWith('.js') ? 'text/javascript' : 'text/html';
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body);
+  });
+  await new Promise((resolve) => server.listen(Number(env('PAGE_PORT')), '127.0.0.1', resolve));
+  return server;
+}
+
+const hash = (o) => '#' + encodeURIComponent(JSON.stringify(o));
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+/** axe-core on the page as it is now: no violation of any rule it runs by default. */
+async function axe(p, what) {
+  if (!(await p.evaluate(() => typeof window.axe === 'object'))) await p.evaluate(AXE);
+  const r = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const found = r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(found, [], `axe-core on ${what}`);
+}
+
+/** Compares a screenshot with the committed one (at most 0.2 % of pixels may differ). */
+async function screenshot(target, name) {
+  const shot = await target.screenshot({ animations: 'disabled', caret: 'hide' });
+  const file = path.join(SHOTS, `${name}.png`);
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    fs.writeFileSync(file, shot);
+    step(`wrote ${path.relative(process.cwd(), file)}`);
+    return;
+  }
+  assert.ok(fs.existsSync(file), `${file} is missing: run with UPDATE_SCREENSHOTS=1 and look at it`);
+  const want = PNG.sync.read(fs.readFileSync(file));
+  const got = PNG.sync.read(shot);
+  const keep = () => fs.writeFileSync(file.replace(/\.png$/, '.actual.png'), shot);
+  if (want.width !== got.width || want.height !== got.height) {
+    keep();
+    assert.fail(`${name}: ${got.width}×${got.height}, the committed one is ${want.width}×${want.height}`);
+  }
+  const diff = new PNG({ width: want.width, height: want.height });
+  const n = pixelmatch(want.data, got.data, diff.data, want.width, want.height, { threshold: 0.1 });
+  if (n > want.width * want.height * 0.002) {
+    keep();
+    fs.writeFileSync(file.replace(/\.png$/, '.diff.png'), PNG.sync.write(diff));
+    assert.fail(`${name}: ${n} pixels differ from the committed screenshot (see .actual.png and .diff.png)`);
+  }
+}
+
+/** A page that fails the run on any script error. */
+async function open(context, url, errors) {
+  const p = await context.newPage();
+  p.on('pageerror', (e) => errors.push(`${url}: ${e}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`${url}: ${m.text()}`);
+  });
+  await p.goto(url);
+  return p;
+}
+
+/** The accessible name (or id) of the focused element. */
+const focused = (p) =>
+  p.evaluate(() => {
+    const el = document.activeElement;
+    const label = el.id && document.querySelector(`label[for="${el.id}"]`);
+    return label ? label.textContent : el.textContent || el.id;
+  });
+
+/** Presses Tab until `name` has focus; returns the names passed on the way. */
+async function tabTo(p, name) {
+  const seen = [];
+  for (let i = 0; i < 12; i++) {
+    await p.keyboard.press('Tab');
+    const f = await focused(p);
+    seen.push(f);
+    if (f === name) return seen;
+  }
+  throw new Error(`Tab never reached ${name}: ${seen.join(' | ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async function keyboardCodeLogin(browser, errors) {
+  step('mountLogin by keyboard only: OAuth, email link or code; a code login with a wrong code first');
+  const context = await browser.newContext({ viewport: { width: 520, height: 760 } });
+  const config = {
+    products: ['oauth', 'emailMagicLinks', 'otp'],
+    oauthOptions: { providers: [{ type: 'google' }] },
+    emailMagicLinksOptions: { loginRedirectURL: `${APP}/ui.html`, signupRedirectURL: `${APP}/ui.html` },
+    otpOptions: { methods: ['email'], expirationMinutes: 10 },
+    sessionOptions: { sessionDurationMinutes: 60 },
+  };
+  const p = await open(context, `${APP}/ui.html${hash({ config })}`, errors);
+  await p.getByRole('heading', { name: 'Sign up or log in' }).waitFor();
+  await axe(p, 'the login form');
+  await screenshot(p.locator('.tsr'), 'login');
+  // Focus order follows the products' order.
+  assert.deepEqual(await tabTo(p, 'Email me a code instead'), [
+    'Continue with Google',
+    'Email',
+    'Continue with email',
+    'Email me a code instead',
+  ]);
+  await p.keyboard.press('Shift+Tab');
+  await p.keyboard.press('Shift+Tab');
+  await p.keyboard.type('keys@example.com');
+  await p.keyboard.press('Tab');
+  await p.keyboard.press('Tab');
+  await p.keyboard.press('Enter'); // "Email me a code instead"
+  await p.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  assert.equal(await focused(p), 'Code', 'focus moves to the code');
+  await p.waitForFunction(() => document.querySelector('[role=status]').textContent.includes('keys@example.com'));
+  await axe(p, 'the code screen');
+  await screenshot(p.locator('.tsr'), 'code');
+  const code = await ask('email_code', { to: 'keys@example.com' });
+  await p.keyboard.type(code === '000000' ? '111111' : '000000');
+  await p.keyboard.press('Enter');
+  await p.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+  await axe(p, 'the code screen with an error');
+  await p.keyboard.press('Control+A');
+  await p.keyboard.type(code);
+  await p.keyboard.press('Enter');
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), [
+    'OTP_LOGIN_OR_CREATE',
+    'OTP_AUTHENTICATE',
+    'AUTHENTICATE_FLOW_COMPLETE',
+  ]);
+  assert.deepEqual(await p.evaluate(() => window.uiErrors), ['That code is not right, or it has expired.']);
+  const s = await p.evaluate(() => client.session.getSync());
+  assert.deepEqual(s.authentication_factors.map((f) => f.delivery_method), ['email']);
+
+  step('<TesseraPasskeyRegistration> on a virtual authenticator, in the same session');
+  const cdp = await context.newCDPSession(p);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  // Another query, so that the page loads again (a new hash alone would not).
+  await p.goto(`${APP}/ui.html?passkey${hash({ component: 'passkey' })}`);
+  await p.getByRole('button', { name: 'Create a passkey' }).waitFor();
+  await axe(p, 'the passkey offer');
+  await screenshot(p.locator('.tsr'), 'passkey');
+  await p.getByRole('button', { name: 'Create a passkey' }).click();
+  await p.getByText('Your passkey is ready.').waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), ['PASSKEY_REGISTER', 'PASSKEY_DONE']);
+
+  step('mountLogin: the passkey logs in from a fresh tab');
+  await p.evaluate(() => client.session.revoke());
+  await p.goto(`${APP}/ui.html${hash({ config: { products: ['passkeys', 'emailMagicLinks'] } })}`);
+  await p.getByRole('button', { name: 'Continue with a passkey' }).click();
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), ['PASSKEY_AUTHENTICATE', 'AUTHENTICATE_FLOW_COMPLETE']);
+  await context.close();
+}
+
+async function linkAndPasswordReset(browser, errors) {
+  step('<TesseraLogin> (React) in French and dark: a password account, then a reset by email');
+  const context = await browser.newContext({ viewport: { width: 520, height: 760 }, colorScheme: 'dark' });
+  const config = {
+    products: ['passwords', 'emailMagicLinks'],
+    passwordOptions: { resetPasswordRedirectURL: `${APP}/reset.html`, loginRedirectURL: `${APP}/ui.html` },
+    emailMagicLinksOptions: { loginRedirectURL: `${APP}/ui.html`, signupRedirectURL: `${APP}/ui.html` },
+  };
+  const p = await open(context, `${APP}/react.html${hash({ config, locale: 'fr', styles: { theme: 'auto' } })}`, errors);
+  await p.getByRole('heading', { name: 'Inscription ou connexion' }).waitFor();
+  await axe(p, 'the React form in French, dark');
+  await screenshot(p.locator('.tsr'), 'login-react-fr-dark');
+  await p.getByLabel('E-mail', { exact: true }).fill('reset@example.com');
+  await p.getByRole('button', { name: 'Continuer avec l’e-mail' }).click();
+  await p.getByLabel('Mot de passe', { exact: true }).fill('tessera-prebuilt-ui-Ω-2026');
+  await p.getByRole('button', { name: 'Créer un compte' }).click();
+  await p.getByRole('heading', { name: 'Vous êtes connecté' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), ['PASSWORD_CREATE', 'AUTHENTICATE_FLOW_COMPLETE']);
+  await p.evaluate(() => client.session.revoke());
+
+  // Forgot the password: the reset email's link opens <TesseraPasswordReset>.
+  await p.goto(`${APP}/react.html?again${hash({ config, locale: 'fr' })}`);
+  await p.getByLabel('E-mail', { exact: true }).fill('reset@example.com');
+  await p.keyboard.press('Enter');
+  await p.getByRole('button', { name: 'Mot de passe oublié ?' }).click();
+  await p.getByText('nous lui avons envoyé un lien').waitFor();
+  const link = await ask('email_link', { to: 'reset@example.com', kind: 'reset_password' });
+  assert.ok(link.startsWith(`${APP}/reset.html?`), link);
+  await p.goto(`${link}${hash({ component: 'reset' })}`);
+  await p.getByRole('heading', { name: 'Set a new password' }).waitFor();
+  await p.getByLabel('New password', { exact: true }).fill('abc');
+  await p.getByText('This password is too easy to guess.').waitFor();
+  await axe(p, 'the password reset with a weak password');
+  await screenshot(p.locator('.tsr'), 'password-reset-weak');
+  await p.getByLabel('New password', { exact: true }).fill('another-long-Passphrase-for-2027');
+  await p.getByText('This password is strong enough.').waitFor();
+  await p.keyboard.press('Enter');
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), ['PASSWORD_RESET_BY_EMAIL', 'AUTHENTICATE_FLOW_COMPLETE']);
+  await context.close();
+}
+
+async function emailLinkBackToTheComponent(browser, errors) {
+  step('mountLogin: an email link back to the page logs in by itself');
+  const context = await browser.newContext({ viewport: { width: 520, height: 760 } });
+  const config = {
+    products: ['emailMagicLinks'],
+    emailMagicLinksOptions: { loginRedirectURL: `${APP}/ui.html`, signupRedirectURL: `${APP}/ui.html` },
+  };
+  const p = await open(context, `${APP}/ui.html${hash({ config })}`, errors);
+  await p.getByLabel('Email', { exact: true }).fill('link@example.com');
+  await p.keyboard.press('Enter');
+  await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await axe(p, 'the link-sent screen');
+  await screenshot(p.locator('.tsr'), 'link-sent');
+  const link = await ask('email_link', { to: 'link@example.com' });
+  await p.goto(`${link}${hash({ config })}`);
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), ['MAGIC_LINK_AUTHENTICATE', 'AUTHENTICATE_FLOW_COMPLETE']);
+  assert.ok(!p.url().includes('token='), 'the token left the address bar');
+  await context.close();
+}
+
+async function hostedPage(browser, errors) {
+  const visit = `${TESSERA}/login?public_token=${PUBLIC_TOKEN}&redirect_url=${encodeURIComponent(`${APP}/done.html`)}`;
+  const backInTheApp = async (p, email) => {
+    await p.waitForURL((u) => u.pathname === '/done.html');
+    const url = new URL(p.url());
+    assert.equal(url.searchParams.get('stytch_token_type'), 'magic_links');
+    assert.equal(await ask('exchange', { token: url.searchParams.get('token') }), email);
+    assert.match(await ask('exchange', { token: url.searchParams.get('token') }), /^refused/, 'single use');
+  };
+
+  step('the hosted page with JavaScript off: an email code, back to the app with a token');
+  const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 800, height: 640 } });
+  let p = await open(noJs, visit, errors);
+  await p.getByRole('heading', { name: 'Sign up or log in' }).waitFor();
+  await screenshot(p, 'hosted-login');
+  await p.getByLabel('Email', { exact: true }).fill('hosted@example.com');
+  await p.getByRole('button', { name: 'Email me a code instead' }).click();
+  await p.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  await screenshot(p, 'hosted-code');
+  const code = await ask('email_code', { to: 'hosted@example.com' });
+  await p.getByLabel('Code', { exact: true }).fill(code === '000000' ? '111111' : '000000');
+  await p.getByRole('button', { name: 'Verify' }).click();
+  await p.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+  await p.getByLabel('Code', { exact: true }).fill(code);
+  await p.getByRole('button', { name: 'Verify' }).click();
+  await backInTheApp(p, 'hosted@example.com');
+
+  step('the hosted page with JavaScript off, in French: an email link straight to the app');
+  p = await open(noJs, `${visit}&locale=fr`, errors);
+  await p.getByLabel('E-mail', { exact: true }).fill('hosted-link@example.com');
+  await p.getByRole('button', { name: 'Continuer avec l’e-mail' }).click();
+  await p.getByRole('heading', { name: 'Consultez vos e-mails' }).waitFor();
+  await screenshot(p, 'hosted-sent-fr');
+  const link = await ask('email_link', { to: 'hosted-link@example.com' });
+  await p.goto(link);
+  await backInTheApp(p, 'hosted-link@example.com');
+  await noJs.close();
+
+  step('axe-core on each hosted screen (checked with script on: the page itself has none)');
+  const ctx = await browser.newContext({ viewport: { width: 800, height: 640 } });
+  p = await open(ctx, visit, errors);
+  await axe(p, 'the hosted login');
+  await p.getByLabel('Email', { exact: true }).fill('not an email');
+  await p.evaluate(() => document.querySelector('form').setAttribute('novalidate', ''));
+  await p.getByRole('button', { name: 'Email me a code instead' }).click();
+  await p.getByRole('alert').filter({ hasText: 'Enter a valid email address.' }).waitFor();
+  await axe(p, 'the hosted login with an error');
+  await p.getByLabel('Email', { exact: true }).fill('hosted-axe@example.com');
+  await p.getByRole('button', { name: 'Email me a code instead' }).click();
+  await p.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  await axe(p, 'the hosted code screen');
+  p = await open(ctx, `${TESSERA}/login?public_token=${PUBLIC_TOKEN}&redirect_url=https%3A%2F%2Fevil.example%2F`, errors);
+  await p.getByText('not valid').waitFor();
+  await axe(p, 'the hosted page of a bad link');
+  await ctx.close();
+}
+
+async function main() {
+  const server = await serve();
+  const browser = await chromiumTools.launchChromium(chromium, { hosts: [TESSERA_HOST, APP_HOST], certPem: CERT });
+  const errors = [];
+  try {
+    await keyboardCodeLogin(browser, errors);
+    await linkAndPasswordReset(browser, errors);
+    await emailLinkBackToTheComponent(browser, errors);
+    await hostedPage(browser, errors);
+    assert.deepEqual(errors, [], 'no script errors');
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  process.stdout.write('PASS\n', () => process.exit(0));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
