@@ -137,6 +137,15 @@ pub enum AdminRequest {
         /// The endpoint.
         endpoint_id: String,
     },
+    /// Make an administrator of the admin console; answers `{"email", "password",
+    /// "otpauth_uri"}` (shown once).
+    AdminCreate {
+        /// The login.
+        email: String,
+        /// The password; none: one is generated.
+        #[serde(default)]
+        password: Option<String>,
+    },
     /// Make a new signing key current; answers an array of `{"project_id", "kid"}`.
     KeysRotate {
         /// Only this project (default: every project).
@@ -164,6 +173,7 @@ impl AdminRequest {
             AdminRequest::WebhookList { .. } => "webhook_list",
             AdminRequest::WebhookDelete { .. } => "webhook_delete",
             AdminRequest::WebhookLog { .. } => "webhook_log",
+            AdminRequest::AdminCreate { .. } => "admin_create",
         }
     }
 }
@@ -330,6 +340,16 @@ pub async fn execute(db: &Held, req: AdminRequest) -> anyhow::Result<Value> {
                 .await
                 .map_err(api_error)?,
         )),
+        AdminRequest::AdminCreate { email, password } => {
+            use crate::service::passwords::hashing::Hasher;
+            let hasher = Hasher::new(1, Hasher::owasp());
+            let held = (store, db.master.as_ref(), &hasher);
+            let now = crate::model::Timestamp::now();
+            let created = crate::service::admins::create(held, &email, password, now)
+                .await
+                .map_err(api_error)?;
+            Ok(serde_json::to_value(created)?)
+        }
         AdminRequest::KeysRotate { project } => {
             let projects: Vec<Project> = store
                 .list_projects()

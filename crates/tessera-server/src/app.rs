@@ -145,6 +145,7 @@ impl Server {
                 revocations: Default::default(),
                 ready: std::sync::atomic::AtomicBool::new(true),
                 metrics: config.metrics.clone(),
+                admin_console: config.admin,
             }),
             purge_interval: config.purge_interval,
             first_project,

@@ -105,6 +105,13 @@ pub struct Settings {
         deserialize_with = "lenient_bool"
     )]
     pub sqlite_shared: Option<bool>,
+    /// See `--admin`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub admin: Option<bool>,
 }
 
 /// `true`/`false`, or `1`/`0` as environment variables often say it.
@@ -129,7 +136,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// The environment variables that are settings: `TESSERA_` and the key in upper case.
-const ENV_KEYS: [&str; 21] = [
+const ENV_KEYS: [&str; 22] = [
     "listen",
     "data_dir",
     "database_url",
@@ -151,6 +158,7 @@ const ENV_KEYS: [&str; 21] = [
     "metrics_listen",
     "metrics_token",
     "webhook_retry_base_ms",
+    "admin",
 ];
 
 /// The three layers of settings, highest first: command-line flags, `TESSERA_*` environment
@@ -291,6 +299,7 @@ impl Layers {
                     .unwrap_or(DEFAULT_WEBHOOK_RETRY_BASE_MS),
                 1..=3_600_000,
             )?),
+            admin: s.admin == Some(true),
             sqlite_sharing: if s.sqlite_shared == Some(true) {
                 crate::store::SqliteSharing::Shared
             } else {
@@ -342,6 +351,8 @@ pub struct Config {
     pub event_retention_days: i64,
     /// Where `/metrics` is served, if anywhere.
     pub metrics: Metrics,
+    /// Serve the admin console at `/admin`.
+    pub admin: bool,
     /// The first retry delay of a webhook delivery (doubling after each failure).
     pub webhook_retry_base: std::time::Duration,
 }
@@ -414,6 +425,7 @@ impl Config {
             public_url: None,
             event_retention_days: DEFAULT_EVENT_RETENTION_DAYS,
             metrics: Metrics::default(),
+            admin: false,
             webhook_retry_base: std::time::Duration::from_millis(DEFAULT_WEBHOOK_RETRY_BASE_MS),
         }
     }

@@ -37,7 +37,8 @@ pub fn random_b64_padded(n: usize) -> String {
     URL_SAFE.encode(random_bytes(n))
 }
 
-fn random_bytes(n: usize) -> Vec<u8> {
+/// `n` random bytes from the OS CSPRNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     buf

@@ -46,6 +46,8 @@ pub struct Shared {
     pub ready: std::sync::atomic::AtomicBool,
     /// Where `/metrics` is served, if anywhere.
     pub metrics: crate::config::Metrics,
+    /// The admin console is served (`--admin`).
+    pub admin_console: bool,
 }
 
 impl Shared {

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+/// `tessera admin create`: administrators of the admin console.
+mod admins;
 /// `tessera project oauth …` and `tessera impersonate`.
 mod oauth;
 /// `tessera project …`: create, list, update a policy, manage secrets.
@@ -40,6 +42,9 @@ enum Command {
     /// Manage projects.
     #[command(subcommand)]
     Project(project::ProjectCommand),
+    /// Manage the administrators of the admin console (`serve --admin`).
+    #[command(subcommand)]
+    Admin(admins::AdminCommand),
     /// Manage session signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -189,6 +194,10 @@ struct ServeArgs {
     /// server keeps the file for itself, which makes every read cheaper.
     #[arg(long)]
     sqlite_shared: bool,
+    /// Serve the admin console at /admin (administrators are made with `tessera admin create
+    /// EMAIL`; each logs in with a password and an authenticator app's code) [default: off].
+    #[arg(long)]
+    admin: bool,
     /// Check passwords against a Pwned Passwords k-anonymity range API at this base URL
     /// (https://api.pwnedpasswords.com, or a self-hosted copy): only the first five hex digits
     /// of a password's SHA-1 leave the server. Without it, no breach check.
@@ -254,6 +263,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Project(cmd) => project::run(cmd).await,
+        Command::Admin(cmd) => admins::run(cmd).await,
         Command::Impersonate(args) => oauth::impersonate(args).await,
         Command::Keys(KeysCommand::Rotate(args)) => {
             init_logging(LogFormat::Human);
@@ -377,6 +387,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics_token: args.metrics_token,
         webhook_retry_base_ms: args.webhook_retry_base_ms,
         sqlite_shared: args.sqlite_shared.then_some(true),
+        admin: args.admin.then_some(true),
         pwned_passwords_url: args.pwned_passwords_url,
         public_url: args.public_url,
         ..Settings::default()

@@ -17,6 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 
+/// The admin console (`--admin`).
+mod admin;
 /// Shedding requests while the database is unreachable.
 pub(crate) mod breaker;
 /// Crypto wallets: challenges and signatures, deleting a wallet.
@@ -165,6 +167,9 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc).into_response() }
             }),
         );
+    if state.admin_console {
+        routes = routes.merge(admin::routes());
+    }
     // Without metrics, requests pass no metrics layer at all.
     if state.metrics.enabled() {
         routes = routes

@@ -36,6 +36,11 @@ pub fn oauth_context(what: &str, project_id: &str, key: &str) -> String {
     format!("oauth-{what}|{project_id}|{key}")
 }
 
+/// The context an administrator's TOTP seed is sealed for.
+pub fn admin_totp_context(admin_id: &str) -> String {
+    format!("admin-totp|{admin_id}")
+}
+
 /// The context a webhook endpoint's signing secret is sealed for.
 pub fn webhook_secret_context(project_id: &str, endpoint_id: &str) -> String {
     format!("webhook-secret|{project_id}|{endpoint_id}")
@@ -182,6 +187,7 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> anyhow::
                     project_id,
                     key,
                 } => oauth_context(what, project_id, key),
+                SealedValue::AdminTotp { admin_id } => admin_totp_context(admin_id),
                 SealedValue::Check => CHECK_CONTEXT.to_owned(),
             };
             let plain = match sealed_by(stored) {

@@ -3,6 +3,8 @@
 
 /// A user's further addresses: attached only once proven, deleted only with recent proof.
 pub mod addresses;
+/// The admin console's administrators: password and TOTP logins, short sessions.
+pub mod admins;
 /// Crypto wallets: Ethereum (EIP-191, Sign-In with Ethereum) and Solana signatures.
 pub mod crypto_wallets;
 /// A user's devices: their sessions, readable, and logging out the others.

@@ -137,6 +137,36 @@ pub async fn update_policy(
     Ok(Project { policy, ..project })
 }
 
+/// Replaces a project's redirect URLs and authorized origins (each checked as at creation);
+/// the project as it now is.
+pub async fn set_urls(
+    store: &Store,
+    project_id: &str,
+    (redirect_urls, origins): (&[String], &[String]),
+) -> anyhow::Result<Project> {
+    let project = store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no such project"))?;
+    let redirect_urls: Vec<String> = redirect_urls
+        .iter()
+        .map(|u| parse_redirect_url(u))
+        .collect::<anyhow::Result<_>>()?;
+    let authorized_origins: Vec<String> = origins
+        .iter()
+        .map(|o| parse_origin(o))
+        .collect::<anyhow::Result<_>>()?;
+    store
+        .set_project_urls(project_id, &redirect_urls, &authorized_origins)
+        .await?;
+    store.notify_change(project_id).await?;
+    Ok(Project {
+        redirect_urls,
+        authorized_origins,
+        ..project
+    })
+}
+
 /// A secret's public name: the first bytes of its digest, in hex (never the secret).
 fn secret_id(digest: &[u8]) -> String {
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();

@@ -141,3 +141,22 @@ pub fn limit_hit(project: &Project, limit: &str, bucket_kind: &str) {
         bucket = bucket_kind,
     );
 }
+
+/// An administrator's login to the admin console: `ok`, or refused for `reason`.
+pub fn admin_login(email: &str, ok: bool, reason: &str, ip: &str) {
+    tracing::info!(target: TARGET, event = "admin_login", admin = email, ok, reason, ip);
+}
+
+/// An administrator did something in the admin console (`action`, on `target`: a project,
+/// user, session or endpoint id; `detail` is an impersonation's reason, else empty).
+pub fn admin_action(email: &str, action: &str, project_id: &str, target: &str, detail: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "admin_action",
+        admin = email,
+        action,
+        project_id,
+        target,
+        detail,
+    );
+}

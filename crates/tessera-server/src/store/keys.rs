@@ -66,6 +66,11 @@ pub enum SealedValue {
         /// The provider, state digest or token digest.
         key: String,
     },
+    /// An administrator's TOTP seed.
+    AdminTotp {
+        /// The administrator.
+        admin_id: String,
+    },
     /// The master key check value.
     Check,
 }
@@ -284,6 +289,21 @@ impl Store {
                     .map_err(super::StoreError::from)?;
                     n += 1;
                 }
+            }
+            let admins: Vec<(String, Vec<u8>)> =
+                sqlx::query_as("SELECT admin_id, totp_sealed FROM admins")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+            for (admin_id, old) in admins {
+                let new = f(&SealedValue::AdminTotp { admin_id: admin_id.clone() }, &old)?;
+                sqlx::query("UPDATE admins SET totp_sealed = $2 WHERE admin_id = $1")
+                    .bind(admin_id)
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(super::StoreError::from)?;
+                n += 1;
             }
             let check: Option<Vec<u8>> =
                 sqlx::query_scalar("SELECT sealed FROM master_key_check WHERE id = 1")

@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+/// The admin console's administrators and their sessions.
+pub mod admins;
 /// What finds a session, and the small row an authenticate answer is made of.
 mod basis;
 /// Coalesced session-basis reads on PostgreSQL.
@@ -18,6 +20,8 @@ mod batch;
 mod changes;
 /// SQLite WAL checkpoints on their own thread.
 pub mod checkpoint;
+/// Tallies for the admin console's overview.
+pub mod console;
 /// Crypto wallets and their single-use challenges.
 pub mod crypto_wallets;
 /// The event store.

@@ -134,6 +134,27 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Sets a project's redirect URLs and authorized origins; whether the project exists.
+    pub async fn set_project_urls(
+        &self,
+        project_id: &str,
+        redirect_urls: &[String],
+        origins: &[String],
+    ) -> StoreResult<bool> {
+        let n = on_write!(self, pool, _d =>
+            sqlx::query(
+                "UPDATE projects SET redirect_urls = $2, authorized_origins = $3 \
+                 WHERE project_id = $1",
+            )
+            .bind(project_id)
+            .bind(serde_json::to_string(redirect_urls).unwrap_or_default())
+            .bind(serde_json::to_string(origins).unwrap_or_default())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
     /// Adds a secret (by digest) to a project.
     pub async fn insert_secret(
         &self,
