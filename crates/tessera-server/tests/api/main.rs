@@ -5,6 +5,7 @@
 mod delivery;
 mod harness;
 
+mod admin_console;
 mod browser;
 mod chaos;
 mod cli;
