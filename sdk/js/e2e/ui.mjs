@@ -256,7 +256,7 @@ async function keyboardCodeLogin(browser, errors) {
   await axe(p, 'the passkey offer');
   await screenshot(p.locator('.tsr'), 'passkey');
   await p.getByRole('button', { name: 'Create a passkey' }).click();
-  await p.getByText('Your passkey is ready.').waitFor();
+  await p.getByRole('paragraph').filter({ hasText: 'Your passkey is ready.' }).waitFor();
   assert.deepEqual(await p.evaluate(() => window.events), ['PASSKEY_REGISTER', 'PASSKEY_DONE']);
 
   step('mountLogin: the passkey logs in from a fresh tab');
@@ -293,7 +293,7 @@ async function linkAndPasswordReset(browser, errors) {
   await p.getByLabel('E-mail', { exact: true }).fill('reset@example.com');
   await p.keyboard.press('Enter');
   await p.getByRole('button', { name: 'Mot de passe oublié ?' }).click();
-  await p.getByText('nous lui avons envoyé un lien').waitFor();
+  await p.getByRole('paragraph').filter({ hasText: 'nous lui avons envoyé un lien' }).waitFor();
   const link = await ask('email_link', { to: 'reset@example.com', kind: 'reset_password' });
   assert.ok(link.startsWith(`${APP}/reset.html?`), link);
   await p.goto(`${link}${hash({ component: 'reset' })}`);
@@ -388,6 +388,101 @@ async function hostedPage(browser, errors) {
   await ctx.close();
 }
 
+/** A screenshot of the whole viewport with what changes from run to run (ids, times, counts) masked. */
+const stable = (p, name) =>
+  screenshot(
+    {
+      screenshot: (o) =>
+        p.screenshot({
+          ...o,
+          mask: [
+            p.locator('code'),
+            p.locator('textarea'),
+            p.locator('a[href*="public_token"]'),
+            p.locator('.card strong'),
+            p.getByText(/\d{4}-\d{2}-\d{2}T\d/),
+          ],
+        }),
+    },
+    name,
+  );
+
+async function adminConsole(browser, errors) {
+  step('the admin console: log in with password and code, create a project, set its redirect URL');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await open(context, `${TESSERA}/admin`, errors);
+  await p.getByRole('heading', { name: 'Log in' }).waitFor();
+  await axe(p, 'the console login');
+  await stable(p, 'admin-login');
+  await p.getByLabel('Email', { exact: true }).fill(env('ADMIN_EMAIL'));
+  await p.getByLabel('Password', { exact: true }).fill(env('ADMIN_PASSWORD'));
+  await p.getByLabel('Authenticator code', { exact: true }).fill(await ask('admin_code'));
+  await p.keyboard.press('Enter');
+  await p.getByRole('heading', { name: 'Overview' }).waitFor();
+  await axe(p, 'the overview');
+  await stable(p, 'admin-overview');
+
+  await p.getByRole('link', { name: 'Projects' }).click();
+  await p.getByRole('heading', { name: 'Projects' }).waitFor();
+  await axe(p, 'the projects');
+  await p.getByLabel('Name', { exact: true }).fill('Storefront');
+  await p.getByRole('button', { name: 'Create the project' }).click();
+  await p.getByRole('heading', { name: 'Project created' }).waitFor();
+  await axe(p, 'a value shown once');
+  const shown = async (label) => (await p.locator('p', { hasText: label }).locator('code').textContent()).trim();
+  const project = { project_id: await shown('Project id'), secret: await shown('Secret') };
+  await p.getByRole('link', { name: 'Continue' }).click();
+  await p.getByRole('heading', { name: 'Storefront' }).waitFor();
+  await p.getByLabel('Redirect URLs (one a line)').fill(`${APP}/done.html`);
+  await p.getByLabel('Authorized origins (one a line)').fill(APP);
+  await p.getByRole('button', { name: 'Save the URLs' }).click();
+  await p.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await p.getByLabel('Hosted page primary colour (#rrggbb)').fill('#0f766e');
+  await p.getByRole('button', { name: 'Save the policy' }).click();
+  await p.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await axe(p, 'a project');
+  await stable(p, 'admin-project');
+  const hosted = await p.getByRole('row', { name: /Hosted login page/ }).getByRole('link').getAttribute('href');
+
+  step('an example app sends a user to the new project\'s hosted page; its backend exchanges the token');
+  const user = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 800, height: 640 } });
+  const u = await open(user, `${TESSERA}${hosted}`, errors);
+  await u.getByLabel('Email', { exact: true }).fill('storefront@example.com');
+  await u.getByRole('button', { name: 'Email me a code instead' }).click();
+  await u.getByLabel('Code', { exact: true }).fill(await ask('email_code', { to: 'storefront@example.com' }));
+  await u.getByRole('button', { name: 'Verify' }).click();
+  await u.waitForURL((url) => url.pathname === '/done.html');
+  const token = new URL(u.url()).searchParams.get('token');
+  assert.equal(await ask('exchange', { token, ...project }), 'storefront@example.com');
+  await user.close();
+
+  step('the admin console: find the user, see their sessions and timeline, revoke, impersonate, delete');
+  await p.getByRole('link', { name: 'Find users' }).click();
+  await p.getByLabel('Email contains').fill('storefront');
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.getByRole('caption').filter({ hasText: '1 user' }).waitFor();
+  await axe(p, 'the user search');
+  await p.getByRole('link', { name: /^user-/ }).click();
+  await p.getByRole('heading', { name: 'Sessions' }).waitFor();
+  await axe(p, 'a user');
+  await stable(p, 'admin-user');
+  assert.equal(await p.getByRole('button', { name: /^Revoke session-/ }).count(), 1);
+  await p.getByRole('button', { name: /^Revoke session-/ }).click();
+  await p.getByRole('status').filter({ hasText: 'Revoked.' }).waitFor();
+  assert.equal(await p.getByText('No live session.').count(), 1);
+  await p.getByLabel('Reason (kept in the security log)').fill('support ticket 4242');
+  await p.getByRole('button', { name: 'Mint an impersonation token' }).click();
+  await p.getByRole('heading', { name: 'Impersonation token' }).waitFor();
+  await p.getByRole('link', { name: 'Continue' }).click();
+  const uid = (await p.getByRole('heading', { level: 1 }).textContent()).replace('User ', '').trim();
+  await p.getByLabel('Type the user id to confirm').fill(uid);
+  await p.getByRole('button', { name: 'Delete the user and their sessions' }).click();
+  await p.getByRole('status').filter({ hasText: 'Deleted.' }).waitFor();
+  await p.getByRole('button', { name: 'Log out' }).click();
+  await p.getByRole('heading', { name: 'Log in' }).waitFor();
+  await context.close();
+}
+
 async function main() {
   const server = await serve();
   const browser = await chromiumTools.launchChromium(chromium, { hosts: [TESSERA_HOST, APP_HOST], certPem: CERT });
@@ -397,6 +492,7 @@ async function main() {
     await linkAndPasswordReset(browser, errors);
     await emailLinkBackToTheComponent(browser, errors);
     await hostedPage(browser, errors);
+    await adminConsole(browser, errors);
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

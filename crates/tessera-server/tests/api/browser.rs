@@ -156,6 +156,8 @@ pub(crate) async fn spawn_tls(
     let (database, db_dir) = fresh_database(backend);
     let mut config = Config::for_tests(database);
     config.listen = listen.parse().unwrap();
+    // The browser tests also drive the admin console.
+    config.admin = true;
     config.tls = Some(TlsPaths {
         cert: cert_path.clone(),
         key: key_path.clone(),

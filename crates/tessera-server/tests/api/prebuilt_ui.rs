@@ -76,6 +76,8 @@ async fn run(backend: Backend) {
     .build()
     .unwrap();
 
+    let admin_password = "console-password-for-chromium";
+    let totp = crate::admin_console::create_admin(&app, "admin@example.com", admin_password);
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(script)
         .env("TESSERA_URL", &server)
@@ -83,7 +85,10 @@ async fn run(backend: Backend) {
         .env("HOSTS", HOSTS.join(","))
         .env("CERT_PEM", &cert.cert_path)
         .env("KEY_PEM", &cert.key_path)
-        .env("PAGE_PORT", page_port.to_string());
+        .env("PAGE_PORT", page_port.to_string())
+        .env("ADMIN_EMAIL", "admin@example.com")
+        .env("ADMIN_PASSWORD", admin_password);
+    let mut last_step = 0;
     drive(cmd, async |req: &Value| {
         let to = req["to"].as_str().unwrap_or_default();
         match req["need"].as_str().unwrap() {
@@ -92,9 +97,31 @@ async fn run(backend: Backend) {
                 let kind = req["kind"].as_str().unwrap_or("magic_links");
                 typed_link_url(&app.smtp.last_to(to).await, kind).to_string()
             }
-            // The app's backend exchanges the token the hosted page handed back.
+            // The administrator's authenticator app: a code of a step not used yet.
+            "admin_code" => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let step = (now / 30).max(last_step + 1);
+                last_step = step;
+                totp.generate(step * 30)
+            }
+            // The app's backend exchanges the token the hosted page handed back (with the
+            // credentials of another project when the script names them).
             "exchange" => {
-                let r = backend_client
+                let client = match (req["project_id"].as_str(), req["secret"].as_str()) {
+                    (Some(pid), Some(secret)) => Client::builder(
+                        &format!("https://localhost:{}", app.addr.port()),
+                        pid,
+                        secret,
+                    )
+                    .add_root_certificate_pem(cert.pem.as_bytes())
+                    .build()
+                    .unwrap(),
+                    _ => backend_client.clone(),
+                };
+                let r = client
                     .magic_links()
                     .authenticate(&AuthenticateMagicLinkRequest {
                         token: req["token"].as_str().unwrap().to_owned(),

@@ -41,6 +41,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[derive(serde::Deserialize, Default, serde::Serialize)]
 struct SearchQuery {
+    done: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     status: Option<String>,
@@ -92,7 +93,8 @@ async fn search(
         _ => {}
     }
     let filter = UserFilter::And(conditions);
-    let data = match users::search(app.store(), &p, filter, None, Some(50)).await {
+    let note = flash(q.done.as_deref());
+    let mut data = match users::search(app.store(), &p, filter, None, Some(50)).await {
         Ok(page) => json!({
             "p": project_json(&p), "q": q, "total": page.total,
             "users": page.users.iter().map(user_row).collect::<Vec<_>>(),
@@ -102,6 +104,7 @@ async fn search(
             "error": format!("The search was refused: {e}"),
         }),
     };
+    data["flash"] = json!(note);
     admin.page("users.html", "projects", data, StatusCode::OK)
 }
 
