@@ -215,9 +215,9 @@ async fn operator(backend: Backend) {
     // Wrong password, wrong code: the same refusal.
     for (pw, code) in [
         ("wrong password!", totp.generate(now())),
-        (password.into(), "000000".into()),
+        (password, "000000".into()),
     ] {
-        let res = c.login("ops@example.com", &pw, &code).await;
+        let res = c.login("ops@example.com", pw, &code).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         assert!(
             res.text()
@@ -364,7 +364,7 @@ async fn operator(backend: Backend) {
     // The overview counts the sign-in.
     let (_, overview) = c.get("/admin").await;
     assert!(
-        overview.contains(&format!("Acme &lt;Shop&gt;</a></td><td>1</td>")),
+        overview.contains("Acme &lt;Shop&gt;</a></td><td>1</td>"),
         "{overview}"
     );
 
