@@ -7,12 +7,16 @@
 //!
 //! * **a link**: the email links straight to the redirect URL with
 //!   `?stytch_token_type=magic_links&token=…`;
-//! * **a code** typed on the page: in the project's readable cookie mode the page redirects
-//!   there with a single-use magic-link token of [`HANDBACK_MINUTES`]; in HttpOnly mode it
-//!   creates the session itself, sets the project's session cookies and redirects plainly.
+//! * **a code or a password** typed on the page: in the project's readable cookie mode the page
+//!   redirects there with a single-use magic-link token of [`HANDBACK_MINUTES`]; in HttpOnly
+//!   mode it creates the session itself, sets the project's session cookies and redirects
+//!   plainly;
+//! * **an OAuth provider** of the project: its start link names the redirect URL, so the
+//!   provider's answer reaches the app as `?stytch_token_type=oauth&token=…`.
 //!
-//! The app's backend exchanges the token with `magic_links/authenticate` (any Stytch backend
-//! SDK), or its page with the browser SDK's `authenticateByUrl`.
+//! The app's backend exchanges the token with `magic_links/authenticate` (or
+//! `oauth/authenticate`) of any Stytch backend SDK, or its page with the browser SDK's
+//! `authenticateByUrl`.
 
 use std::sync::Arc;
 
@@ -22,9 +26,11 @@ use crate::model::Project;
 use crate::model::Timestamp;
 use crate::model::project::CookieMode;
 use crate::model::user::EmailAddress;
+use crate::service::factors::Authenticated;
 use crate::service::factors::{self, DEFAULT_SESSION_MINUTES, Destination, MatchOptions};
 use crate::service::links::{self, LinkKind};
 use crate::service::otps::{self, SendInput, SendMode};
+use crate::service::passwords::{self, Passwords};
 use crate::service::projects::{self, ProjectCache};
 use crate::service::sessions::{ClientAttributes, Issued, SessionEngine, SessionRequest};
 use crate::service::{limits, magic_links, notify};
@@ -135,11 +141,7 @@ pub async fn verify_code(
     let project = &visit.project;
     let store = engine.store();
     limits::check_authenticate(store, project, &attrs.ip_address, now).await?;
-    let cookies = project.policy.cookies.mode == CookieMode::Httponly;
-    let session = SessionRequest {
-        duration_minutes: cookies.then_some(DEFAULT_SESSION_MINUTES),
-        ..Default::default()
-    };
+    let session = session_request(visit);
     let input = otps::AuthenticateInput {
         method_id,
         code,
@@ -148,8 +150,63 @@ pub async fn verify_code(
         session,
     };
     let outcome = otps::authenticate(engine, project, input, now).await;
-    factors::log_outcome(project, "otp", &outcome, &attrs);
-    factors::record_failure(store, project, "otp", &outcome, &attrs).await;
+    hand_back((engine, delivery), visit, ("otp", outcome), attrs, now).await
+}
+
+/// The session a login on the page asks for: one of its own in HttpOnly mode (its cookies go
+/// back), none otherwise (a token goes back).
+fn session_request(visit: &Visit) -> SessionRequest {
+    let cookies = visit.project.policy.cookies.mode == CookieMode::Httponly;
+    SessionRequest {
+        duration_minutes: cookies.then_some(DEFAULT_SESSION_MINUTES),
+        ..Default::default()
+    }
+}
+
+/// Checks a password typed on the page, or makes the account (`create`), and hands the login
+/// back; rate-limited and logged like the frontend API's.
+pub async fn password(
+    (engine, delivery, pw): (&SessionEngine, &Delivery, &Passwords),
+    visit: &Visit,
+    (email, password, create): (&EmailAddress, String, bool),
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<Handback> {
+    let project = &visit.project;
+    limits::check_authenticate(engine.store(), project, &attrs.ip_address, now).await?;
+    let session = session_request(visit);
+    let outcome = if create {
+        let input = passwords::CreateInput {
+            email: email.clone(),
+            password,
+            user: Default::default(),
+            session,
+            attrs: attrs.clone(),
+        };
+        passwords::create((engine, pw), project, input, now).await
+    } else {
+        let input = passwords::AuthenticateInput {
+            email: email.clone(),
+            password,
+            session,
+            attrs: attrs.clone(),
+        };
+        passwords::authenticate((engine, pw), project, input, now).await
+    };
+    hand_back((engine, delivery), visit, ("password", outcome), attrs, now).await
+}
+
+/// How every login on the page ends: logged, then its session's cookies or a token go back.
+async fn hand_back(
+    (engine, delivery): (&SessionEngine, &Delivery),
+    visit: &Visit,
+    (factor, outcome): (&str, Result<Authenticated>),
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<Handback> {
+    let (project, store) = (&visit.project, engine.store());
+    factors::log_outcome(project, factor, &outcome, &attrs);
+    factors::record_failure(store, project, factor, &outcome, &attrs).await;
     let a = outcome?;
     notify::after_factor(delivery, project, &a, &attrs).await;
     match a.issued {
@@ -171,4 +228,21 @@ pub async fn verify_code(
             )))
         }
     }
+}
+
+/// The project's OAuth providers as `(name, display name, start link)`: each link sends the
+/// user to the provider and the answer to the redirect URL.
+pub async fn oauth_links(store: &Store, visit: &Visit) -> Result<Vec<(String, String, String)>> {
+    let providers = crate::service::oauth::config::list(store, &visit.project.project_id).await?;
+    Ok(providers
+        .into_iter()
+        .map(|p| {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("public_token", &visit.project.public_token);
+            q.append_pair("login_redirect_url", &visit.redirect_url);
+            q.append_pair("signup_redirect_url", &visit.redirect_url);
+            let link = format!("/v1/public/oauth/{}/start?{}", p.provider, q.finish());
+            (p.provider, p.provider_type, link)
+        })
+        .collect())
 }
