@@ -18,6 +18,7 @@ both_backends!(
     a_code_on_the_page_hands_the_app_a_single_use_token,
     a_link_goes_straight_to_the_app,
     an_httponly_project_gets_its_session_cookies,
+    a_password_on_the_page_and_the_projects_oauth_links,
     bad_visits_and_forms_get_a_clear_page,
 );
 
@@ -238,6 +239,128 @@ async fn a_link_goes_straight_to_the_app(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(session.user.emails[0].email, "grace@example.com");
+}
+
+/// The token of a 303 back to the app.
+fn token_of(res: &reqwest::Response) -> String {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = url::Url::parse(res.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(APP), "{location}");
+    location
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("a token")
+}
+
+async fn a_password_on_the_page_and_the_projects_oauth_links(app: &TestApp) {
+    let (creds, backend) = project(app, PolicyChange::default()).await;
+    tessera_server::service::oauth::config::set(
+        &app.store,
+        &app.master,
+        &creds.project_id,
+        "google",
+        tessera_server::model::oauth::ProviderSettings {
+            client_id: "hosted-client".into(),
+            ..Default::default()
+        },
+        "hosted-secret",
+    )
+    .await
+    .unwrap();
+    let (browser, page) = Browser::open(app, &creds.public_token, "").await;
+    let html = page.text().await.unwrap();
+    let start = format!(
+        "href=\"&#x2f;v1&#x2f;public&#x2f;oauth&#x2f;google&#x2f;start?public_token={}&amp;login_redirect_url={}",
+        creds.public_token,
+        urlencoding(APP)
+    );
+    assert!(
+        html.contains(&start) && html.contains(">Continue with Google</a>"),
+        "{html}"
+    );
+
+    let email = ("email", "pat@example.com");
+    let html = browser
+        .post("/login/email", &[email, ("method", "password")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Enter your password") && html.contains("autocomplete=\"current-password\"")
+    );
+    let weak = browser
+        .post(
+            "/login/password",
+            &[email, ("password", "abc"), ("action", "create")],
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        alert(&weak.text().await.unwrap()),
+        Some("Choose a stronger password.")
+    );
+    let strong = "hosted-page-Passphrase-2026";
+    let made = browser
+        .post(
+            "/login/password",
+            &[email, ("password", strong), ("action", "create")],
+        )
+        .await;
+    let exchange = |token: String| AuthenticateMagicLinkRequest {
+        token,
+        session: SessionOptions {
+            session_duration_minutes: Some(60),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let first = backend
+        .magic_links()
+        .authenticate(&exchange(token_of(&made)))
+        .await
+        .unwrap();
+    assert_eq!(first.user.emails[0].email, "pat@example.com");
+    let again = browser
+        .post(
+            "/login/password",
+            &[email, ("password", strong), ("action", "create")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        alert(&again.text().await.unwrap())
+            .unwrap()
+            .starts_with("An account with this email")
+    );
+    let wrong = browser
+        .post(
+            "/login/password",
+            &[
+                email,
+                ("password", "not-the-Passphrase-2026"),
+                ("action", "login"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        alert(&wrong.text().await.unwrap()),
+        Some("That email and password do not match.")
+    );
+    let right = browser
+        .post(
+            "/login/password",
+            &[email, ("password", strong), ("action", "login")],
+        )
+        .await;
+    let second = backend
+        .magic_links()
+        .authenticate(&exchange(token_of(&right)))
+        .await
+        .unwrap();
+    assert_eq!(second.user_id, first.user_id);
 }
 
 async fn an_httponly_project_gets_its_session_cookies(app: &TestApp) {

@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/login", get(page))
         .route("/login/email", post(email))
         .route("/login/code", post(code))
+        .route("/login/password", post(password))
         .route("/login/ui.css", get(|| async { css(UI_CSS.to_owned()) }))
         .route(
             "/login/page.css",
@@ -54,6 +55,16 @@ struct EmailForm {
     csrf: Option<String>,
     email: Option<String>,
     method: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct PasswordForm {
+    #[serde(flatten)]
+    visit: VisitParams,
+    csrf: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    action: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -131,9 +142,22 @@ async fn page(
         Ok(v) => v,
         Err(res) => return res,
     };
+    let oauth = match hosted::oauth_links(app.store(), &visit).await {
+        Ok(links) => links,
+        Err(e) => {
+            let (key, status) = shown(&e);
+            let mut s = Screen::new("invalid", &params, lang, "");
+            s.error = Some(key);
+            return s.render(status);
+        }
+    };
     let csrf = csrf_cookie(&headers).unwrap_or_else(|| crypto::random_b64_nopad(32));
     let mut s = Screen::new("main", &params, lang, &csrf);
     s.visit = Some(&visit);
+    s.oauth = oauth
+        .into_iter()
+        .map(|(_, name, href)| (name, href))
+        .collect();
     let mut res = s.render(StatusCode::OK);
     let c = Cookie::build((CSRF_COOKIE, csrf.clone()))
         .http_only(true)
@@ -175,6 +199,11 @@ async fn email(
             return s.render(StatusCode::BAD_REQUEST);
         }
     };
+    if f.method.as_deref() == Some("password") {
+        s.name = "password";
+        s.title = "password.title";
+        return s.render(StatusCode::OK);
+    }
     let locale = Some(lang.to_owned());
     let now = Timestamp::now();
     let sent = if f.method.as_deref() == Some("code") {
@@ -218,6 +247,70 @@ async fn email(
     }
 }
 
+/// `POST /login/password`: checks the password (`action=login`) or makes the account
+/// (`action=create`), and sends the user back to the app.
+async fn password(
+    State(app): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Response {
+    let f = form.map(|f| f.0).unwrap_or_default();
+    let lang = language(f.visit.locale.as_deref(), &headers);
+    let visit = match visit_of(&app, &f.visit, lang).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !same_browser(&headers, f.csrf.as_deref()) {
+        return expired(&f.visit, &visit, lang);
+    }
+    let given = f.email.as_deref().unwrap_or("").trim();
+    let mut s = Screen::new("password", &f.visit, lang, f.csrf.as_deref().unwrap_or(""));
+    s.visit = Some(&visit);
+    s.title = "password.title";
+    s.email = given;
+    let outcome = match EmailAddress::parse(given) {
+        Ok(address) => {
+            let create = f.action.as_deref() == Some("create");
+            let secret = f.password.clone().unwrap_or_default();
+            hosted::password(
+                (&app.sessions, &app.delivery, &app.passwords),
+                &visit,
+                (&address, secret, create),
+                client.0,
+                Timestamp::now(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(back) => hand_back(&visit, back),
+        Err(e) => {
+            let (key, status) = shown(&e);
+            s.error = Some(key);
+            s.render(status)
+        }
+    }
+}
+
+/// The redirect of a login on the page: to the token link, or with the session's cookies.
+fn hand_back(visit: &Visit, back: Handback) -> Response {
+    match back {
+        Handback::Token(url) => see_other(&url),
+        Handback::Session(issued) => {
+            let mut res = see_other(&visit.redirect_url);
+            super::sdk::set_session_cookies(
+                res.headers_mut(),
+                &visit.project.policy.cookies,
+                (issued.token, issued.jwt),
+                issued.session.expires_at,
+            );
+            res
+        }
+    }
+}
+
 /// `POST /login/code`: checks the code and sends the user back to the app.
 async fn code(
     State(app): State<AppState>,
@@ -245,17 +338,7 @@ async fn code(
     )
     .await;
     match outcome {
-        Ok(Handback::Token(url)) => see_other(&url),
-        Ok(Handback::Session(issued)) => {
-            let mut res = see_other(&visit.redirect_url);
-            super::sdk::set_session_cookies(
-                res.headers_mut(),
-                &visit.project.policy.cookies,
-                (issued.token, issued.jwt),
-                issued.session.expires_at,
-            );
-            res
-        }
+        Ok(back) => hand_back(&visit, back),
         Err(e) => {
             let (key, status) = shown(&e);
             let mut s = Screen::new("code", &f.visit, lang, f.csrf.as_deref().unwrap_or(""));

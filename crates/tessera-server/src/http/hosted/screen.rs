@@ -40,6 +40,8 @@ pub(super) struct Screen<'a> {
     pub(super) csrf: &'a str,
     pub(super) email: &'a str,
     pub(super) method_id: &'a str,
+    /// The project's OAuth providers: display name and start link.
+    pub(super) oauth: Vec<(String, String)>,
 }
 
 impl<'a> Screen<'a> {
@@ -59,6 +61,7 @@ impl<'a> Screen<'a> {
             csrf,
             email: "",
             method_id: "",
+            oauth: Vec::new(),
         }
     }
 
@@ -107,6 +110,9 @@ impl<'a> Screen<'a> {
             email => self.email,
             method_id => self.method_id,
             sent => sent,
+            oauth => self.oauth.iter().map(|(name, href)| minijinja::context! {
+                label => fill("login.oauth", "provider", name), href => href,
+            }).collect::<Vec<_>>(),
             again => (self.name != "invalid" || self.visit.is_some()).then(|| self.again()),
         };
         let html = match TEMPLATES
@@ -196,6 +202,13 @@ pub(super) fn shown(e: &Error) -> (&'static str, StatusCode) {
             "error.badCode"
         }
         ErrorType::InvalidEmail => "error.invalidEmail",
+        ErrorType::UnauthorizedCredentials
+        | ErrorType::EmailNotFound
+        | ErrorType::NoUserPassword => "error.badPassword",
+        ErrorType::WeakPassword => "error.weakPassword",
+        ErrorType::DuplicateEmail | ErrorType::PasswordAlreadyExists => "error.exists",
+        ErrorType::ResetPassword => "error.resetPassword",
+        ErrorType::UserLockLimitReached => "error.tooMany",
         ErrorType::TooManyRequests => "error.tooMany",
         _ => "error.generic",
     };
@@ -281,7 +294,7 @@ mod tests {
     #[test]
     fn every_screen_renders_with_both_tables() {
         for lang in ["en", "fr"] {
-            for name in ["main", "sent", "code", "invalid"] {
+            for name in ["main", "sent", "code", "password", "invalid"] {
                 let params = VisitParams::default();
                 let mut s = Screen::new(name, &params, lang, "x");
                 s.error = Some("error.badCode");

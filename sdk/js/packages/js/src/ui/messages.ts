@@ -48,6 +48,7 @@ const en = {
   'error.badCode': 'That code is not right, or it has expired.',
   'error.badPassword': 'That email and password do not match.',
   'error.weakPassword': 'Choose a stronger password.',
+  'error.resetPassword': 'This password has to be changed: reset it, or log in another way.',
   'error.exists': 'An account with this email already has a password: log in instead.',
   'error.invalidEmail': 'Enter a valid email address.',
   'error.invalidPhone': 'Enter the phone number with its country code, such as +1 555 555 0100.',
@@ -59,6 +60,7 @@ const en = {
   'hosted.invalid': 'This login page was opened with a link that is not valid. Go back to the app and try again.',
   'hosted.expired': 'This page has expired. Start again.',
   'hosted.again': 'Start again',
+  'hosted.password': 'Use a password',
 };
 
 export type MessageKey = keyof typeof en;
@@ -112,6 +114,7 @@ const fr: Messages = {
   'error.badCode': 'Ce code est incorrect ou a expiré.',
   'error.badPassword': 'Cet e-mail et ce mot de passe ne correspondent pas.',
   'error.weakPassword': 'Choisissez un mot de passe plus solide.',
+  'error.resetPassword': 'Ce mot de passe doit être changé : réinitialisez-le ou connectez-vous autrement.',
   'error.exists': 'Un compte avec cet e-mail a déjà un mot de passe : connectez-vous.',
   'error.invalidEmail': 'Saisissez une adresse e-mail valide.',
   'error.invalidPhone': 'Saisissez le numéro avec son indicatif, par exemple +33 6 12 34 56 78.',
@@ -123,6 +126,7 @@ const fr: Messages = {
   'hosted.invalid': 'Cette page de connexion a été ouverte avec un lien non valide. Revenez à l’application et réessayez.',
   'hosted.expired': 'Cette page a expiré. Recommencez.',
   'hosted.again': 'Recommencer',
+  'hosted.password': 'Utiliser un mot de passe',
 };
 
 /** The built-in languages. */
@@ -156,6 +160,8 @@ export function errorKey(err: unknown): MessageKey {
       return 'error.badPassword';
     case 'weak_password':
       return 'error.weakPassword';
+    case 'reset_password':
+      return 'error.resetPassword';
     case 'password_already_exists':
     case 'duplicate_email':
       return 'error.exists';
