@@ -358,6 +358,37 @@ async function hostedPage(browser, errors) {
   await p.getByRole('button', { name: 'Verify' }).click();
   await backInTheApp(p, 'hosted@example.com');
 
+  step('the hosted page with JavaScript off: a password account, then a wrong and a right password');
+  p = await open(noJs, visit, errors);
+  await p.getByLabel('Email', { exact: true }).fill('hosted-password@example.com');
+  await p.getByRole('button', { name: 'Use a password' }).click();
+  await p.getByRole('heading', { name: 'Enter your password' }).waitFor();
+  await screenshot(p, 'hosted-password');
+  await p.getByLabel('Password', { exact: true }).fill('hosted-Chromium-passphrase-2026');
+  await p.getByRole('button', { name: 'Create an account' }).click();
+  await backInTheApp(p, 'hosted-password@example.com');
+  p = await open(noJs, visit, errors);
+  await p.getByLabel('Email', { exact: true }).fill('hosted-password@example.com');
+  await p.getByRole('button', { name: 'Use a password' }).click();
+  await p.getByLabel('Password', { exact: true }).fill('not-the-right-passphrase-2026');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.getByRole('alert').filter({ hasText: 'That email and password do not match.' }).waitFor();
+  await p.getByLabel('Password', { exact: true }).fill('hosted-Chromium-passphrase-2026');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await backInTheApp(p, 'hosted-password@example.com');
+
+  step('the hosted page with JavaScript off: the project\'s OAuth provider, back to the app');
+  p = await open(noJs, visit, errors);
+  await p.getByRole('link', { name: 'Continue with Google' }).click();
+  await p.waitForURL((u) => u.href.startsWith(env('OIDC_ISSUER')), { timeout: 15000 });
+  await p.fill('input[name=login]', 'hosted-oauth@example.com');
+  await p.fill('input[name=password]', 'anything');
+  await p.click('button[type=submit]');
+  await p.waitForURL((u) => u.pathname === '/done.html', { timeout: 15000 });
+  const oauthUrl = new URL(p.url());
+  assert.equal(oauthUrl.searchParams.get('stytch_token_type'), 'oauth');
+  assert.equal(await ask('exchange_oauth', { token: oauthUrl.searchParams.get('token') }), 'Google hosted-oauth@example.com');
+
   step('the hosted page with JavaScript off, in French: an email link straight to the app');
   p = await open(noJs, `${visit}&locale=fr`, errors);
   await p.getByLabel('E-mail', { exact: true }).fill('hosted-link@example.com');
@@ -382,6 +413,11 @@ async function hostedPage(browser, errors) {
   await p.getByRole('button', { name: 'Email me a code instead' }).click();
   await p.getByRole('heading', { name: 'Enter your code' }).waitFor();
   await axe(p, 'the hosted code screen');
+  p = await open(ctx, visit, errors);
+  await p.getByLabel('Email', { exact: true }).fill('hosted-axe@example.com');
+  await p.getByRole('button', { name: 'Use a password' }).click();
+  await p.getByRole('heading', { name: 'Enter your password' }).waitFor();
+  await axe(p, 'the hosted password screen');
   p = await open(ctx, `${TESSERA}/login?public_token=${PUBLIC_TOKEN}&redirect_url=https%3A%2F%2Fevil.example%2F`, errors);
   await p.getByText('not valid').waitFor();
   await axe(p, 'the hosted page of a bad link');

@@ -67,6 +67,26 @@ async fn run(backend: Backend) {
     )
     .await
     .unwrap();
+    // A real OpenID provider as the project's Google, for the hosted page's OAuth link.
+    let oidc = crate::oidc::OidcProvider::start(serde_json::json!([{
+        "client_id": "hosted-ui", "client_secret": "hosted-ui-secret",
+        "redirect_uris": [format!("{server}/v1/public/oauth/callback")],
+    }]));
+    let google = tessera_server::model::oauth::ProviderSettings {
+        client_id: "hosted-ui".into(),
+        issuer: Some(oidc.issuer.clone()),
+        ..Default::default()
+    };
+    tessera_server::service::oauth::config::set(
+        &app.store,
+        &app.master,
+        &creds.project_id,
+        "google",
+        google,
+        "hosted-ui-secret",
+    )
+    .await
+    .unwrap();
     let backend_client = Client::builder(
         &format!("https://localhost:{}", app.addr.port()),
         &creds.project_id,
@@ -86,6 +106,7 @@ async fn run(backend: Backend) {
         .env("CERT_PEM", &cert.cert_path)
         .env("KEY_PEM", &cert.key_path)
         .env("PAGE_PORT", page_port.to_string())
+        .env("OIDC_ISSUER", &oidc.issuer)
         .env("ADMIN_EMAIL", "admin@example.com")
         .env("ADMIN_PASSWORD", admin_password);
     let mut last_step = 0;
@@ -134,6 +155,24 @@ async fn run(backend: Backend) {
                     .await;
                 match r {
                     Ok(r) => r.user.emails[0].email.clone(),
+                    Err(e) => format!("refused: {e}"),
+                }
+            }
+            // The app's backend exchanges the token of an OAuth login.
+            "exchange_oauth" => {
+                let r = backend_client
+                    .oauth()
+                    .authenticate(&tessera_client::proto::oauth::AuthenticateRequest {
+                        token: req["token"].as_str().unwrap().to_owned(),
+                        session: SessionOptions {
+                            session_duration_minutes: Some(60),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .await;
+                match r {
+                    Ok(r) => format!("{} {}", r.provider_type, r.user.emails[0].email),
                     Err(e) => format!("refused: {e}"),
                 }
             }
