@@ -400,8 +400,23 @@ async function hostedPage(browser, errors) {
   await backInTheApp(p, 'hosted-link@example.com');
   await noJs.close();
 
-  step('axe-core on each hosted screen (checked with script on: the page itself has none)');
+  step('the hosted page with script on: the prebuilt form, an email code, the session handed back');
+  const js = await browser.newContext({ viewport: { width: 800, height: 640 } });
+  p = await open(js, visit, errors);
+  await p.getByRole('region', { name: 'Sign up or log in' }).waitFor();
+  await axe(p, 'the hosted page with script');
+  await screenshot(p, 'hosted-login-js');
+  await p.getByLabel('Email', { exact: true }).fill('hosted-js@example.com');
+  await p.keyboard.press('Enter');
+  await p.getByRole('button', { name: 'Email me a code instead' }).click();
+  await p.getByLabel('Code', { exact: true }).fill(await ask('email_code', { to: 'hosted-js@example.com' }));
+  await p.keyboard.press('Enter');
+  await backInTheApp(p, 'hosted-js@example.com');
+  await js.close();
+
+  step('axe-core on each hosted screen without its script (axe itself needs script in the page)');
   const ctx = await browser.newContext({ viewport: { width: 800, height: 640 } });
+  await ctx.route('**/login/*.js', (r) => r.abort());
   p = await open(ctx, visit, errors);
   await axe(p, 'the hosted login');
   await p.getByLabel('Email', { exact: true }).fill('not an email');

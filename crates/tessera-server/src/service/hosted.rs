@@ -12,7 +12,10 @@
 //!   mode it creates the session itself, sets the project's session cookies and redirects
 //!   plainly;
 //! * **an OAuth provider** of the project: its start link names the redirect URL, so the
-//!   provider's answer reaches the app as `?stytch_token_type=oauth&token=…`.
+//!   provider's answer reaches the app as `?stytch_token_type=oauth&token=…`;
+//! * **with script on**, the prebuilt form logs in through the frontend API on the page's own
+//!   origin; then the page's session is [handed back](session_handback) like a code's login
+//!   (HttpOnly projects need nothing: their cookies are set).
 //!
 //! The app's backend exchanges the token with `magic_links/authenticate` (or
 //! `oauth/authenticate`) of any Stytch backend SDK, or its page with the browser SDK's
@@ -228,6 +231,38 @@ async fn hand_back(
             )))
         }
     }
+}
+
+/// The login the prebuilt form made on the page (its session's token), handed back to the app
+/// as a single-use token; the page's own session ends (it was only the way there).
+pub async fn session_handback(
+    engine: &SessionEngine,
+    visit: &Visit,
+    session_token: &str,
+    attrs: ClientAttributes,
+    now: Timestamp,
+) -> Result<Handback> {
+    use crate::model::event::EndReason;
+    use crate::service::sessions::{self, Locator, RevokeBy};
+    let project = &visit.project;
+    let loc = Locator::Token(session_token.to_owned());
+    let (session, user) = sessions::resolve_with_user(engine, project, &loc, now).await?;
+    let (_, token) = magic_links::create_embeddable(
+        engine.store(),
+        project,
+        &user.user_id,
+        Some(HANDBACK_MINUTES),
+        attrs,
+        now,
+    )
+    .await?;
+    let by = (RevokeBy::Id(session.session_id), EndReason::Logout);
+    sessions::revoke(engine, project, by, now).await?;
+    Ok(Handback::Token(links::typed_link(
+        &visit.redirect_url,
+        "magic_links",
+        &token,
+    )))
 }
 
 /// The project's OAuth providers as `(name, display name, start link)`: each link sends the

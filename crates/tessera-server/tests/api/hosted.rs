@@ -19,6 +19,7 @@ both_backends!(
     a_link_goes_straight_to_the_app,
     an_httponly_project_gets_its_session_cookies,
     a_password_on_the_page_and_the_projects_oauth_links,
+    the_prebuilt_form_on_the_page_hands_its_session_back,
     bad_visits_and_forms_get_a_clear_page,
 );
 
@@ -361,6 +362,114 @@ async fn a_password_on_the_page_and_the_projects_oauth_links(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(second.user_id, first.user_id);
+}
+
+/// With script on, the page runs the prebuilt form: it calls the frontend API from Tessera's own
+/// origin (authorized for every project, and only it), then posts its session to
+/// `/login/handback`, which ends it and hands the app a token.
+async fn the_prebuilt_form_on_the_page_hands_its_session_back(app: &TestApp) {
+    let (creds, backend) = project(app, PolicyChange::default()).await;
+    let (browser, page) = Browser::open(app, &creds.public_token, "").await;
+    let csp = page.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<script src=\"/login/ui.js\" defer></script>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("\"publicToken\":\"{}\"", creds.public_token)),
+        "{html}"
+    );
+    let js = reqwest::get(app.url("/login/ui.js")).await.unwrap();
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.text().await.unwrap().contains("mountLogin"));
+
+    // The frontend API from the page's origin (the server's own), and not from another.
+    let own = app.base_url.clone();
+    let sdk = |path: &str, origin: &str, body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(app.url(&format!("/sdk/v1{path}")))
+            .basic_auth(&creds.public_token, Some(&creds.public_token))
+            .header("origin", origin)
+            .json(&body)
+            .send()
+    };
+    let email = serde_json::json!({"email": "js@example.com"});
+    let foreign = sdk(
+        "/otps/email/login_or_create",
+        "https://evil.example",
+        email.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let sent = sdk("/otps/email/login_or_create", &own, email)
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let method_id = sent.json::<serde_json::Value>().await.unwrap()["data"]["method_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = code_in(&app.smtp.last_to("js@example.com").await.body());
+    let body =
+        serde_json::json!({"token": code, "method_id": method_id, "session_duration_minutes": 60});
+    let logged = sdk("/otps/authenticate", &own, body).await.unwrap();
+    assert_eq!(logged.status(), StatusCode::OK);
+    let page_session = logged.json::<serde_json::Value>().await.unwrap()["data"]["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let back = browser
+        .post("/login/handback", &[("session_token", &page_session)])
+        .await;
+    let token = token_of(&back);
+    let exchanged = backend
+        .magic_links()
+        .authenticate(&AuthenticateMagicLinkRequest {
+            token,
+            session: SessionOptions {
+                session_duration_minutes: Some(60),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(exchanged.user.emails[0].email, "js@example.com");
+    // The page's own session is over, so it cannot be handed back twice.
+    let page_alive = backend
+        .sessions()
+        .authenticate(&AuthenticateSessionRequest {
+            session_token: Some(page_session.clone()),
+            ..Default::default()
+        })
+        .await;
+    assert!(page_alive.is_err());
+    let again = browser
+        .post("/login/handback", &[("session_token", &page_session)])
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("This page has expired.")
+    );
 }
 
 async fn an_httponly_project_gets_its_session_cookies(app: &TestApp) {

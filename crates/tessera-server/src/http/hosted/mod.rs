@@ -22,7 +22,7 @@ use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
 use crate::service::hosted::{self, Handback, Visit};
 use crate::state::AppState;
-use screen::{PAGE_CSS, Screen, UI_CSS, css, language, shown, text_on};
+use screen::{HOSTED_JS, PAGE_CSS, Screen, UI_CSS, UI_JS, css, language, script, shown, text_on};
 
 /// The double-submit cookie that ties a form to the browser that loaded it.
 const CSRF_COOKIE: &str = "tessera_login_csrf";
@@ -33,6 +33,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/login/email", post(email))
         .route("/login/code", post(code))
         .route("/login/password", post(password))
+        .route("/login/handback", post(handback))
+        .route("/login/ui.js", get(|| async { script(UI_JS) }))
+        .route("/login/hosted.js", get(|| async { script(HOSTED_JS) }))
         .route("/login/ui.css", get(|| async { css(UI_CSS.to_owned()) }))
         .route(
             "/login/page.css",
@@ -65,6 +68,14 @@ struct PasswordForm {
     email: Option<String>,
     password: Option<String>,
     action: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct HandbackForm {
+    #[serde(flatten)]
+    visit: VisitParams,
+    csrf: Option<String>,
+    session_token: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -154,6 +165,16 @@ async fn page(
     let csrf = csrf_cookie(&headers).unwrap_or_else(|| crypto::random_b64_nopad(32));
     let mut s = Screen::new("main", &params, lang, &csrf);
     s.visit = Some(&visit);
+    s.script = Some(serde_json::json!({
+        "publicToken": visit.project.public_token,
+        "redirectUrl": visit.redirect_url,
+        "lang": lang,
+        "csrf": csrf,
+        "projectName": visit.project.name,
+        "logo": visit.project.policy.branding.logo_url,
+        "cookieMode": visit.project.policy.cookies.mode.as_str(),
+        "oauth": oauth.iter().map(|(name, _, _)| name).collect::<Vec<_>>(),
+    }));
     s.oauth = oauth
         .into_iter()
         .map(|(_, name, href)| (name, href))
@@ -307,6 +328,41 @@ fn hand_back(visit: &Visit, back: Handback) -> Response {
                 issued.session.expires_at,
             );
             res
+        }
+    }
+}
+
+/// `POST /login/handback`: with script on, the session the prebuilt form made on the page goes
+/// back to the app as a token (the page's session ends).
+async fn handback(
+    State(app): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    form: Result<Form<HandbackForm>, FormRejection>,
+) -> Response {
+    let f = form.map(|f| f.0).unwrap_or_default();
+    let lang = language(f.visit.locale.as_deref(), &headers);
+    let visit = match visit_of(&app, &f.visit, lang).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !same_browser(&headers, f.csrf.as_deref()) {
+        return expired(&f.visit, &visit, lang);
+    }
+    let token = f.session_token.unwrap_or_default();
+    match hosted::session_handback(&app.sessions, &visit, &token, client.0, Timestamp::now()).await
+    {
+        Ok(back) => hand_back(&visit, back),
+        Err(e) => {
+            let (key, status) = shown(&e);
+            let mut s = Screen::new("invalid", &f.visit, lang, "");
+            s.visit = Some(&visit);
+            s.error = Some(if e.kind() == ErrorType::SessionNotFound {
+                "hosted.expired"
+            } else {
+                key
+            });
+            s.render(status)
         }
     }
 }

@@ -14,6 +14,10 @@ use crate::service::hosted::{self, Visit};
 const TEMPLATE: &str = include_str!("../../../assets/login/login.html");
 pub(super) const UI_CSS: &str = include_str!("../../../assets/login/ui.css");
 pub(super) const PAGE_CSS: &str = include_str!("../../../assets/login/page.css");
+/// The prebuilt UI's `<script>` build, copied from `sdk/js` by its `hosted-assets` script.
+pub(super) const UI_JS: &str = include_str!("../../../assets/login/ui.js");
+/// What mounts it on the page.
+pub(super) const HOSTED_JS: &str = include_str!("../../../assets/login/hosted.js");
 const MESSAGES: &str = include_str!("../../../assets/login/messages.json");
 
 type Table = HashMap<String, String>;
@@ -42,6 +46,8 @@ pub(super) struct Screen<'a> {
     pub(super) method_id: &'a str,
     /// The project's OAuth providers: display name and start link.
     pub(super) oauth: Vec<(String, String)>,
+    /// With this configuration, the page loads the prebuilt form over its own.
+    pub(super) script: Option<serde_json::Value>,
 }
 
 impl<'a> Screen<'a> {
@@ -62,6 +68,7 @@ impl<'a> Screen<'a> {
             email: "",
             method_id: "",
             oauth: Vec::new(),
+            script: None,
         }
     }
 
@@ -110,6 +117,7 @@ impl<'a> Screen<'a> {
             email => self.email,
             method_id => self.method_id,
             sent => sent,
+            script => self.script,
             oauth => self.oauth.iter().map(|(name, href)| minijinja::context! {
                 label => fill("login.oauth", "provider", name), href => href,
             }).collect::<Vec<_>>(),
@@ -140,8 +148,8 @@ pub(super) fn secure_headers(h: &mut HeaderMap, redirect: Option<&str>) {
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src https: data:; form-action 'self' {app}; \
-         frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         img-src https: data:; form-action 'self' {app}; frame-ancestors 'none'; base-uri 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -155,6 +163,15 @@ pub(super) fn secure_headers(h: &mut HeaderMap, redirect: Option<&str>) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+}
+
+pub(super) fn script(text: &'static str) -> Response {
+    let mut res = text.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    res
 }
 
 pub(super) fn css(text: String) -> Response {
@@ -239,6 +256,15 @@ pub(super) fn text_on(colour: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    fn body_of(res: Response) -> String {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(res.into_body(), 1 << 20))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
     #[test]
     fn button_text_stays_readable_on_any_brand_colour() {
         assert_eq!(text_on("#1d4ed8"), "#fff");
@@ -298,8 +324,12 @@ mod tests {
                 let params = VisitParams::default();
                 let mut s = Screen::new(name, &params, lang, "x");
                 s.error = Some("error.badCode");
+                s.script = Some(serde_json::json!({"publicToken": "</script><b>"}));
                 let res = s.render(StatusCode::OK);
                 assert_eq!(res.status(), StatusCode::OK, "{lang} {name}");
+                let body = body_of(res);
+                // JSON in a script element cannot close it.
+                assert!(!body.contains("</script><b>"), "{body}");
             }
         }
     }

@@ -50,6 +50,7 @@ pub(crate) async fn guard(State(app): State<AppState>, mut req: Request, next: N
     };
     if let Some(o) = &origin
         && !caller.project.authorized_origins.iter().any(|a| a == o)
+        && !own_origin(o, &req)
     {
         return refused(o).into_response();
     }
@@ -88,6 +89,33 @@ async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>> {
         project,
         session_token,
     }))
+}
+
+/// Whether `origin` is this server's own (its host and port are the request's `Host`): the
+/// hosted login page's prebuilt form calls the frontend API from there. Tessera serves no page
+/// of anyone else, so its own origin is authorized for every project. The scheme is not
+/// compared: behind a TLS proxy the server sees `http`.
+fn own_origin(origin: &str, req: &Request) -> bool {
+    // HTTP/1.1 names the host in `Host`, HTTP/2 in the request's authority.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let Some(host) = host else {
+        return false;
+    };
+    let Ok(o) = url::Url::parse(origin) else {
+        return false;
+    };
+    let Some(name) = o.host_str() else {
+        return false;
+    };
+    let given = match o.port() {
+        Some(p) => format!("{name}:{p}"),
+        None => name.to_owned(),
+    };
+    given.eq_ignore_ascii_case(host)
 }
 
 async fn preflight_answer(app: &AppState, origin: Option<&str>) -> Response {

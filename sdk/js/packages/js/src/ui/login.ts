@@ -165,6 +165,8 @@ export function mountLogin(opts: LoginOptions): Mounted {
           await sendLink(email);
           linkSent(email);
         }, 'secondary'),
+      otpMethods.includes('email') &&
+        v.button(v.t('login.emailCode'), async () => codeScreen('email', email, await sendCode('email', email)), 'secondary'),
       v.button(v.t('password.forgot'), async () => {
         const r = await client.passwords.resetByEmailStart({
           email,

@@ -78,6 +78,8 @@ export const CSS = `
 color:var(--tsr-text);background:var(--tsr-bg);border:1px solid var(--tsr-border);border-radius:var(--tsr-radius,8px);
 width:var(--tsr-width,400px);max-width:100%;padding:32px;display:flex;flex-direction:column;gap:16px}
 .tsr *{box-sizing:border-box}
+.tsr .tsr-body{display:contents}
+.tsr .tsr-field{display:flex;flex-direction:column;gap:4px}
 .tsr h2{font-size:24px;line-height:1.25;margin:0;font-weight:600}
 .tsr h2:focus{outline:none}
 .tsr p{margin:0}
@@ -101,9 +103,13 @@ border:1px solid var(--tsr-primary-border);background:var(--tsr-primary-bg);colo
 .tsr .tsr-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
-/** Adds the stylesheet to `doc` once. */
+/**
+ * Adds the stylesheet to `doc` once, unless the page links it itself (an element marked
+ * `data-tessera-ui`, as a page with a strict Content-Security-Policy does: no inline style).
+ * The UI sets no style attribute either, only CSS variables through the CSSOM.
+ */
 export function injectStyles(doc: Document): void {
-  if (doc.getElementById('tessera-ui-styles')) return;
+  if (doc.querySelector('#tessera-ui-styles, [data-tessera-ui]')) return;
   const style = doc.createElement('style');
   style.id = 'tessera-ui-styles';
   style.textContent = CSS;

@@ -73,7 +73,7 @@ export class View {
     this.hideTitle = opts.styles?.hideHeaderText ?? false;
     this.root = h(this.doc, 'div', { class: 'tsr' });
     applyStyles(this.root, opts.styles);
-    this.body = h(this.doc, 'div', { style: 'display:contents' });
+    this.body = h(this.doc, 'div', { class: 'tsr-body' });
     // Announcements for screen readers (what changed without moving focus).
     this.live = h(this.doc, 'div', { class: 'tsr-sr', role: 'status', 'aria-live': 'polite' });
     this.root.append(this.body, this.live);
@@ -151,7 +151,7 @@ export class View {
   /** A labelled input. */
   field(name: string, label: MessageKey, attrs: Attrs): [HTMLElement, HTMLInputElement] {
     const input = h(this.doc, 'input', { id: `${this.id}-${name}`, name, required: true, ...attrs }) as HTMLInputElement;
-    const wrap = h(this.doc, 'div', { style: 'display:flex;flex-direction:column;gap:4px' }, h(this.doc, 'label', { for: input.id }, this.t(label)), input);
+    const wrap = h(this.doc, 'div', { class: 'tsr-field' }, h(this.doc, 'label', { for: input.id }, this.t(label)), input);
     return [wrap, input];
   }
 
