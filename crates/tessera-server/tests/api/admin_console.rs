@@ -186,6 +186,7 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 async fn operator(backend: Backend) {
+    crate::security_log::lines();
     let app = spawn_console(backend).await;
     let password = "correct horse battery staple";
     let totp = create_admin(&app, "ops@example.com", password);
@@ -431,6 +432,47 @@ async fn operator(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Every action is in the security log, with the administrator and the impersonation's
+    // reason, and no password, code or secret anywhere in it.
+    let events = crate::security_log::all_events();
+    let actions: Vec<String> = events
+        .iter()
+        .filter(|e| e["event"] == "admin_action" && e["project_id"] == pid.as_str())
+        .map(|e| {
+            assert_eq!(e["admin"], "ops@example.com");
+            e["action"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for a in [
+        "project_create",
+        "project_urls",
+        "project_policy",
+        "secret_create",
+        "secret_delete",
+        "keys_rotate",
+        "session_revoke",
+        "impersonate",
+        "user_delete",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} not in {actions:?}");
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["action"] == "impersonate" && e["detail"] == "ticket 4242")
+    );
+    let logins: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "admin_login" && e["admin"] == "ops@example.com")
+        .collect();
+    assert!(logins.iter().any(|e| e["ok"] == true));
+    assert!(logins.iter().any(|e| e["reason"] == "wrong_password"));
+    assert!(logins.iter().any(|e| e["reason"] == "code_reused"));
+    let text = String::from_utf8_lossy(&crate::security_log::lines().lock().unwrap()).into_owned();
+    for secret in [password, code.as_str(), second.as_str(), c.csrf.as_str()] {
+        assert!(!text.contains(secret), "a secret in the log");
+    }
 
     // Too many attempts from one client: refused before any check.
     let mut last = StatusCode::OK;

@@ -14,7 +14,7 @@ use crate::harness::{TestApp, both_backends};
 both_backends!(security_events_are_logged_without_secrets);
 
 /// Every line logged to `tessera::security` by this test process.
-fn lines() -> &'static Arc<Mutex<Vec<u8>>> {
+pub(crate) fn lines() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOG.get_or_init(|| {
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -44,13 +44,20 @@ impl Write for Sink {
     }
 }
 
-/// The events logged for `project_id`, as JSON objects.
-fn events_of(project_id: &str) -> Vec<Value> {
+/// Every event logged so far, as JSON objects (their fields).
+pub(crate) fn all_events() -> Vec<Value> {
     let bytes = lines().lock().unwrap().clone();
     String::from_utf8_lossy(&bytes)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .map(|v| v["fields"].clone())
+        .collect()
+}
+
+/// The events logged for `project_id`, as JSON objects.
+fn events_of(project_id: &str) -> Vec<Value> {
+    all_events()
+        .into_iter()
         .filter(|f| f["project_id"] == project_id)
         .collect()
 }
