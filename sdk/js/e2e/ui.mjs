@@ -20,6 +20,7 @@ import pixelmatch from 'pixelmatch';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import chromiumTools from '../../../sdk-tests/chromium.cjs';
+import walletSigners from '../../../sdk-tests/wallet-signers.cjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -265,6 +266,33 @@ async function keyboardCodeLogin(browser, errors) {
   await p.getByRole('button', { name: 'Continue with a passkey' }).click();
   await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
   assert.deepEqual(await p.evaluate(() => window.events), ['PASSKEY_AUTHENTICATE', 'AUTHENTICATE_FLOW_COMPLETE']);
+  await context.close();
+}
+
+async function walletLogin(browser, errors) {
+  step('mountLogin with an Ethereum wallet: the page\'s EIP-1193 provider signs with viem outside the page');
+  const context = await browser.newContext({ viewport: { width: 520, height: 760 } });
+  const wallet = walletSigners.newEthereumWallet();
+  await context.exposeFunction('walletAddress', () => wallet.address);
+  await context.exposeFunction('walletSign', (message) => wallet.sign(message));
+  await context.addInitScript(() => {
+    window.ethereum = {
+      request: async ({ method, params }) =>
+        method === 'eth_requestAccounts' ? [await window.walletAddress()] : window.walletSign(params[0]),
+    };
+  });
+  const p = await open(context, `${APP}/ui.html${hash({ config: { products: ['crypto', 'emailMagicLinks'] } })}`, errors);
+  await p.getByRole('button', { name: 'Continue with an Ethereum wallet' }).waitFor();
+  await axe(p, 'the login form with a wallet');
+  await p.getByRole('button', { name: 'Continue with an Ethereum wallet' }).click();
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => window.events), [
+    'CRYPTO_WALLET_AUTHENTICATE_START',
+    'CRYPTO_WALLET_AUTHENTICATE',
+    'AUTHENTICATE_FLOW_COMPLETE',
+  ]);
+  const s = await p.evaluate(() => client.session.getSync());
+  assert.equal(s.authentication_factors[0].crypto_wallet_factor.crypto_wallet_address, wallet.address);
   await context.close();
 }
 
@@ -540,6 +568,7 @@ async function main() {
   const errors = [];
   try {
     await keyboardCodeLogin(browser, errors);
+    await walletLogin(browser, errors);
     await linkAndPasswordReset(browser, errors);
     await emailLinkBackToTheComponent(browser, errors);
     await hostedPage(browser, errors);

@@ -47,7 +47,8 @@
   main.appendChild(title);
   main.appendChild(slot);
   document.querySelector('main').replaceWith(main);
-  var products = c.oauth.length ? ['oauth', 'otp', 'passwords'] : ['otp', 'passwords'];
+  // A wallet shows only in a browser that has one (EIP-1193 `window.ethereum`).
+  var products = (c.oauth.length ? ['oauth'] : []).concat(['crypto', 'otp', 'passwords']);
   window.Tessera.mountLogin({
     client: client,
     element: slot,

@@ -1,10 +1,15 @@
-/** `mountLogin`: the prebuilt login form (Stytch's `StytchLogin`): OAuth, passkeys, email magic links, passcodes and passwords. */
+/** `mountLogin`: the prebuilt login form (Stytch's `StytchLogin`): OAuth, passkeys, Ethereum wallets, email magic links, passcodes and passwords. */
 import type { TesseraClient } from '../client';
 import type { AuthenticateResponse } from '../types';
 import { h, View, type Mounted, type ViewOptions } from './view';
 
 /** A product of the login form, in the order it lists them (Stytch's `Products` values). */
-export type LoginProduct = 'emailMagicLinks' | 'otp' | 'passwords' | 'oauth' | 'passkeys';
+export type LoginProduct = 'emailMagicLinks' | 'otp' | 'passwords' | 'oauth' | 'passkeys' | 'crypto';
+
+/** The browser's Ethereum wallet (EIP-1193), when it has one. */
+interface Eip1193 {
+  request(args: { method: string; params?: unknown[] }): Promise<unknown>;
+}
 
 /** Stytch's `StytchLoginConfig` (the products Tessera's form shows). */
 export interface LoginConfig {
@@ -254,11 +259,26 @@ export function mountLogin(opts: LoginOptions): Mounted {
       if (r) loggedIn('PASSKEY_AUTHENTICATE', r);
     }, 'secondary');
 
+  /** Sign in with the page's Ethereum wallet: its address, the server's challenge, its signature. */
+  const walletButton = () =>
+    v.button(v.t('login.crypto'), async () => {
+      const eth = (globalThis as { ethereum?: Eip1193 }).ethereum!;
+      const [address] = (await eth.request({ method: 'eth_requestAccounts' })) as string[];
+      const wallet = { crypto_wallet_address: address, crypto_wallet_type: 'ethereum' };
+      const start = await client.cryptoWallets.authenticateStart(wallet);
+      v.event('CRYPTO_WALLET_AUTHENTICATE_START', start);
+      const signature = (await eth.request({ method: 'personal_sign', params: [start.challenge, address] })) as string;
+      const r = await client.cryptoWallets.authenticate({ ...wallet, signature, ...duration });
+      loggedIn('CRYPTO_WALLET_AUTHENTICATE', r);
+    }, 'secondary');
+  const hasWallet = () => typeof (globalThis as { ethereum?: unknown }).ethereum === 'object';
+
   function main() {
     const parts: HTMLElement[][] = [];
     for (const p of products) {
       if (p === 'oauth') parts.push(oauthButtons());
       else if (p === 'passkeys') parts.push([passkeyButton()]);
+      else if (p === 'crypto' && hasWallet()) parts.push([walletButton()]);
       else if (p === emailFirst) parts.push([emailForm()]);
       else if (p === 'otp' && (otpMethods.includes('sms') || otpMethods.includes('whatsapp'))) parts.push([phoneForm()]);
     }

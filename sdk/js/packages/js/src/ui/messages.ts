@@ -5,6 +5,7 @@ const en = {
   'login.or': 'or',
   'login.oauth': 'Continue with {provider}',
   'login.passkey': 'Continue with a passkey',
+  'login.crypto': 'Continue with an Ethereum wallet',
   'login.email': 'Email',
   'login.emailPlaceholder': 'you@example.com',
   'login.continueEmail': 'Continue with email',
@@ -55,6 +56,7 @@ const en = {
   'error.tooMany': 'Too many attempts. Wait a moment and try again.',
   'error.linkExpired': 'This link has expired or was already used. Ask for a new one.',
   'error.passkey': 'The passkey could not be used.',
+  'error.wallet': 'The wallet did not sign in. Try again.',
   'error.unreachable': 'The server cannot be reached. Check your connection and try again.',
   'error.generic': 'Something went wrong. Try again.',
   'hosted.invalid': 'This login page was opened with a link that is not valid. Go back to the app and try again.',
@@ -71,6 +73,7 @@ const fr: Messages = {
   'login.or': 'ou',
   'login.oauth': 'Continuer avec {provider}',
   'login.passkey': 'Continuer avec une clé d’accès',
+  'login.crypto': 'Continuer avec un portefeuille Ethereum',
   'login.email': 'E-mail',
   'login.emailPlaceholder': 'vous@exemple.fr',
   'login.continueEmail': 'Continuer avec l’e-mail',
@@ -121,6 +124,7 @@ const fr: Messages = {
   'error.tooMany': 'Trop de tentatives. Patientez un instant puis réessayez.',
   'error.linkExpired': 'Ce lien a expiré ou a déjà servi. Demandez-en un nouveau.',
   'error.passkey': 'La clé d’accès n’a pas pu être utilisée.',
+  'error.wallet': 'Le portefeuille n’a pas signé. Réessayez.',
   'error.unreachable': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
   'error.generic': 'Une erreur est survenue. Réessayez.',
   'hosted.invalid': 'Cette page de connexion a été ouverte avec un lien non valide. Revenez à l’application et réessayez.',
@@ -172,6 +176,9 @@ export function errorKey(err: unknown): MessageKey {
     case 'too_many_requests':
     case 'user_lock_limit_reached':
       return 'error.tooMany';
+    case 'invalid_signature':
+    case 'unable_to_authenticate_crypto_wallet':
+      return 'error.wallet';
     case 'unable_to_auth_magic_link':
     case 'magic_link_not_found':
     case 'unable_to_auth_password_reset_token':

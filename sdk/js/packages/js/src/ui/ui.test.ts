@@ -133,6 +133,43 @@ describe('TesseraLogin', () => {
     expect(events.map((e) => e.type)).toEqual(['PASSWORD_AUTHENTICATE', 'AUTHENTICATE_FLOW_COMPLETE']);
   });
 
+  it('signs in with the page\'s Ethereum wallet, and hides the product without one', async () => {
+    const address = '0x' + 'ab'.repeat(20);
+    server.on('POST /crypto_wallets/authenticate/start/primary', () =>
+      ok({ request_id: 'r', status_code: 200, challenge: 'Signing in with Project: 1' }),
+    );
+    server.on('POST /crypto_wallets/authenticate', () => ok(server.authAnswer('tok-1')));
+    const client = newClient(server);
+    mountLogin({ client, element: host, config: { products: ['crypto', 'emailMagicLinks'] } });
+    expect(screen.queryByRole('button', { name: 'Continue with an Ethereum wallet' })).toBeNull();
+    const calls: string[] = [];
+    (globalThis as Record<string, unknown>).ethereum = {
+      request: async ({ method, params }: { method: string; params?: unknown[] }) => {
+        calls.push(method);
+        return method === 'eth_requestAccounts' ? [address] : `signed:${(params as string[])[0]}`;
+      },
+    };
+    try {
+      const events: UIEvent[] = [];
+      mountLogin({ client, element: host, config: { products: ['crypto'] }, callbacks: { onEvent: (e) => events.push(e) } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue with an Ethereum wallet' }));
+      await screen.findByRole('heading', { name: 'You are logged in' });
+      expect(calls).toEqual(['eth_requestAccounts', 'personal_sign']);
+      expect(server.calls('POST /crypto_wallets/authenticate')[0].body).toMatchObject({
+        crypto_wallet_address: address,
+        crypto_wallet_type: 'ethereum',
+        signature: 'signed:Signing in with Project: 1',
+      });
+      expect(events.map((e) => e.type)).toEqual([
+        'CRYPTO_WALLET_AUTHENTICATE_START',
+        'CRYPTO_WALLET_AUTHENTICATE',
+        'AUTHENTICATE_FLOW_COMPLETE',
+      ]);
+    } finally {
+      delete (globalThis as Record<string, unknown>).ethereum;
+    }
+  });
+
   it('has a string for every key in every language, and unmounts cleanly', () => {
     for (const table of Object.values(MESSAGES)) expect(Object.keys(table).sort()).toEqual(Object.keys(MESSAGES.en).sort());
     const m = mountLogin({ client: newClient(server), element: host, config: { products: ['emailMagicLinks'] } });
