@@ -68,6 +68,12 @@ impl Delivery {
         self.from.email.domain().to_owned()
     }
 
+    /// Whether texts (SMS, WhatsApp) can be sent for a project (`live` or test): a webhook is
+    /// configured (signed, for live projects), or a test project's go to the log.
+    pub fn texts_possible(&self, live: bool) -> bool {
+        !live || (self.webhook.is_some() && self.webhook_key.is_some())
+    }
+
     /// Builds the senders; a malformed URL is a startup error.
     pub fn new(cfg: &DeliveryConfig) -> anyhow::Result<Self> {
         let from: Mailbox = cfg

@@ -386,6 +386,15 @@ async function hostedPage(browser, errors) {
   await p.getByRole('button', { name: 'Verify' }).click();
   await backInTheApp(p, 'hosted@example.com');
 
+  step('the hosted page with JavaScript off: a code by text message');
+  p = await open(noJs, visit, errors);
+  await p.getByLabel('Phone number', { exact: true }).fill('+15555550177');
+  await p.getByRole('button', { name: 'Continue with a text message' }).click();
+  await p.getByLabel('Code', { exact: true }).fill(await ask('sms_code', { to: '+15555550177' }));
+  await p.getByRole('button', { name: 'Verify' }).click();
+  await p.waitForURL((u) => u.pathname === '/done.html');
+  assert.equal(await ask('exchange', { token: new URL(p.url()).searchParams.get('token') }), '+15555550177');
+
   step('the hosted page with JavaScript off: a password account, then a wrong and a right password');
   p = await open(noJs, visit, errors);
   await p.getByLabel('Email', { exact: true }).fill('hosted-password@example.com');

@@ -61,7 +61,7 @@
         loginRedirectURL: c.redirectUrl,
         signupRedirectURL: c.redirectUrl,
       },
-      otpOptions: { methods: ['email'] },
+      otpOptions: { methods: c.sms ? ['email', 'sms'] : ['email'] },
       sessionOptions: { sessionDurationMinutes: 60 },
     },
     callbacks: {

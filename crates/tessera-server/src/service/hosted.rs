@@ -7,7 +7,7 @@
 //!
 //! * **a link**: the email links straight to the redirect URL with
 //!   `?stytch_token_type=magic_links&token=…`;
-//! * **a code or a password** typed on the page: in the project's readable cookie mode the page
+//! * **a code** (sent by email or text message) **or a password** typed on the page: in the project's readable cookie mode the page
 //!   redirects there with a single-use magic-link token of [`HANDBACK_MINUTES`]; in HttpOnly
 //!   mode it creates the session itself, sets the project's session cookies and redirects
 //!   plainly;
@@ -93,26 +93,19 @@ pub async fn send_link(
     Ok(())
 }
 
-/// Emails a code, creating the user when the address is new; returns the `method_id` the code
-/// is checked against.
+/// Sends a code by email or text message, creating the user when the address or number is
+/// new; returns the `method_id` the code is checked against.
 pub async fn send_code(
     (engine, delivery): (&SessionEngine, &Delivery),
     visit: &Visit,
-    (email, locale): (&EmailAddress, Option<String>),
+    (to, locale): (Destination, Option<String>),
     attrs: ClientAttributes,
     now: Timestamp,
 ) -> Result<String> {
     let project = &visit.project;
-    limits::check_send(
-        engine.store(),
-        project,
-        email.as_str(),
-        &attrs.ip_address,
-        now,
-    )
-    .await?;
+    limits::check_send(engine.store(), project, to.as_str(), &attrs.ip_address, now).await?;
     let input = SendInput {
-        to: Destination::Email(email.clone()),
+        to,
         minutes: None,
         attrs,
         locale,

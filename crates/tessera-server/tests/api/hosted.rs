@@ -20,6 +20,7 @@ both_backends!(
     an_httponly_project_gets_its_session_cookies,
     a_password_on_the_page_and_the_projects_oauth_links,
     the_prebuilt_form_on_the_page_hands_its_session_back,
+    a_code_by_text_message_comes_back_too,
     bad_visits_and_forms_get_a_clear_page,
 );
 
@@ -470,6 +471,55 @@ async fn the_prebuilt_form_on_the_page_hands_its_session_back(app: &TestApp) {
             .unwrap()
             .contains("This page has expired.")
     );
+}
+
+async fn a_code_by_text_message_comes_back_too(app: &TestApp) {
+    let (creds, backend) = project(app, PolicyChange::default()).await;
+    let (browser, page) = Browser::open(app, &creds.public_token, "").await;
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("name=\"phone\" type=\"tel\"")
+            && html.contains("Continue with a text message")
+    );
+    let bad = browser
+        .post("/login/email", &[("phone", "555"), ("method", "sms")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let html = bad.text().await.unwrap();
+    assert!(
+        alert(&html)
+            .unwrap()
+            .starts_with("Enter the phone number with its country code")
+    );
+    assert!(html.contains("value=\"555\""));
+    let phone = "+15555550123";
+    let sent = browser
+        .post("/login/email", &[("phone", phone), ("method", "sms")])
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let html = sent.text().await.unwrap();
+    assert!(
+        html.contains(&format!("We sent a 6-digit code to {phone}.")),
+        "{html}"
+    );
+    let code = code_in(&app.sms.last_to("sms", phone).await);
+    let method_id = hidden(&html, "method_id");
+    let done = browser
+        .post("/login/code", &[("method_id", &method_id), ("code", &code)])
+        .await;
+    let session = backend
+        .magic_links()
+        .authenticate(&AuthenticateMagicLinkRequest {
+            token: token_of(&done),
+            session: SessionOptions {
+                session_duration_minutes: Some(60),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(session.user.phone_numbers[0].phone_number, phone);
 }
 
 async fn an_httponly_project_gets_its_session_cookies(app: &TestApp) {

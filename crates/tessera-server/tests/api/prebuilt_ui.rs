@@ -114,6 +114,7 @@ async fn run(backend: Backend) {
         let to = req["to"].as_str().unwrap_or_default();
         match req["need"].as_str().unwrap() {
             "email_code" => code_in(&app.smtp.last_to(to).await.data),
+            "sms_code" => code_in(&app.sms.last_to("sms", to).await),
             "email_link" => {
                 let kind = req["kind"].as_str().unwrap_or("magic_links");
                 typed_link_url(&app.smtp.last_to(to).await, kind).to_string()
@@ -154,7 +155,14 @@ async fn run(backend: Backend) {
                     })
                     .await;
                 match r {
-                    Ok(r) => r.user.emails[0].email.clone(),
+                    // The user's first email, or phone number.
+                    Ok(r) => r
+                        .user
+                        .emails
+                        .first()
+                        .map(|e| e.email.clone())
+                        .or_else(|| r.user.phone_numbers.first().map(|p| p.phone_number.clone()))
+                        .unwrap_or_default(),
                     Err(e) => format!("refused: {e}"),
                 }
             }

@@ -20,6 +20,7 @@ use crate::crypto;
 use crate::error::ErrorType;
 use crate::model::Timestamp;
 use crate::model::user::EmailAddress;
+use crate::service::factors::{Channel, Destination};
 use crate::service::hosted::{self, Handback, Visit};
 use crate::state::AppState;
 use screen::{HOSTED_JS, PAGE_CSS, Screen, UI_CSS, UI_JS, css, language, script, shown, text_on};
@@ -57,6 +58,7 @@ struct EmailForm {
     visit: VisitParams,
     csrf: Option<String>,
     email: Option<String>,
+    phone: Option<String>,
     method: Option<String>,
 }
 
@@ -165,7 +167,9 @@ async fn page(
     let csrf = csrf_cookie(&headers).unwrap_or_else(|| crypto::random_b64_nopad(32));
     let mut s = Screen::new("main", &params, lang, &csrf);
     s.visit = Some(&visit);
+    s.texts = texts_possible(&app, &visit);
     s.script = Some(serde_json::json!({
+        "sms": s.texts,
         "publicToken": visit.project.public_token,
         "redirectUrl": visit.redirect_url,
         "lang": lang,
@@ -192,7 +196,15 @@ async fn page(
     res
 }
 
-/// `POST /login/email`: sends the link (`method=link`) or the code (`method=code`).
+/// Whether the page offers codes by text message: the server can send the project texts.
+fn texts_possible(app: &AppState, visit: &Visit) -> bool {
+    let live = visit.project.env == crate::model::Environment::Live;
+    app.delivery.texts_possible(live)
+}
+
+/// `POST /login/email`: sends the link (`method=link`), an email code (`method=code`), a
+/// text-message code (`method=sms`, with `phone`), or shows the password form
+/// (`method=password`).
 async fn email(
     State(app): State<AppState>,
     client: Client,
@@ -209,44 +221,58 @@ async fn email(
         return expired(&f.visit, &visit, lang);
     }
     let csrf = f.csrf.as_deref().unwrap_or("");
-    let given = f.email.as_deref().unwrap_or("").trim();
+    let method = f.method.as_deref().unwrap_or("link");
     let mut s = Screen::new("main", &f.visit, lang, csrf);
     s.visit = Some(&visit);
-    s.email = given;
-    let address = match EmailAddress::parse(given) {
-        Ok(a) => a,
-        Err(_) => {
-            s.error = Some("error.invalidEmail");
-            return s.render(StatusCode::BAD_REQUEST);
+    s.texts = texts_possible(&app, &visit);
+    let to = if method == "sms" {
+        s.phone = f.phone.as_deref().unwrap_or("").trim();
+        s.email = s.phone;
+        match Channel::Sms.destination(None, Some(s.phone)) {
+            Ok(to) => to,
+            Err(_) => {
+                s.error = Some("error.invalidPhone");
+                return s.render(StatusCode::BAD_REQUEST);
+            }
+        }
+    } else {
+        s.email = f.email.as_deref().unwrap_or("").trim();
+        match EmailAddress::parse(s.email) {
+            Ok(a) => Destination::Email(a),
+            Err(_) => {
+                s.error = Some("error.invalidEmail");
+                return s.render(StatusCode::BAD_REQUEST);
+            }
         }
     };
-    if f.method.as_deref() == Some("password") {
+    if method == "password" {
         s.name = "password";
         s.title = "password.title";
         return s.render(StatusCode::OK);
     }
-    let locale = Some(lang.to_owned());
-    let now = Timestamp::now();
-    let sent = if f.method.as_deref() == Some("code") {
-        hosted::send_code(
-            (&app.sessions, &app.delivery),
-            &visit,
-            (&address, locale),
-            client.0,
-            now,
-        )
-        .await
-        .map(Some)
+    // Texts go out in the page's language when there are texts in it.
+    let channel = if method == "sms" {
+        Channel::Sms
     } else {
-        hosted::send_link(
-            (app.store(), &app.delivery),
-            &visit,
-            (&address, locale),
-            client.0,
-            now,
-        )
-        .await
-        .map(|()| None)
+        Channel::Email
+    };
+    let locale = channel
+        .check_locale(Some(lang))
+        .is_ok()
+        .then(|| lang.to_owned());
+    let now = Timestamp::now();
+    let engines = (&app.sessions, &app.delivery);
+    let sent = match (method, to) {
+        ("code" | "sms", to) => hosted::send_code(engines, &visit, (to, locale), client.0, now)
+            .await
+            .map(Some),
+        (_, Destination::Email(address)) => {
+            let held = (app.store(), &app.delivery);
+            hosted::send_link(held, &visit, (&address, locale), client.0, now)
+                .await
+                .map(|()| None)
+        }
+        (_, Destination::Phone(..)) => Ok(None),
     };
     match sent {
         Ok(Some(method_id)) => {

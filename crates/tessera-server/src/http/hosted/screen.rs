@@ -48,6 +48,10 @@ pub(super) struct Screen<'a> {
     pub(super) oauth: Vec<(String, String)>,
     /// With this configuration, the page loads the prebuilt form over its own.
     pub(super) script: Option<serde_json::Value>,
+    /// The project can be sent texts: the page offers a code by SMS.
+    pub(super) texts: bool,
+    /// The phone number typed (shown again with an error).
+    pub(super) phone: &'a str,
 }
 
 impl<'a> Screen<'a> {
@@ -69,6 +73,8 @@ impl<'a> Screen<'a> {
             method_id: "",
             oauth: Vec::new(),
             script: None,
+            texts: false,
+            phone: "",
         }
     }
 
@@ -118,6 +124,8 @@ impl<'a> Screen<'a> {
             method_id => self.method_id,
             sent => sent,
             script => self.script,
+            texts => self.texts,
+            phone => self.phone,
             oauth => self.oauth.iter().map(|(name, href)| minijinja::context! {
                 label => fill("login.oauth", "provider", name), href => href,
             }).collect::<Vec<_>>(),
@@ -219,6 +227,7 @@ pub(super) fn shown(e: &Error) -> (&'static str, StatusCode) {
             "error.badCode"
         }
         ErrorType::InvalidEmail => "error.invalidEmail",
+        ErrorType::InvalidPhoneNumber => "error.invalidPhone",
         ErrorType::UnauthorizedCredentials
         | ErrorType::EmailNotFound
         | ErrorType::NoUserPassword => "error.badPassword",

@@ -279,8 +279,10 @@ export function mountLogin(opts: LoginOptions): Mounted {
       if (p === 'oauth') parts.push(oauthButtons());
       else if (p === 'passkeys') parts.push([passkeyButton()]);
       else if (p === 'crypto' && hasWallet()) parts.push([walletButton()]);
-      else if (p === emailFirst) parts.push([emailForm()]);
-      else if (p === 'otp' && (otpMethods.includes('sms') || otpMethods.includes('whatsapp'))) parts.push([phoneForm()]);
+      else {
+        if (p === emailFirst) parts.push([emailForm()]);
+        if (p === 'otp' && (otpMethods.includes('sms') || otpMethods.includes('whatsapp'))) parts.push([phoneForm()]);
+      }
     }
     const content: HTMLElement[] = [];
     parts.filter((x) => x.length).forEach((group, i) => {

@@ -170,6 +170,13 @@ describe('TesseraLogin', () => {
     }
   });
 
+  it('offers the email and the phone forms when codes go both ways', () => {
+    mountLogin({ client: newClient(server), element: host, config: { products: ['otp', 'passwords'], otpOptions: { methods: ['email', 'sms'] } } });
+    expect(screen.getByLabelText('Email')).toBeTruthy();
+    expect(screen.getByLabelText('Phone number')).toBeTruthy();
+    expect(screen.getAllByRole('separator')).toHaveLength(1);
+  });
+
   it('has a string for every key in every language, and unmounts cleanly', () => {
     for (const table of Object.values(MESSAGES)) expect(Object.keys(table).sort()).toEqual(Object.keys(MESSAGES.en).sort());
     const m = mountLogin({ client: newClient(server), element: host, config: { products: ['emailMagicLinks'] } });
