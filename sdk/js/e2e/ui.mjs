@@ -451,6 +451,27 @@ async function hostedPage(browser, errors) {
   await backInTheApp(p, 'hosted-js@example.com');
   await js.close();
 
+  step('a passkey made in the app for the parent domain logs in on the hosted page (script on)');
+  const pk = await browser.newContext({ viewport: { width: 800, height: 640 } });
+  p = await open(pk, `${APP}/ui.html?code${hash({ config: { products: ['otp'], otpOptions: { methods: ['email'] } } })}`, errors);
+  const cdp = await pk.newCDPSession(p);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await p.getByLabel('Email', { exact: true }).fill('hosted-passkey@example.com');
+  await p.keyboard.press('Enter');
+  await p.getByLabel('Code', { exact: true }).fill(await ask('email_code', { to: 'hosted-passkey@example.com' }));
+  await p.keyboard.press('Enter');
+  await p.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  await p.goto(`${APP}/ui.html?passkey${hash({ component: 'passkey', config: { domain: TESSERA_HOST } })}`);
+  await p.getByRole('button', { name: 'Create a passkey' }).click();
+  await p.getByRole('paragraph').filter({ hasText: 'Your passkey is ready.' }).waitFor();
+  await p.goto(visit);
+  await p.getByRole('button', { name: 'Continue with a passkey' }).click();
+  await backInTheApp(p, 'hosted-passkey@example.com');
+  await pk.close();
+
   step('axe-core on each hosted screen without its script (axe itself needs script in the page)');
   const ctx = await browser.newContext({ viewport: { width: 800, height: 640 } });
   await ctx.route('**/login/*.js', (r) => r.abort());

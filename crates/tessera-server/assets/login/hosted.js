@@ -48,7 +48,9 @@
   main.appendChild(slot);
   document.querySelector('main').replaceWith(main);
   // A wallet shows only in a browser that has one (EIP-1193 `window.ethereum`).
-  var products = (c.oauth.length ? ['oauth'] : []).concat(['crypto', 'otp', 'passwords']);
+  var products = (c.oauth.length ? ['oauth'] : [])
+    .concat(c.passkeyDomain ? ['passkeys'] : [])
+    .concat(['crypto', 'otp', 'passwords']);
   window.Tessera.mountLogin({
     client: client,
     element: slot,
@@ -62,6 +64,7 @@
         signupRedirectURL: c.redirectUrl,
       },
       otpOptions: { methods: c.sms ? ['email', 'sms'] : ['email'] },
+      passkeyOptions: { domain: c.passkeyDomain || undefined },
       sessionOptions: { sessionDurationMinutes: 60 },
     },
     callbacks: {

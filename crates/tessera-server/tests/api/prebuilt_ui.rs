@@ -60,6 +60,8 @@ async fn run(backend: Backend) {
             policy: PolicyChange {
                 brand_primary_color: Some("#7c3aed".into()),
                 brand_background_color: Some("#ede9fe".into()),
+                // The app's host, and the parent domain its passkeys share with the hosted page.
+                webauthn_domains: Some(vec![HOSTS[1].into(), HOSTS[0].into()]),
                 ..Default::default()
             },
             ..Default::default()

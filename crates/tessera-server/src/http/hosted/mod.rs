@@ -147,6 +147,7 @@ fn expired(params: &VisitParams, visit: &Visit, lang: &'static str) -> Response 
 async fn page(
     State(app): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     query: Result<Query<VisitParams>, QueryRejection>,
 ) -> Response {
     let params = query.map(|q| q.0).unwrap_or_default();
@@ -170,6 +171,10 @@ async fn page(
     s.texts = texts_possible(&app, &visit);
     s.script = Some(serde_json::json!({
         "sms": s.texts,
+        "passkeyDomain": passkey_domain(&visit, headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| uri.authority().map(|a| a.as_str()))),
         "publicToken": visit.project.public_token,
         "redirectUrl": visit.redirect_url,
         "lang": lang,
@@ -194,6 +199,30 @@ async fn page(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// The relying-party id passkeys use on the page: the most general of the project's WebAuthn
+/// domains that the page's host is or is under (so a passkey made on `app.example.com` for
+/// `example.com` works on `auth.example.com`); none: the page offers no passkey. The page's
+/// own host counts among the defaults, as the frontend API takes its origin as the project's.
+fn passkey_domain(visit: &Visit, host: Option<&str>) -> Option<String> {
+    let host = host?;
+    let host = host
+        .rsplit_once(':')
+        .map_or(host, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
+        .to_ascii_lowercase();
+    let mut project = (*visit.project).clone();
+    project.authorized_origins.push(format!("https://{host}"));
+    crate::service::webauthn::allowed_domains(&project)
+        .into_iter()
+        .filter(|d| host == *d || host.ends_with(&format!(".{d}")))
+        .min_by_key(String::len)
 }
 
 /// Whether the page offers codes by text message: the server can send the project texts.

@@ -48,13 +48,19 @@ pub(crate) async fn guard(State(app): State<AppState>, mut req: Request, next: N
         let res = next.run(req).await;
         return answer_anywhere(&app, origin.as_deref(), res).await;
     };
+    let mut caller = caller;
     if let Some(o) = &origin
         && !caller.project.authorized_origins.iter().any(|a| a == o)
-        && !own_origin(o, &req)
     {
-        return refused(o).into_response();
+        if !own_origin(o, &req) {
+            return refused(o).into_response();
+        }
+        // The hosted login page: for this request its origin is one of the project's, so
+        // that everything keyed on them (WebAuthn's origins and relying-party ids) takes it.
+        let mut project = (*caller.project).clone();
+        project.authorized_origins.push(o.clone());
+        caller.project = std::sync::Arc::new(project);
     }
-    let mut caller = caller;
     let mut from_cookie = false;
     if caller.session_token.is_none() {
         let policy = &caller.project.policy.cookies;
