@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -98,21 +98,32 @@ impl FromRequestParts<AppState> for Admin {
                 .await
                 .map_err(|e| failed(&e))?,
         };
-        session
-            .map(|session| Admin { session })
-            .ok_or_else(|| see_other("/admin/login"))
+        let session = session.ok_or_else(|| see_other("/admin/login"))?;
+        // For the form extractor, which comes after and checks the CSRF value.
+        parts.extensions.insert(session.clone());
+        Ok(Admin { session })
     }
 }
 
-impl Admin {
-    /// The refusal of a form that does not carry this session's CSRF value.
-    fn refused(&self, fields: &Fields) -> Option<Response> {
+/// The fields of a form of the admin's session (it must come after [`Admin`]): a form
+/// without the session's CSRF value gets a 403 page, and its handler never runs.
+pub(super) struct Checked(pub(super) Fields);
+
+impl FromRequest<AppState> for Checked {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &AppState) -> Result<Self, Response> {
+        let csrf = req
+            .extensions()
+            .get::<AdminSession>()
+            .map(|s| s.csrf.clone());
+        let fields = fields(Form::<Fields>::from_request(req, app).await);
         let given = fields.get("csrf").map_or(&[][..], |s| s.as_bytes());
-        let want = self.session.csrf.as_bytes();
-        if given.len() == want.len() && bool::from(given.ct_eq(want)) {
-            None
-        } else {
-            Some(render(
+        match csrf {
+            Some(want) if given.len() == want.len() && bool::from(given.ct_eq(want.as_bytes())) => {
+                Ok(Checked(fields))
+            }
+            _ => Err(render(
                 "once.html",
                 json!({
                     "heading": "This form has expired",
@@ -120,10 +131,12 @@ impl Admin {
                     "items": [], "back": "/admin",
                 }),
                 StatusCode::FORBIDDEN,
-            ))
+            )),
         }
     }
+}
 
+impl Admin {
     /// Writes an action to the security log.
     fn did(&self, action: &str, project_id: &str, target: &str, detail: &str) {
         security_log::admin_action(&self.session.email, action, project_id, target, detail);
@@ -309,11 +322,8 @@ async fn logout(
     admin: Admin,
     headers: HeaderMap,
     State(app): State<AppState>,
-    form: Result<Form<Fields>, FormRejection>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
     if let Some(t) = cookie_value(&headers)
         && let Err(e) = admins::logout(app.store(), &t).await
     {

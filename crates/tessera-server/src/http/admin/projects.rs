@@ -2,14 +2,13 @@
 //! branding), secrets, signing keys, OAuth providers and webhooks.
 
 use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::{Admin, Done, Fields, command, failed, fields, flash, see_other};
+use super::{Admin, Checked, Done, Fields, command, failed, flash, see_other};
 use crate::admin::AdminRequest;
 use crate::model::Timestamp;
 use crate::model::oauth::{Provider, ProviderSettings};
@@ -24,21 +23,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/projects/{pid}/urls", post(urls))
         .route("/admin/projects/{pid}/policy", post(policy))
         .route("/admin/projects/{pid}/secrets", post(secret_create))
-        .route(
-            "/admin/projects/{pid}/secrets/{id}/delete",
-            post(secret_delete),
-        )
+        .route("/admin/projects/{pid}/{kind}/{id}/delete", post(delete))
         .route("/admin/projects/{pid}/keys/rotate", post(rotate))
         .route("/admin/projects/{pid}/oauth", post(oauth_set))
-        .route(
-            "/admin/projects/{pid}/oauth/{provider}/delete",
-            post(oauth_delete),
-        )
         .route("/admin/projects/{pid}/webhooks", post(webhook_add))
-        .route(
-            "/admin/projects/{pid}/webhooks/{id}/delete",
-            post(webhook_delete),
-        )
 }
 
 async fn list(admin: Admin, State(app): State<AppState>, Query(q): Query<Done>) -> Response {
@@ -61,15 +49,7 @@ fn once(admin: &Admin, heading: &str, intro: &str, items: Value, back: &str) -> 
     admin.page("once.html", "projects", data, StatusCode::OK)
 }
 
-async fn create(
-    admin: Admin,
-    State(app): State<AppState>,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
+async fn create(admin: Admin, State(app): State<AppState>, Checked(f): Checked) -> Response {
     let name = f.get("name").map_or("", |s| s.trim()).to_owned();
     let live = f.get("environment").is_some_and(|e| e == "live");
     if name.is_empty() || name.len() > 100 {
@@ -207,12 +187,8 @@ async fn urls(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     let (redirects, origins) = (lines(&f, "redirect_urls"), lines(&f, "authorized_origins"));
     let outcome = projects::set_urls(app.store(), &pid, (&redirects, &origins)).await;
     if outcome.is_ok() {
@@ -266,12 +242,8 @@ async fn policy(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     let outcome = match policy_change(&f) {
         Ok(change) => {
             let req = AdminRequest::ProjectUpdate {
@@ -289,11 +261,8 @@ async fn secret_create(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
     let req = AdminRequest::SecretCreate {
         project_id: pid.clone(),
     };
@@ -319,32 +288,12 @@ async fn secret_create(
     }
 }
 
-async fn secret_delete(
-    admin: Admin,
-    State(app): State<AppState>,
-    Path((pid, id)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
-    let req = AdminRequest::SecretDelete {
-        project_id: pid.clone(),
-        secret_id: id.clone(),
-    };
-    let outcome = command(&app, req).await.map(|_| "deleted");
-    after(&admin, &app, &pid, ("secret_delete", &id), outcome).await
-}
-
 async fn rotate(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
     let req = AdminRequest::KeysRotate {
         project: Some(pid.clone()),
     };
@@ -356,12 +305,8 @@ async fn oauth_set(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     let get = |k: &str| f.get(k).map_or("", |s| s.trim()).to_owned();
     let provider = get("provider");
     let req = AdminRequest::OauthSet {
@@ -378,33 +323,12 @@ async fn oauth_set(
     after(&admin, &app, &pid, ("oauth_set", &provider), outcome).await
 }
 
-async fn oauth_delete(
-    admin: Admin,
-    State(app): State<AppState>,
-    Path((pid, provider)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
-    let req = AdminRequest::OauthDelete {
-        project_id: pid.clone(),
-        provider: provider.clone(),
-    };
-    let outcome = command(&app, req).await.map(|_| "deleted");
-    after(&admin, &app, &pid, ("oauth_delete", &provider), outcome).await
-}
-
 async fn webhook_add(
     admin: Admin,
     State(app): State<AppState>,
     Path(pid): Path<String>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     let events: Vec<String> = f
         .get("events")
         .map(|e| {
@@ -443,19 +367,39 @@ async fn webhook_add(
     }
 }
 
-async fn webhook_delete(
+/// Deletes a project's secret (`secrets`), OAuth provider (`oauth`) or webhook endpoint
+/// (`webhooks`).
+async fn delete(
     admin: Admin,
     State(app): State<AppState>,
-    Path((pid, id)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
+    Path((pid, kind, id)): Path<(String, String, String)>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
-    let req = AdminRequest::WebhookDelete {
-        project_id: pid.clone(),
-        endpoint_id: id.clone(),
+    let project_id = pid.clone();
+    let (action, req) = match kind.as_str() {
+        "secrets" => (
+            "secret_delete",
+            AdminRequest::SecretDelete {
+                project_id,
+                secret_id: id.clone(),
+            },
+        ),
+        "oauth" => (
+            "oauth_delete",
+            AdminRequest::OauthDelete {
+                project_id,
+                provider: id.clone(),
+            },
+        ),
+        "webhooks" => (
+            "webhook_delete",
+            AdminRequest::WebhookDelete {
+                project_id,
+                endpoint_id: id.clone(),
+            },
+        ),
+        _ => return see_other(&format!("/admin/projects/{pid}")),
     };
     let outcome = command(&app, req).await.map(|_| "deleted");
-    after(&admin, &app, &pid, ("webhook_delete", &id), outcome).await
+    after(&admin, &app, &pid, (action, &id), outcome).await
 }

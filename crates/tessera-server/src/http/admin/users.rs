@@ -2,14 +2,13 @@
 //! timeline, and revoking, deleting and impersonating.
 
 use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::{Admin, Fields, command, failed, fields, flash, see_other};
+use super::{Admin, Checked, command, failed, flash, see_other};
 use crate::admin::AdminRequest;
 use crate::error::ErrorType;
 use crate::model::event::{EndReason, EventFilter};
@@ -244,11 +243,8 @@ async fn revoke(
     admin: Admin,
     State(app): State<AppState>,
     Path((pid, uid, sid)): Path<(String, String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
     let p = match project(&app, &pid).await {
         Ok(p) => p,
         Err(res) => return *res,
@@ -269,11 +265,8 @@ async fn revoke_all(
     admin: Admin,
     State(app): State<AppState>,
     Path((pid, uid)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
+    _: Checked,
 ) -> Response {
-    if let Some(res) = admin.refused(&fields(form)) {
-        return res;
-    }
     let p = match project(&app, &pid).await {
         Ok(p) => p,
         Err(res) => return *res,
@@ -293,12 +286,8 @@ async fn delete(
     admin: Admin,
     State(app): State<AppState>,
     Path((pid, uid)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     if f.get("confirm").map(|c| c.trim()) != Some(uid.as_str()) {
         let error = "Type the user id exactly to delete the user.";
         return page(
@@ -327,12 +316,8 @@ async fn impersonate(
     admin: Admin,
     State(app): State<AppState>,
     Path((pid, uid)): Path<(String, String)>,
-    form: Result<Form<Fields>, FormRejection>,
+    Checked(f): Checked,
 ) -> Response {
-    let f = fields(form);
-    if let Some(res) = admin.refused(&f) {
-        return res;
-    }
     let reason = f.get("reason").map_or("", |r| r.trim()).to_owned();
     let req = AdminRequest::Impersonate {
         project_id: pid.clone(),

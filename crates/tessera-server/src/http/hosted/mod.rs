@@ -136,6 +136,22 @@ fn same_browser(headers: &HeaderMap, field: Option<&str>) -> bool {
     }
 }
 
+/// The visit a form names and the page's language, once the form is shown to come from a page
+/// this browser loaded; else the page that says why not.
+async fn form_visit(
+    app: &AppState,
+    headers: &HeaderMap,
+    params: &VisitParams,
+    csrf: Option<&str>,
+) -> Result<(Visit, &'static str), Box<Response>> {
+    let lang = language(params.locale.as_deref(), headers);
+    let visit = visit_of(app, params, lang).await.map_err(Box::new)?;
+    if !same_browser(headers, csrf) {
+        return Err(Box::new(expired(params, &visit, lang)));
+    }
+    Ok((visit, lang))
+}
+
 fn expired(params: &VisitParams, visit: &Visit, lang: &'static str) -> Response {
     let mut s = Screen::new("invalid", params, lang, "");
     s.visit = Some(visit);
@@ -241,14 +257,10 @@ async fn email(
     form: Result<Form<EmailForm>, FormRejection>,
 ) -> Response {
     let f = form.map(|f| f.0).unwrap_or_default();
-    let lang = language(f.visit.locale.as_deref(), &headers);
-    let visit = match visit_of(&app, &f.visit, lang).await {
+    let (visit, lang) = match form_visit(&app, &headers, &f.visit, f.csrf.as_deref()).await {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
-    if !same_browser(&headers, f.csrf.as_deref()) {
-        return expired(&f.visit, &visit, lang);
-    }
     let csrf = f.csrf.as_deref().unwrap_or("");
     let method = f.method.as_deref().unwrap_or("link");
     let mut s = Screen::new("main", &f.visit, lang, csrf);
@@ -332,14 +344,10 @@ async fn password(
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
     let f = form.map(|f| f.0).unwrap_or_default();
-    let lang = language(f.visit.locale.as_deref(), &headers);
-    let visit = match visit_of(&app, &f.visit, lang).await {
+    let (visit, lang) = match form_visit(&app, &headers, &f.visit, f.csrf.as_deref()).await {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
-    if !same_browser(&headers, f.csrf.as_deref()) {
-        return expired(&f.visit, &visit, lang);
-    }
     let given = f.email.as_deref().unwrap_or("").trim();
     let mut s = Screen::new("password", &f.visit, lang, f.csrf.as_deref().unwrap_or(""));
     s.visit = Some(&visit);
@@ -396,14 +404,10 @@ async fn handback(
     form: Result<Form<HandbackForm>, FormRejection>,
 ) -> Response {
     let f = form.map(|f| f.0).unwrap_or_default();
-    let lang = language(f.visit.locale.as_deref(), &headers);
-    let visit = match visit_of(&app, &f.visit, lang).await {
+    let (visit, lang) = match form_visit(&app, &headers, &f.visit, f.csrf.as_deref()).await {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
-    if !same_browser(&headers, f.csrf.as_deref()) {
-        return expired(&f.visit, &visit, lang);
-    }
     let token = f.session_token.unwrap_or_default();
     match hosted::session_handback(&app.sessions, &visit, &token, client.0, Timestamp::now()).await
     {
@@ -430,14 +434,10 @@ async fn code(
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
     let f = form.map(|f| f.0).unwrap_or_default();
-    let lang = language(f.visit.locale.as_deref(), &headers);
-    let visit = match visit_of(&app, &f.visit, lang).await {
+    let (visit, lang) = match form_visit(&app, &headers, &f.visit, f.csrf.as_deref()).await {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
-    if !same_browser(&headers, f.csrf.as_deref()) {
-        return expired(&f.visit, &visit, lang);
-    }
     let method_id = f.method_id.clone().unwrap_or_default();
     let given = f.code.as_deref().unwrap_or("").trim().to_owned();
     let outcome = hosted::verify_code(
