@@ -20,14 +20,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
-import chromiumTools from '../../../sdk-tests/chromium.cjs';
 import walletSigners from '../../../sdk-tests/wallet-signers.cjs';
+import { ask, open, run, step } from './lib.mjs';
 
-const { launchChromium } = chromiumTools;
 const { newEthereumWallet, verifyEthereum } = walletSigners;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (name) => {
@@ -47,12 +44,6 @@ const APP = `https://${APP_HOST}:${PAGE_PORT}`;
 const EVIL = `https://${EVIL_HOST}:${PAGE_PORT}`;
 const AUTHENTICATE = `${TESSERA}/sdk/v1/sessions/authenticate`;
 
-const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(need, args) {
-  console.log(JSON.stringify({ need, ...args }));
-  return (await lines.next()).value;
-}
-const step = (s) => console.log(`# ${s}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -125,21 +116,6 @@ async function serve() {
   });
   await new Promise((resolve) => server.listen(PAGE_PORT, '127.0.0.1', resolve));
   return server;
-}
-
-/** A page that fails the run on any script error. */
-async function open(context, url, errors) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(`${url}: ${e}`));
-  page.on('console', (m) => {
-    // Chromium logs every non-2xx fetch ("Failed to load resource"), including the expected
-    // 401 of a logged-out start and the failures of the outage test.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-      errors.push(`${url}: ${m.text()}`);
-    }
-  });
-  await page.goto(url);
-  return page;
 }
 
 /** Counts the refresh requests (sessions/authenticate) every page of `context` sends. */
@@ -680,33 +656,9 @@ async function cryptoWallet(browser, errors) {
   await context.close();
 }
 
-async function main() {
-  const server = await serve();
-  const browser = await launchChromium(chromium, {
-    hosts: [TESSERA_HOST, APP_HOST, EVIL_HOST],
-    certPem: CERT,
-  });
-  const errors = [];
-  try {
-    await seedsThroughReact(browser, errors);
-    await threeTabs(browser, errors);
-    await devices(browser, errors);
-    await outage(browser, errors);
-    await httpOnly(browser, errors);
-    await oauthLogin(browser, errors);
-    await passkeys(browser, errors);
-    await cryptoWallet(browser, errors);
-    assert.deepEqual(errors, [], 'no script errors');
-  } finally {
-    await browser.close();
-    server.close();
-  }
-  // Exit once PASS is written: stdin (the harness's answers) and the page server's keep-alive
-  // connections would keep the process alive.
-  process.stdout.write('PASS\n', () => process.exit(0));
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+run({
+  hosts: [TESSERA_HOST, APP_HOST, EVIL_HOST],
+  certPem: CERT,
+  serve,
+  scenarios: [seedsThroughReact, threeTabs, devices, outage, httpOnly, oauthLogin, passkeys, cryptoWallet],
 });

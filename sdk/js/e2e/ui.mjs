@@ -12,15 +12,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import pixelmatch from 'pixelmatch';
-import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
-import chromiumTools from '../../../sdk-tests/chromium.cjs';
 import walletSigners from '../../../sdk-tests/wallet-signers.cjs';
+import { ask, open, run, step } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -38,12 +36,6 @@ const APP = `https://${APP_HOST}:${env('PAGE_PORT')}`;
 const SHOTS = path.join(here, 'screenshots');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(need, args) {
-  console.log(JSON.stringify({ need, ...args }));
-  return (await lines.next()).value;
-}
-const step = (s) => console.log(`# ${s}`);
 
 // ---------------------------------------------------------------------------------------------
 // The app's pages
@@ -159,17 +151,6 @@ async function screenshot(target, name) {
     fs.writeFileSync(file.replace(/\.png$/, '.diff.png'), PNG.sync.write(diff));
     assert.fail(`${name}: ${n} pixels differ from the committed screenshot (see .actual.png and .diff.png)`);
   }
-}
-
-/** A page that fails the run on any script error. */
-async function open(context, url, errors) {
-  const p = await context.newPage();
-  p.on('pageerror', (e) => errors.push(`${url}: ${e}`));
-  p.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`${url}: ${m.text()}`);
-  });
-  await p.goto(url);
-  return p;
 }
 
 /** The accessible name (or id) of the focused element. */
@@ -592,26 +573,9 @@ async function adminConsole(browser, errors) {
   await context.close();
 }
 
-async function main() {
-  const server = await serve();
-  const browser = await chromiumTools.launchChromium(chromium, { hosts: [TESSERA_HOST, APP_HOST], certPem: CERT });
-  const errors = [];
-  try {
-    await keyboardCodeLogin(browser, errors);
-    await walletLogin(browser, errors);
-    await linkAndPasswordReset(browser, errors);
-    await emailLinkBackToTheComponent(browser, errors);
-    await hostedPage(browser, errors);
-    await adminConsole(browser, errors);
-    assert.deepEqual(errors, [], 'no script errors');
-  } finally {
-    await browser.close();
-    server.close();
-  }
-  process.stdout.write('PASS\n', () => process.exit(0));
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+run({
+  hosts: [TESSERA_HOST, APP_HOST],
+  certPem: CERT,
+  serve,
+  scenarios: [keyboardCodeLogin, walletLogin, linkAndPasswordReset, emailLinkBackToTheComponent, hostedPage, adminConsole],
 });

@@ -98,6 +98,25 @@ impl Browser {
     }
 }
 
+/// The app's backend exchanges a token the page handed back: the session's user.
+async fn exchange(
+    backend: &Client,
+    token: String,
+) -> Result<tessera_client::proto::sessions::FactorAuthenticateResponse, tessera_client::ClientError>
+{
+    backend
+        .magic_links()
+        .authenticate(&AuthenticateMagicLinkRequest {
+            token,
+            session: SessionOptions {
+                session_duration_minutes: Some(60),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+}
+
 fn urlencoding(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -176,29 +195,11 @@ async fn a_code_on_the_page_hands_the_app_a_single_use_token(app: &TestApp) {
     assert_eq!(q["stytch_token_type"], "magic_links");
 
     // The app's backend exchanges the token once, for a session of the user.
-    let exchange = || AuthenticateMagicLinkRequest {
-        token: q["token"].clone(),
-        session: SessionOptions {
-            session_duration_minutes: Some(60),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let session = backend
-        .magic_links()
-        .authenticate(&exchange())
-        .await
-        .unwrap();
+    let session = exchange(&backend, q["token"].clone()).await.unwrap();
     assert_eq!(session.user.emails[0].email, "ada@example.com");
     assert!(session.user.emails[0].verified);
     assert!(!session.session_token.is_empty());
-    assert!(
-        backend
-            .magic_links()
-            .authenticate(&exchange())
-            .await
-            .is_err()
-    );
+    assert!(exchange(&backend, q["token"].clone()).await.is_err());
     // The code itself is spent too.
     let replay = browser
         .post("/login/code", &[("method_id", &method_id), ("code", &code)])
@@ -310,19 +311,7 @@ async fn a_password_on_the_page_and_the_projects_oauth_links(app: &TestApp) {
             &[email, ("password", strong), ("action", "create")],
         )
         .await;
-    let exchange = |token: String| AuthenticateMagicLinkRequest {
-        token,
-        session: SessionOptions {
-            session_duration_minutes: Some(60),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let first = backend
-        .magic_links()
-        .authenticate(&exchange(token_of(&made)))
-        .await
-        .unwrap();
+    let first = exchange(&backend, token_of(&made)).await.unwrap();
     assert_eq!(first.user.emails[0].email, "pat@example.com");
     let again = browser
         .post(
@@ -357,11 +346,7 @@ async fn a_password_on_the_page_and_the_projects_oauth_links(app: &TestApp) {
             &[email, ("password", strong), ("action", "login")],
         )
         .await;
-    let second = backend
-        .magic_links()
-        .authenticate(&exchange(token_of(&right)))
-        .await
-        .unwrap();
+    let second = exchange(&backend, token_of(&right)).await.unwrap();
     assert_eq!(second.user_id, first.user_id);
 }
 
@@ -438,18 +423,7 @@ async fn the_prebuilt_form_on_the_page_hands_its_session_back(app: &TestApp) {
         .post("/login/handback", &[("session_token", &page_session)])
         .await;
     let token = token_of(&back);
-    let exchanged = backend
-        .magic_links()
-        .authenticate(&AuthenticateMagicLinkRequest {
-            token,
-            session: SessionOptions {
-                session_duration_minutes: Some(60),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let exchanged = exchange(&backend, token).await.unwrap();
     assert_eq!(exchanged.user.emails[0].email, "js@example.com");
     // The page's own session is over, so it cannot be handed back twice.
     let page_alive = backend
@@ -507,18 +481,7 @@ async fn a_code_by_text_message_comes_back_too(app: &TestApp) {
     let done = browser
         .post("/login/code", &[("method_id", &method_id), ("code", &code)])
         .await;
-    let session = backend
-        .magic_links()
-        .authenticate(&AuthenticateMagicLinkRequest {
-            token: token_of(&done),
-            session: SessionOptions {
-                session_duration_minutes: Some(60),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let session = exchange(&backend, token_of(&done)).await.unwrap();
     assert_eq!(session.user.phone_numbers[0].phone_number, phone);
 }
 

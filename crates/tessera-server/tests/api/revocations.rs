@@ -40,6 +40,26 @@ async fn revoke_id(client: &Client, session_id: &str) {
         .unwrap();
 }
 
+/// A long poll of the feed from `cursor` in the background: its answer and when it came.
+fn spawn_poll(
+    client: &Client,
+    cursor: &str,
+    wait: Duration,
+) -> tokio::task::JoinHandle<(
+    tessera_client::proto::sessions::SessionRevocationsResponse,
+    Instant,
+)> {
+    let (client, cursor) = (client.clone(), cursor.to_owned());
+    tokio::spawn(async move {
+        let page = client
+            .sessions()
+            .revocations(Some(&cursor), wait)
+            .await
+            .unwrap();
+        (page, Instant::now())
+    })
+}
+
 async fn every_way_a_session_ends_is_in_the_feed(app: &TestApp) {
     let feed = app.client.sessions();
     let first = feed.revocations(None, Duration::ZERO).await.unwrap();
@@ -137,16 +157,7 @@ async fn a_long_poll_wakes_at_the_revocation(app: &TestApp) {
     );
     assert!(idle.revocations.is_empty());
 
-    let client = app.client.clone();
-    let cursor = idle.cursor.clone();
-    let poll = tokio::spawn(async move {
-        let page = client
-            .sessions()
-            .revocations(Some(&cursor), Duration::from_secs(20))
-            .await
-            .unwrap();
-        (page, Instant::now())
-    });
+    let poll = spawn_poll(&app.client, &idle.cursor, Duration::from_secs(20));
     tokio::time::sleep(Duration::from_millis(300)).await;
     revoke_id(&app.client, &session_id).await;
     let revoked = Instant::now();
@@ -221,16 +232,7 @@ async fn a_revocation_committed_late_wakes_the_poll(app: &TestApp) {
         .await
         .unwrap();
     assert!(before.revocations.is_empty(), "{before:?}");
-    let client = app.client.clone();
-    let cursor = before.cursor.clone();
-    let poll = tokio::spawn(async move {
-        let page = client
-            .sessions()
-            .revocations(Some(&cursor), Duration::from_secs(10))
-            .await
-            .unwrap();
-        (page, Instant::now())
-    });
+    let poll = spawn_poll(&app.client, &before.cursor, Duration::from_secs(10));
     tokio::time::sleep(Duration::from_millis(300)).await;
     commit.send(()).unwrap();
     writer.await.unwrap();
