@@ -7,10 +7,10 @@
 //!
 //! * **a link**: the email links straight to the redirect URL with
 //!   `?stytch_token_type=magic_links&token=…`;
-//! * **a code** (sent by email or text message) **or a password** typed on the page: in the project's readable cookie mode the page
-//!   redirects there with a single-use magic-link token of [`HANDBACK_MINUTES`]; in HttpOnly
-//!   mode it creates the session itself, sets the project's session cookies and redirects
-//!   plainly;
+//! * **a code** (sent by email or text message) **or a password** typed on the page: in the
+//!   project's readable cookie mode the page redirects there with a single-use magic-link token
+//!   of [`HANDBACK_MINUTES`]; in HttpOnly mode it creates the session itself, sets the project's
+//!   session cookies and redirects plainly;
 //! * **an OAuth provider** of the project: its start link names the redirect URL, so the
 //!   provider's answer reaches the app as `?stytch_token_type=oauth&token=…`;
 //! * **with script on**, the prebuilt form logs in through the frontend API on the page's own
