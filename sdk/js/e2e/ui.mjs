@@ -432,6 +432,24 @@ async function hostedPage(browser, errors) {
   await backInTheApp(p, 'hosted-js@example.com');
   await js.close();
 
+  step('the hosted page with script on: an Ethereum wallet (signed by viem outside the page)');
+  const withWallet = await browser.newContext({ viewport: { width: 800, height: 640 } });
+  const wallet = walletSigners.newEthereumWallet();
+  await withWallet.exposeFunction('walletAddress', () => wallet.address);
+  await withWallet.exposeFunction('walletSign', (message) => wallet.sign(message));
+  await withWallet.addInitScript(() => {
+    window.ethereum = {
+      request: async ({ method, params }) =>
+        method === 'eth_requestAccounts' ? [await window.walletAddress()] : window.walletSign(params[0]),
+    };
+  });
+  p = await open(withWallet, visit, errors);
+  await p.getByRole('button', { name: 'Continue with an Ethereum wallet' }).click();
+  await p.waitForURL((u) => u.pathname === '/done.html');
+  const walletToken = new URL(p.url()).searchParams.get('token');
+  assert.equal(await ask('exchange_wallet', { token: walletToken }), wallet.address.toLowerCase());
+  await withWallet.close();
+
   step('a passkey made in the app for the parent domain logs in on the hosted page (script on)');
   const pk = await browser.newContext({ viewport: { width: 800, height: 640 } });
   p = await open(pk, `${APP}/ui.html?code${hash({ config: { products: ['otp'], otpOptions: { methods: ['email'] } } })}`, errors);

@@ -63,7 +63,7 @@
         loginRedirectURL: c.redirectUrl,
         signupRedirectURL: c.redirectUrl,
       },
-      otpOptions: { methods: c.sms ? ['email', 'sms'] : ['email'] },
+      otpOptions: { methods: c.sms ? ['email', 'sms', 'whatsapp'] : ['email'] },
       passkeyOptions: { domain: c.passkeyDomain || undefined },
       sessionOptions: { sessionDurationMinutes: 60 },
     },

@@ -483,6 +483,19 @@ async fn a_code_by_text_message_comes_back_too(app: &TestApp) {
         .await;
     let session = exchange(&backend, token_of(&done)).await.unwrap();
     assert_eq!(session.user.phone_numbers[0].phone_number, phone);
+
+    // The same number by WhatsApp: the same user.
+    let sent = browser
+        .post("/login/email", &[("phone", phone), ("method", "whatsapp")])
+        .await;
+    let html = sent.text().await.unwrap();
+    let code = code_in(&app.sms.last_to("whatsapp", phone).await);
+    let method_id = hidden(&html, "method_id");
+    let done = browser
+        .post("/login/code", &[("method_id", &method_id), ("code", &code)])
+        .await;
+    let again = exchange(&backend, token_of(&done)).await.unwrap();
+    assert_eq!(again.user_id, session.user_id);
 }
 
 async fn an_httponly_project_gets_its_session_cookies(app: &TestApp) {

@@ -168,6 +168,26 @@ async fn run(backend: Backend) {
                     Err(e) => format!("refused: {e}"),
                 }
             }
+            // The app's backend exchanges the token of a wallet's login: the wallet's address.
+            "exchange_wallet" => {
+                let r = backend_client
+                    .magic_links()
+                    .authenticate(&AuthenticateMagicLinkRequest {
+                        token: req["token"].as_str().unwrap().to_owned(),
+                        session: SessionOptions {
+                            session_duration_minutes: Some(60),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .await;
+                match r {
+                    Ok(r) => r.user.crypto_wallets[0]
+                        .crypto_wallet_address
+                        .to_lowercase(),
+                    Err(e) => format!("refused: {e}"),
+                }
+            }
             // The app's backend exchanges the token of an OAuth login.
             "exchange_oauth" => {
                 let r = backend_client

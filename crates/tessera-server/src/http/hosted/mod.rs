@@ -247,8 +247,8 @@ fn texts_possible(app: &AppState, visit: &Visit) -> bool {
     app.delivery.texts_possible(live)
 }
 
-/// `POST /login/email`: sends the link (`method=link`), an email code (`method=code`), a
-/// text-message code (`method=sms`, with `phone`), or shows the password form
+/// `POST /login/email`: sends the link (`method=link`), an email code (`method=code`), a code
+/// by text message (`method=sms` or `whatsapp`, with `phone`), or shows the password form
 /// (`method=password`).
 async fn email(
     State(app): State<AppState>,
@@ -266,10 +266,15 @@ async fn email(
     let mut s = Screen::new("main", &f.visit, lang, csrf);
     s.visit = Some(&visit);
     s.texts = texts_possible(&app, &visit);
-    let to = if method == "sms" {
+    let text = match method {
+        "sms" => Some(Channel::Sms),
+        "whatsapp" => Some(Channel::Whatsapp),
+        _ => None,
+    };
+    let to = if let Some(channel) = text {
         s.phone = f.phone.as_deref().unwrap_or("").trim();
         s.email = s.phone;
-        match Channel::Sms.destination(None, Some(s.phone)) {
+        match channel.destination(None, Some(s.phone)) {
             Ok(to) => to,
             Err(_) => {
                 s.error = Some("error.invalidPhone");
@@ -292,11 +297,7 @@ async fn email(
         return s.render(StatusCode::OK);
     }
     // Texts go out in the page's language when there are texts in it.
-    let channel = if method == "sms" {
-        Channel::Sms
-    } else {
-        Channel::Email
-    };
+    let channel = text.unwrap_or(Channel::Email);
     let locale = channel
         .check_locale(Some(lang))
         .is_ok()
@@ -304,9 +305,11 @@ async fn email(
     let now = Timestamp::now();
     let engines = (&app.sessions, &app.delivery);
     let sent = match (method, to) {
-        ("code" | "sms", to) => hosted::send_code(engines, &visit, (to, locale), client.0, now)
-            .await
-            .map(Some),
+        ("code" | "sms" | "whatsapp", to) => {
+            hosted::send_code(engines, &visit, (to, locale), client.0, now)
+                .await
+                .map(Some)
+        }
         (_, Destination::Email(address)) => {
             let held = (app.store(), &app.delivery);
             hosted::send_link(held, &visit, (&address, locale), client.0, now)
