@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import bs58 from 'bs58';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import walletSigners from '../../../sdk-tests/wallet-signers.cjs';
@@ -275,6 +276,28 @@ async function walletLogin(browser, errors) {
   const s = await p.evaluate(() => client.session.getSync());
   assert.equal(s.authentication_factors[0].crypto_wallet_factor.crypto_wallet_address, wallet.address);
   await context.close();
+
+  step('mountLogin with a Solana wallet: Phantom\'s interface, signed by tweetnacl outside the page');
+  const solana = await browser.newContext({ viewport: { width: 520, height: 760 } });
+  const sol = walletSigners.newSolanaWallet();
+  await solana.exposeFunction('solanaAddress', () => sol.address);
+  // The page gets the raw signature bytes, as Phantom gives them; the form encodes them.
+  await solana.exposeFunction('solanaSign', async (message) => Array.from(bs58.decode(await sol.sign(message))));
+  await solana.addInitScript(() => {
+    window.solana = {
+      connect: async () => {
+        const address = await window.solanaAddress();
+        return { publicKey: { toString: () => address } };
+      },
+      signMessage: async (bytes) => ({ signature: new Uint8Array(await window.solanaSign(new window.TextDecoder().decode(bytes))) }),
+    };
+  });
+  const q = await open(solana, `${APP}/ui.html${hash({ config: { products: ['crypto'] } })}`, errors);
+  await q.getByRole('button', { name: 'Continue with a Solana wallet' }).click();
+  await q.getByRole('heading', { name: 'You are logged in' }).waitFor();
+  const f = (await q.evaluate(() => client.session.getSync())).authentication_factors[0].crypto_wallet_factor;
+  assert.deepEqual([f.crypto_wallet_address, f.crypto_wallet_type], [sol.address, 'solana']);
+  await solana.close();
 }
 
 async function linkAndPasswordReset(browser, errors) {

@@ -31,7 +31,7 @@ const KB = 1024;
 const rows = [
   { name: '@tessera/js/core', code: "export * from '@tessera/js/core';", limit: 6 * KB },
   { name: '@tessera/js', code: "export * from '@tessera/js';", limit: 12 * KB },
-  { name: '@tessera/js/ui (prebuilt UI, without the client)', code: "export * from '@tessera/js/ui';", limit: 8 * KB },
+  { name: '@tessera/js/ui (prebuilt UI, without the client)', code: "export * from '@tessera/js/ui';", limit: 9 * KB },
   {
     name: '@tessera/react (without react, @tessera/js)',
     code: "export * from '@tessera/react';",

@@ -1,5 +1,6 @@
-/** `mountLogin`: the prebuilt login form (Stytch's `StytchLogin`): OAuth, passkeys, Ethereum wallets, email magic links, passcodes and passwords. */
+/** `mountLogin`: the prebuilt login form (Stytch's `StytchLogin`): OAuth, passkeys, Ethereum and Solana wallets, email magic links, passcodes and passwords. */
 import type { TesseraClient } from '../client';
+import bs58 from 'bs58';
 import type { AuthenticateResponse } from '../types';
 import { h, View, type Mounted, type ViewOptions } from './view';
 
@@ -9,6 +10,12 @@ export type LoginProduct = 'emailMagicLinks' | 'otp' | 'passwords' | 'oauth' | '
 /** The browser's Ethereum wallet (EIP-1193), when it has one. */
 interface Eip1193 {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
+}
+
+/** The browser's Solana wallet (Phantom's `window.solana` interface), when it has one. */
+interface SolanaWallet {
+  connect(): Promise<{ publicKey: { toString(): string } }>;
+  signMessage(message: Uint8Array, display?: string): Promise<{ signature: Uint8Array }>;
 }
 
 /** Stytch's `StytchLoginConfig` (the products Tessera's form shows). */
@@ -259,26 +266,41 @@ export function mountLogin(opts: LoginOptions): Mounted {
       if (r) loggedIn('PASSKEY_AUTHENTICATE', r);
     }, 'secondary');
 
-  /** Sign in with the page's Ethereum wallet: its address, the server's challenge, its signature. */
-  const walletButton = () =>
-    v.button(v.t('login.crypto'), async () => {
-      const eth = (globalThis as { ethereum?: Eip1193 }).ethereum!;
-      const [address] = (await eth.request({ method: 'eth_requestAccounts' })) as string[];
-      const wallet = { crypto_wallet_address: address, crypto_wallet_type: 'ethereum' };
-      const start = await client.cryptoWallets.authenticateStart(wallet);
-      v.event('CRYPTO_WALLET_AUTHENTICATE_START', start);
-      const signature = (await eth.request({ method: 'personal_sign', params: [start.challenge, address] })) as string;
-      const r = await client.cryptoWallets.authenticate({ ...wallet, signature, ...duration });
-      loggedIn('CRYPTO_WALLET_AUTHENTICATE', r);
-    }, 'secondary');
-  const hasWallet = () => typeof (globalThis as { ethereum?: unknown }).ethereum === 'object';
+  const g = globalThis as { ethereum?: Eip1193; solana?: SolanaWallet };
+  /** Signs in with a wallet: its address, the server's challenge, its signature of it. */
+  const walletLogin = async (type: 'ethereum' | 'solana', address: string, sign: (challenge: string) => Promise<string>) => {
+    const wallet = { crypto_wallet_address: address, crypto_wallet_type: type };
+    const start = await client.cryptoWallets.authenticateStart(wallet);
+    v.event('CRYPTO_WALLET_AUTHENTICATE_START', start);
+    const signature = await sign(start.challenge);
+    const r = await client.cryptoWallets.authenticate({ ...wallet, signature, ...duration });
+    loggedIn('CRYPTO_WALLET_AUTHENTICATE', r);
+  };
+  const walletButtons = () => [
+    g.ethereum &&
+      v.button(v.t('login.crypto'), async () => {
+        const eth = g.ethereum!;
+        const [address] = (await eth.request({ method: 'eth_requestAccounts' })) as string[];
+        await walletLogin('ethereum', address, async (challenge) =>
+          (await eth.request({ method: 'personal_sign', params: [challenge, address] })) as string,
+        );
+      }, 'secondary'),
+    g.solana &&
+      v.button(v.t('login.cryptoSolana'), async () => {
+        const sol = g.solana!;
+        const address = (await sol.connect()).publicKey.toString();
+        await walletLogin('solana', address, async (challenge) =>
+          bs58.encode((await sol.signMessage(new TextEncoder().encode(challenge), 'utf8')).signature),
+        );
+      }, 'secondary'),
+  ].filter((b): b is HTMLElement => !!b);
 
   function main() {
     const parts: HTMLElement[][] = [];
     for (const p of products) {
       if (p === 'oauth') parts.push(oauthButtons());
       else if (p === 'passkeys') parts.push([passkeyButton()]);
-      else if (p === 'crypto' && hasWallet()) parts.push([walletButton()]);
+      else if (p === 'crypto') parts.push(walletButtons());
       else {
         if (p === emailFirst) parts.push([emailForm()]);
         if (p === 'otp' && (otpMethods.includes('sms') || otpMethods.includes('whatsapp'))) parts.push([phoneForm()]);

@@ -1,5 +1,6 @@
 // The prebuilt UI in jsdom against the fake server: screens, focus, announcements, errors, events, languages and styles.
 import { fireEvent, screen, waitFor, within } from '@testing-library/dom';
+import bs58 from 'bs58';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiError, createFakeServer, ok, type FakeServer } from '../../test/fake-server';
 import { newClient } from '../../test/helpers';
@@ -167,6 +168,35 @@ describe('TesseraLogin', () => {
       ]);
     } finally {
       delete (globalThis as Record<string, unknown>).ethereum;
+    }
+  });
+
+  it('signs in with the page\'s Solana wallet: its public key, and its signature in base58', async () => {
+    const address = 'So11111111111111111111111111111111111111112';
+    server.on('POST /crypto_wallets/authenticate/start/primary', () =>
+      ok({ request_id: 'r', status_code: 200, challenge: 'Signing in with Project: 2' }),
+    );
+    server.on('POST /crypto_wallets/authenticate', () => ok(server.authAnswer('tok-1')));
+    let signed = '';
+    (globalThis as Record<string, unknown>).solana = {
+      connect: async () => ({ publicKey: { toString: () => address } }),
+      signMessage: async (m: Uint8Array) => {
+        signed = new TextDecoder().decode(m);
+        return { signature: new Uint8Array([0, 1, 2, 255]) };
+      },
+    };
+    try {
+      mountLogin({ client: newClient(server), element: host, config: { products: ['crypto'] } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue with a Solana wallet' }));
+      await screen.findByRole('heading', { name: 'You are logged in' });
+      expect(signed).toBe('Signing in with Project: 2');
+      expect(server.calls('POST /crypto_wallets/authenticate')[0].body).toMatchObject({
+        crypto_wallet_address: address,
+        crypto_wallet_type: 'solana',
+        signature: bs58.encode(new Uint8Array([0, 1, 2, 255])),
+      });
+    } finally {
+      delete (globalThis as Record<string, unknown>).solana;
     }
   });
 
