@@ -154,6 +154,12 @@ impl Legacy {
                     if parsed.algorithm != alg.ident() {
                         return Err(invalid(t));
                     }
+                    // argon2 0.5 multiplies the lanes by 8 in a u32 before it checks them: a
+                    // larger count overflows (a panic in debug builds), so it is refused first.
+                    let lanes = parsed.params.get_decimal("p").unwrap_or(1);
+                    if lanes > argon2::Params::MAX_P_COST {
+                        return Err(invalid(t));
+                    }
                     argon2::Params::try_from(&parsed).map_err(|_| invalid(t))?;
                     hash.to_owned()
                 } else {
@@ -167,6 +173,9 @@ impl Legacy {
                             ErrorType::InvalidHashConfig,
                             "argon_2_config.key_length does not match the hash's length.",
                         ));
+                    }
+                    if c.threads > argon2::Params::MAX_P_COST {
+                        return Err(config("argon_2_config"));
                     }
                     let params = argon2::Params::new(
                         c.memory,
@@ -460,5 +469,22 @@ mod tests {
             )),
             ErrorType::InvalidHash
         );
+        // Found by the fuzz replay: lanes past argon2's maximum (its check overflowed).
+        assert_eq!(
+            kind(req(
+                "argon_2id",
+                "$argon2id$v=19$m=65536,t=3,p=4155550123$c2FsdHNhbHQ$iHSDPHzUhPzK7rCcJgOFfg"
+            )),
+            ErrorType::InvalidHash
+        );
+        let mut with_config = req("argon_2id", "00112233445566778899aabbccddeeff");
+        with_config.argon_2_config = Some(
+            serde_json::from_value(serde_json::json!({
+                "salt": "saltsalt", "iteration_amount": 3, "memory": 65536,
+                "threads": 4155550123u32, "key_length": 16
+            }))
+            .unwrap(),
+        );
+        assert_eq!(kind(with_config), ErrorType::InvalidHashConfig);
     }
 }
