@@ -59,25 +59,9 @@ async fn run(backend: Backend) {
     .await
     .unwrap();
     // A real OpenID provider, as the project's Google.
-    let oidc = crate::oidc::OidcProvider::start(json!([{
-        "client_id": "browser", "client_secret": "browser-secret",
-        "redirect_uris": [format!("https://{HOST}/v1/public/oauth/callback")],
-    }]));
-    let google = tessera_server::model::oauth::ProviderSettings {
-        client_id: "browser".into(),
-        issuer: Some(oidc.issuer.clone()),
-        ..Default::default()
-    };
-    tessera_server::service::oauth::config::set(
-        &app.store,
-        &app.master,
-        &creds.project_id,
-        "google",
-        google,
-        "browser-secret",
-    )
-    .await
-    .unwrap();
+    let server = format!("https://{HOST}");
+    let oidc =
+        crate::oidc::OidcProvider::as_google(&app, &creds.project_id, ("browser", &server)).await;
     let client = Client::builder("https://localhost:443", &creds.project_id, &creds.secret)
         .add_root_certificate_pem(cert.pem.as_bytes())
         .build()

@@ -99,7 +99,7 @@ impl Browser {
 }
 
 /// The app's backend exchanges a token the page handed back: the session's user.
-async fn exchange(
+pub(crate) async fn exchange(
     backend: &Client,
     token: String,
 ) -> Result<tessera_client::proto::sessions::FactorAuthenticateResponse, tessera_client::ClientError>

@@ -27,6 +27,36 @@ impl Drop for OidcProvider {
 }
 
 impl OidcProvider {
+    /// Starts a provider with one client, `client` (secret `<client>-secret`), redirecting to
+    /// `server`'s OAuth callback, and makes it the Google of `project_id`.
+    pub(crate) async fn as_google(
+        app: &crate::harness::TestApp,
+        project_id: &str,
+        (client, server): (&str, &str),
+    ) -> Self {
+        let secret = format!("{client}-secret");
+        let provider = OidcProvider::start(json!([{
+            "client_id": client, "client_secret": secret,
+            "redirect_uris": [format!("{server}/v1/public/oauth/callback")],
+        }]));
+        let google = tessera_server::model::oauth::ProviderSettings {
+            client_id: client.into(),
+            issuer: Some(provider.issuer.clone()),
+            ..Default::default()
+        };
+        tessera_server::service::oauth::config::set(
+            &app.store,
+            &app.master,
+            project_id,
+            "google",
+            google,
+            &secret,
+        )
+        .await
+        .unwrap();
+        provider
+    }
+
     /// Starts the provider with `clients` (`{client_id, client_secret, redirect_uris, fault?}`).
     pub(crate) fn start(clients: Value) -> Self {
         let config = json!({ "port": 0, "clients": clients });

@@ -9,7 +9,6 @@
 
 use serde_json::Value;
 use tessera_client::Client;
-use tessera_client::proto::magic_links::AuthenticateMagicLinkRequest;
 use tessera_client::proto::sessions::SessionOptions;
 use tessera_server::model::project::PolicyChange;
 use tessera_server::service::projects::{self, NewProject};
@@ -70,25 +69,8 @@ async fn run(backend: Backend) {
     .await
     .unwrap();
     // A real OpenID provider as the project's Google, for the hosted page's OAuth link.
-    let oidc = crate::oidc::OidcProvider::start(serde_json::json!([{
-        "client_id": "hosted-ui", "client_secret": "hosted-ui-secret",
-        "redirect_uris": [format!("{server}/v1/public/oauth/callback")],
-    }]));
-    let google = tessera_server::model::oauth::ProviderSettings {
-        client_id: "hosted-ui".into(),
-        issuer: Some(oidc.issuer.clone()),
-        ..Default::default()
-    };
-    tessera_server::service::oauth::config::set(
-        &app.store,
-        &app.master,
-        &creds.project_id,
-        "google",
-        google,
-        "hosted-ui-secret",
-    )
-    .await
-    .unwrap();
+    let oidc =
+        crate::oidc::OidcProvider::as_google(&app, &creds.project_id, ("hosted-ui", &server)).await;
     let backend_client = Client::builder(
         &format!("https://localhost:{}", app.addr.port()),
         &creds.project_id,
@@ -145,17 +127,8 @@ async fn run(backend: Backend) {
                     .unwrap(),
                     _ => backend_client.clone(),
                 };
-                let r = client
-                    .magic_links()
-                    .authenticate(&AuthenticateMagicLinkRequest {
-                        token: req["token"].as_str().unwrap().to_owned(),
-                        session: SessionOptions {
-                            session_duration_minutes: Some(60),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    })
-                    .await;
+                let token = req["token"].as_str().unwrap().to_owned();
+                let r = crate::hosted::exchange(&client, token).await;
                 match r {
                     // The user's first email, or phone number.
                     Ok(r) => r
@@ -170,17 +143,8 @@ async fn run(backend: Backend) {
             }
             // The app's backend exchanges the token of a wallet's login: the wallet's address.
             "exchange_wallet" => {
-                let r = backend_client
-                    .magic_links()
-                    .authenticate(&AuthenticateMagicLinkRequest {
-                        token: req["token"].as_str().unwrap().to_owned(),
-                        session: SessionOptions {
-                            session_duration_minutes: Some(60),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    })
-                    .await;
+                let token = req["token"].as_str().unwrap().to_owned();
+                let r = crate::hosted::exchange(&backend_client, token).await;
                 match r {
                     Ok(r) => r.user.crypto_wallets[0]
                         .crypto_wallet_address

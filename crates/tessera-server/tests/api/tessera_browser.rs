@@ -88,27 +88,9 @@ async fn run(backend: Backend) {
     .unwrap();
 
     // A real OpenID provider, as the readable project's Google.
-    let oidc = crate::oidc::OidcProvider::start(serde_json::json!([{
-        "client_id": "tessera-js", "client_secret": "tessera-js-secret",
-        "redirect_uris": [format!("{server}/v1/public/oauth/callback")],
-    }]));
-    let google = tessera_server::model::oauth::ProviderSettings {
-        client_id: "tessera-js".into(),
-        issuer: Some(oidc.issuer.clone()),
-        ..Default::default()
-    };
-    let (store, master) = (&app.store, &app.master);
-    let pid = &readable.project_id;
-    tessera_server::service::oauth::config::set(
-        store,
-        master,
-        pid,
-        "google",
-        google,
-        "tessera-js-secret",
-    )
-    .await
-    .unwrap();
+    let oidc =
+        crate::oidc::OidcProvider::as_google(&app, &readable.project_id, ("tessera-js", &server))
+            .await;
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(e2e)
         .env("OIDC_ISSUER", &oidc.issuer)
