@@ -1,5 +1,5 @@
 use super::sessions::{TokenAtRest, insert_session_query, json, session_columns};
-use super::users::{UserRow, user_select};
+use super::user_rows::{UserRow, user_select};
 use super::{Dialect, Pools, Store, StoreResult, on_read, on_write};
 use crate::crypto::Digest256;
 use crate::model::Timestamp;

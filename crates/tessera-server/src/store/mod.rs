@@ -54,6 +54,8 @@ mod search;
 pub mod sessions;
 /// TOTP registrations and recovery codes.
 pub mod totps;
+/// How a whole user is read in one query and decoded.
+mod user_rows;
 /// Users, emails and phone numbers.
 pub mod users;
 /// WebAuthn registrations and ceremonies.

@@ -1,7 +1,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::users::{UserRow, user_select};
+use super::user_rows::{UserRow, user_select};
 use super::{Store, StoreResult, on_read};
 use crate::model::Timestamp;
 use crate::model::user::{User, UserStatus};

@@ -1,7 +1,7 @@
 use serde_json::{Map, Value};
 
 use super::events::insert_event_query;
-use super::users::{UserRow, user_select};
+use super::user_rows::{UserRow, user_select};
 use super::{Pools, Store, StoreError, StoreResult, on_read, on_write};
 use crate::model::Timestamp;
 use crate::model::event::{Actor, EndReason, EventDraft};
